@@ -1,0 +1,10 @@
+//! `portplan verify` (not built yet).
+
+use super::{Failure, Global, Outcome};
+
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args, _g: &Global) -> Outcome {
+    Err(Failure::Message("`portplan verify` is not built yet".into()))
+}

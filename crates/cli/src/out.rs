@@ -1,0 +1,89 @@
+//! Terminal output helpers: colour only on a TTY, aligned tables, files.
+
+use portplan_model::{Diagnostic, Severity};
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorWhen {
+    pub fn enabled(self) -> bool {
+        match self {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => {
+                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
+        }
+    }
+}
+
+/// A diagnostic as one or two lines, the severity coloured when asked.
+pub fn diagnostic(d: &Diagnostic, color: bool) -> String {
+    let text = d.to_string();
+    if !color {
+        return text;
+    }
+    let (word, code) = match d.severity {
+        Severity::Error => (": error: ", "31"),
+        Severity::Warning => (": warning: ", "33"),
+    };
+    text.replacen(word, &format!(": \x1b[1;{code}m{}\x1b[0m: ", word.trim_matches([':', ' '])), 1)
+}
+
+/// An aligned plain-text table; the header is bold when `color`.
+pub fn table(header: &[&str], rows: &[Vec<String>], color: bool) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            if i < widths.len() {
+                widths[i] = widths[i].max(c.chars().count());
+            }
+        }
+    }
+    let line = |cells: Vec<&str>| -> String {
+        let mut s = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                s.push_str(c);
+            } else {
+                s.push_str(c);
+                s.push_str(&" ".repeat(widths[i] - c.chars().count() + 2));
+            }
+        }
+        s.trim_end().to_string()
+    };
+    let mut out = String::new();
+    let h = line(header.to_vec());
+    if color {
+        out.push_str(&format!("\x1b[1m{h}\x1b[0m\n"));
+    } else {
+        out.push_str(&h);
+        out.push('\n');
+    }
+    for r in rows {
+        out.push_str(&line(r.iter().map(String::as_str).collect()));
+        out.push('\n');
+    }
+    out
+}
+
+/// Writes `text` to `path`, or to stdout when `path` is None or `-`.
+pub fn emit(text: &str, path: Option<&Path>) -> Result<(), super::cmd::Failure> {
+    match path {
+        Some(p) if p != Path::new("-") => std::fs::write(p, text).map_err(|e| {
+            super::cmd::Failure::Message(format!("cannot write {}: {e}", p.display()))
+        }),
+        _ => {
+            let mut so = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth a message.
+            let _ = so.write_all(text.as_bytes());
+            Ok(())
+        }
+    }
+}

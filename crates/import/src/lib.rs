@@ -1,0 +1,1 @@
+//! portplan import stage.

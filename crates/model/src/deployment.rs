@@ -1,0 +1,68 @@
+//! The deployment file: the user's description of what runs where.
+
+use crate::catalog::OneOrMany;
+use crate::ports::PortRange;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A deployment: products, their options, and the hosts that play their roles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Deployment {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Named hosts, reusable across products: name -> address(es) or DNS name.
+    /// One host may play roles of several products.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub hosts: BTreeMap<String, OneOrMany<String>>,
+    /// Named networks and outside parties (admin LANs, `any` for the
+    /// Internet): name -> CIDRs, addresses or host names.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub networks: BTreeMap<String, OneOrMany<String>>,
+    pub products: Vec<ProductUse>,
+}
+
+/// One product in a deployment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductUse {
+    /// Catalog product id.
+    pub product: String,
+    /// Optional features to switch on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub features: Vec<String>,
+    /// Features that are on by default, switched off.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub without: Vec<String>,
+    /// One-of decisions: choice id -> option id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub choices: BTreeMap<String, String>,
+    /// Parameter values: parameter id -> port or range.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: BTreeMap<String, PortRange>,
+    /// Role id -> host names (from `hosts`/`networks`), addresses, CIDRs or DNS names.
+    pub roles: BTreeMap<String, OneOrMany<String>>,
+    /// Per-target ports (an SSH target listening on 5555).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<Override>,
+    /// Plan requirements the catalog marks optional (default: yes).
+    #[serde(default = "yes")]
+    pub optional: bool,
+}
+
+/// A port that differs on one target from the catalog's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Override {
+    /// Requirement id.
+    pub requirement: String,
+    /// A host name, address or CIDR among the requirement's destinations.
+    pub target: String,
+    pub ports: Vec<PortRange>,
+}
+
+fn yes() -> bool {
+    true
+}

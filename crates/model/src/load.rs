@@ -1,0 +1,73 @@
+//! Reading YAML files into typed values with located diagnostics.
+
+use crate::diag::{Diagnostic, Location};
+use crate::locate::LocationIndex;
+use serde::de::DeserializeOwned;
+
+/// A parsed document and the index that locates its values.
+pub struct Parsed<T> {
+    pub value: T,
+    pub file: String,
+    pub index: LocationIndex,
+}
+
+impl<T> Parsed<T> {
+    /// An error located at the value found at `path`.
+    pub fn error_at(&self, path: &str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::error(&self.file, message).at(self.index.value(path))
+    }
+    pub fn warning_at(&self, path: &str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::warning(&self.file, message).at(self.index.value(path))
+    }
+}
+
+/// Parses `src` (named `file` in messages) into `T`. Syntax errors, unknown
+/// keys, wrong types and out-of-range ports come back as one located error.
+pub fn parse_yaml<T: DeserializeOwned>(file: &str, src: &str) -> Result<Parsed<T>, Diagnostic> {
+    if src.trim().is_empty() {
+        return Err(Diagnostic::error(file, "the file is empty")
+            .hint("see `portplan catalog schema` for the expected keys"));
+    }
+    match serde_norway::from_str::<T>(src) {
+        Ok(value) => Ok(Parsed {
+            value,
+            file: file.to_string(),
+            index: LocationIndex::build(src),
+        }),
+        Err(e) => Err(yaml_error(file, &e)),
+    }
+}
+
+fn yaml_error(file: &str, e: &serde_norway::Error) -> Diagnostic {
+    let loc = e.location().map(|l| Location {
+        line: l.line(),
+        column: l.column(),
+    });
+    // serde_norway appends " at line L column C"; the location is shown in front.
+    let mut msg = e.to_string();
+    if let Some(i) = msg.find(" at line ") {
+        msg.truncate(i);
+    }
+    let hint = if msg.contains("unknown field") {
+        Some(expected_fields_hint(&msg))
+    } else if msg.contains("missing field") {
+        Some("add the field; `portplan catalog schema` lists every key".to_string())
+    } else if msg.contains("did not match any variant") {
+        Some("check the value's shape: a single value or a list, as the schema says".to_string())
+    } else {
+        None
+    };
+    let d = Diagnostic::error(file, msg).at(loc);
+    match hint {
+        Some(h) => d.hint(h),
+        None => d,
+    }
+}
+
+/// Turns serde's "expected one of `a`, `b`" tail into a hint.
+fn expected_fields_hint(msg: &str) -> String {
+    match msg.find("expected") {
+        Some(i) => format!("remove the key or correct its spelling; {}", &msg[i..]),
+        None => "remove the key or correct its spelling".to_string(),
+    }
+}

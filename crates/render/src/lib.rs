@@ -1,0 +1,1 @@
+//! portplan render stage.

@@ -1,0 +1,1 @@
+//! portplan verify stage.
