@@ -317,6 +317,16 @@ pub struct Citation {
     pub doc: String,
     /// 1-based line in the stored copy.
     pub line: u32,
+    /// Last line, when the statement spans several (a table of ports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_line: Option<u32>,
+}
+
+impl Citation {
+    /// Whether the statement covers `line`.
+    pub fn covers(&self, line: u32) -> bool {
+        self.line <= line && line <= self.end_line.unwrap_or(self.line)
+    }
 }
 
 /// What the page printed where it was wrong, and why the catalog differs.
@@ -437,7 +447,10 @@ impl Product {
             .source(&c.doc)
             .and_then(|s| s.file.clone())
             .unwrap_or_else(|| c.doc.clone());
-        format!("{file}:{}", c.line)
+        match c.end_line {
+            Some(end) if end != c.line => format!("{file}:{}-{end}", c.line),
+            _ => format!("{file}:{}", c.line),
+        }
     }
 }
 

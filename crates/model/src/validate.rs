@@ -175,6 +175,9 @@ pub fn check_product(p: &Parsed<Product>, expected_id: Option<&str>) -> Vec<Diag
         if r.source.line == 0 {
             err(format!("{base}/source/line"), "line numbers start at 1".into(), None);
         }
+        if r.source.end_line.is_some_and(|e| e < r.source.line) {
+            err(format!("{base}/source/end_line"), "`end_line` is before `line`".into(), None);
+        }
     }
 
     for (i, e) in prod.errata.iter().enumerate() {

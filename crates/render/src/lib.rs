@@ -1,1 +1,60 @@
-//! portplan render stage.
+//! The render stage: a flow set written in the formats engineers apply.
+//! One file per format, all behind one small trait.
+
+use portplan_model::{Addr, FlowSet};
+
+/// The host a host firewall (nftables, iptables, Windows) is written for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostView {
+    /// The name the user gave (`--for-host`).
+    pub name: String,
+    /// The host's addresses, as the deployment places it.
+    pub addrs: Vec<Addr>,
+}
+
+/// Options shared by all formats.
+#[derive(Debug, Clone, Default)]
+pub struct RenderOptions {
+    /// Required by host-firewall formats; ignored by the others.
+    pub for_host: Option<HostView>,
+}
+
+/// Something of the plan a format cannot express. Never dropped silently:
+/// the CLI lists these on stderr (and `--strict` fails), and the renderer
+/// also writes each as a comment in its output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unexpressed {
+    /// Requirement ids of the flow (`cisco-ise/psn-radius`).
+    pub requirements: Vec<String>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    pub text: String,
+    pub unexpressed: Vec<Unexpressed>,
+}
+
+/// One output format.
+pub trait Renderer {
+    fn name(&self) -> &'static str;
+    /// Whether the format is a host firewall (needs `for_host`).
+    fn per_host(&self) -> bool {
+        false
+    }
+    fn render(&self, flows: &FlowSet, opts: &RenderOptions) -> Result<Rendered, String>;
+}
+
+/// Every format's name, in the order `--help` lists them.
+pub fn formats() -> Vec<&'static str> {
+    registry().iter().map(|r| r.name()).collect()
+}
+
+/// The renderer for a format name.
+pub fn renderer(name: &str) -> Option<Box<dyn Renderer>> {
+    registry().into_iter().find(|r| r.name() == name)
+}
+
+fn registry() -> Vec<Box<dyn Renderer>> {
+    Vec::new()
+}
