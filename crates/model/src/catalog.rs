@@ -379,6 +379,11 @@ pub struct Requirement {
     /// Destination ports; empty for ICMP.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<PortSpec>,
+    /// The ports are alternatives (`25/465/587`): the deployment uses one of
+    /// them. The planner opens all of them unless the deployment narrows the
+    /// requirement with an override, and says so.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub alternatives: bool,
     /// ICMP type, when the page names one (`echo-request`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub icmp_type: Option<String>,
