@@ -5,7 +5,9 @@
 pub mod catalog;
 pub mod deployment;
 pub mod diag;
+pub mod export;
 pub mod flow;
+pub mod iana;
 pub mod load;
 pub mod locate;
 pub mod ports;
