@@ -74,14 +74,21 @@ fn main() -> ExitCode {
         Command::Probe(a) => cmd::probe::run(a, &global),
         Command::Import(a) => cmd::import::run(a, &global),
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "portplan", &mut std::io::stdout());
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "portplan",
+                &mut std::io::stdout(),
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Man => {
             let man = clap_mangen::Man::new(Cli::command());
             match man.render(&mut std::io::stdout()) {
                 Ok(()) => Ok(ExitCode::SUCCESS),
-                Err(e) => Err(cmd::Failure::Message(format!("cannot write the man page: {e}"))),
+                Err(e) => Err(cmd::Failure::Message(format!(
+                    "cannot write the man page: {e}"
+                ))),
             }
         }
     };

@@ -33,7 +33,11 @@ pub fn diagnostic(d: &Diagnostic, color: bool) -> String {
         Severity::Error => (": error: ", "31"),
         Severity::Warning => (": warning: ", "33"),
     };
-    text.replacen(word, &format!(": \x1b[1;{code}m{}\x1b[0m: ", word.trim_matches([':', ' '])), 1)
+    text.replacen(
+        word,
+        &format!(": \x1b[1;{code}m{}\x1b[0m: ", word.trim_matches([':', ' '])),
+        1,
+    )
 }
 
 /// An aligned plain-text table; the header is bold when `color`.

@@ -171,7 +171,17 @@ pub struct Parameter {
 /// Where a flow goes: across the network, only on the host itself, or as a
 /// broadcast (which most firewall formats cannot scope by destination host).
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
     Default,
 )]
 #[serde(rename_all = "lowercase")]

@@ -7,9 +7,28 @@ use serde::Serialize;
 
 /// Column order is part of the interface: the first fifteen are fixed.
 pub const COLUMNS: &[&str] = &[
-    "product", "requirement", "service", "from", "to", "protocol", "port_low", "port_high",
-    "required", "feature", "configurable", "default_port", "scope", "source", "line",
-    "condition", "interface", "parameter", "alternatives", "per_target", "page_said", "notes",
+    "product",
+    "requirement",
+    "service",
+    "from",
+    "to",
+    "protocol",
+    "port_low",
+    "port_high",
+    "required",
+    "feature",
+    "configurable",
+    "default_port",
+    "scope",
+    "source",
+    "line",
+    "condition",
+    "interface",
+    "parameter",
+    "alternatives",
+    "per_target",
+    "page_said",
+    "notes",
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -82,7 +101,11 @@ pub fn rows(p: &Product) -> Vec<ExportRow> {
             parameter: String::new(),
             alternatives: r.alternatives,
             per_target: r.per_target,
-            page_said: r.page_said.as_ref().map(|s| s.text.clone()).unwrap_or_default(),
+            page_said: r
+                .page_said
+                .as_ref()
+                .map(|s| s.text.clone())
+                .unwrap_or_default(),
             notes: r.notes.join(" | "),
         };
         for proto in r.protocols() {

@@ -55,7 +55,9 @@ mod tests {
         let https = lookup(443, Some(Protocol::Tcp));
         assert_eq!(https.len(), 1);
         assert_eq!(https[0].name, "https");
-        assert!(lookup(3799, None).iter().any(|e| e.name == "radius-dynauth"));
+        assert!(lookup(3799, None)
+            .iter()
+            .any(|e| e.name == "radius-dynauth"));
         assert!(lookup(4, None).is_empty(), "unassigned ports have no entry");
     }
 }

@@ -94,7 +94,9 @@ impl MarkedEventReceiver for Builder {
                 }
                 None => {
                     if let Some(Frame::Map { path, key }) = self.stack.last_mut() {
-                        self.index.keys.insert(format!("{path}/{value}"), loc(&mark));
+                        self.index
+                            .keys
+                            .insert(format!("{path}/{value}"), loc(&mark));
                         *key = Some(value);
                     }
                 }

@@ -44,7 +44,9 @@ impl FromStr for Protocol {
             "tcp" => Ok(Protocol::Tcp),
             "udp" => Ok(Protocol::Udp),
             "icmp" => Ok(Protocol::Icmp),
-            other => Err(format!("unknown protocol `{other}`: write tcp, udp or icmp")),
+            other => Err(format!(
+                "unknown protocol `{other}`: write tcp, udp or icmp"
+            )),
         }
     }
 }
@@ -280,9 +282,15 @@ mod tests {
             "8000-8999".parse::<PortRange>().map(|r| (r.low, r.high)),
             Ok((8000, 8999))
         );
-        assert!("70000".parse::<PortRange>().unwrap_err().contains("1..=65535"));
+        assert!("70000"
+            .parse::<PortRange>()
+            .unwrap_err()
+            .contains("1..=65535"));
         assert!("0".parse::<PortRange>().is_err());
-        assert!("9-1".parse::<PortRange>().unwrap_err().contains("backwards"));
+        assert!("9-1"
+            .parse::<PortRange>()
+            .unwrap_err()
+            .contains("backwards"));
         assert!("ssh".parse::<PortRange>().is_err());
     }
 

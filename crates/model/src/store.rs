@@ -57,7 +57,10 @@ pub fn builtin_files() -> &'static [(&'static str, &'static str)] {
 /// Reads every `*.yaml` file of a folder, sorted by name.
 pub fn read_dir_files(dir: &Path) -> Result<Vec<(String, String)>, Diagnostic> {
     let rd = fs::read_dir(dir).map_err(|e| {
-        Diagnostic::error(dir.display().to_string(), format!("cannot read the folder: {e}"))
+        Diagnostic::error(
+            dir.display().to_string(),
+            format!("cannot read the folder: {e}"),
+        )
     })?;
     let mut paths: Vec<_> = rd
         .filter_map(Result::ok)

@@ -22,7 +22,10 @@ pub fn check_product(p: &Parsed<Product>, expected_id: Option<&str>) -> Vec<Diag
     if !is_id(&prod.product) {
         err(
             "/product".into(),
-            format!("product id `{}` is not lowercase letters, digits and dashes", prod.product),
+            format!(
+                "product id `{}` is not lowercase letters, digits and dashes",
+                prod.product
+            ),
             Some("write it like `cisco-ise`".into()),
         );
     }
@@ -30,19 +33,30 @@ pub fn check_product(p: &Parsed<Product>, expected_id: Option<&str>) -> Vec<Diag
         if want != prod.product {
             err(
                 "/product".into(),
-                format!("product id `{}` does not match the file name `{want}.yaml`", prod.product),
-                Some(format!("rename the file to `{}.yaml` or the id to `{want}`", prod.product)),
+                format!(
+                    "product id `{}` does not match the file name `{want}.yaml`",
+                    prod.product
+                ),
+                Some(format!(
+                    "rename the file to `{}.yaml` or the id to `{want}`",
+                    prod.product
+                )),
             );
         }
     }
 
-    let dup = |what: &str, list: &str, ids: Vec<&str>, err: &mut dyn FnMut(String, String, Option<String>)| {
+    let dup = |what: &str,
+               list: &str,
+               ids: Vec<&str>,
+               err: &mut dyn FnMut(String, String, Option<String>)| {
         let mut seen = HashSet::new();
         for (i, id) in ids.iter().enumerate() {
             if !is_id(id) {
                 err(
                     format!("/{list}/{i}/id"),
-                    format!("{what} id `{id}` is not lowercase letters, digits, dashes and underscores"),
+                    format!(
+                        "{what} id `{id}` is not lowercase letters, digits, dashes and underscores"
+                    ),
                     None,
                 );
             }
@@ -55,12 +69,42 @@ pub fn check_product(p: &Parsed<Product>, expected_id: Option<&str>) -> Vec<Diag
             }
         }
     };
-    dup("source", "sources", prod.sources.iter().map(|x| x.id.as_str()).collect(), &mut err);
-    dup("role", "roles", prod.roles.iter().map(|x| x.id.as_str()).collect(), &mut err);
-    dup("feature", "features", prod.features.iter().map(|x| x.id.as_str()).collect(), &mut err);
-    dup("choice", "choices", prod.choices.iter().map(|x| x.id.as_str()).collect(), &mut err);
-    dup("parameter", "parameters", prod.parameters.iter().map(|x| x.id.as_str()).collect(), &mut err);
-    dup("requirement", "requirements", prod.requirements.iter().map(|x| x.id.as_str()).collect(), &mut err);
+    dup(
+        "source",
+        "sources",
+        prod.sources.iter().map(|x| x.id.as_str()).collect(),
+        &mut err,
+    );
+    dup(
+        "role",
+        "roles",
+        prod.roles.iter().map(|x| x.id.as_str()).collect(),
+        &mut err,
+    );
+    dup(
+        "feature",
+        "features",
+        prod.features.iter().map(|x| x.id.as_str()).collect(),
+        &mut err,
+    );
+    dup(
+        "choice",
+        "choices",
+        prod.choices.iter().map(|x| x.id.as_str()).collect(),
+        &mut err,
+    );
+    dup(
+        "parameter",
+        "parameters",
+        prod.parameters.iter().map(|x| x.id.as_str()).collect(),
+        &mut err,
+    );
+    dup(
+        "requirement",
+        "requirements",
+        prod.requirements.iter().map(|x| x.id.as_str()).collect(),
+        &mut err,
+    );
 
     let roles: Vec<&str> = prod.roles.iter().map(|r| r.id.as_str()).collect();
     let features: Vec<&str> = prod.features.iter().map(|r| r.id.as_str()).collect();
@@ -69,7 +113,11 @@ pub fn check_product(p: &Parsed<Product>, expected_id: Option<&str>) -> Vec<Diag
     let docs: Vec<&str> = prod.sources.iter().map(|r| r.id.as_str()).collect();
     let reqs: Vec<&str> = prod.requirements.iter().map(|r| r.id.as_str()).collect();
 
-    let check_ref = |path: String, what: &str, word: &str, known: &[&str], err: &mut dyn FnMut(String, String, Option<String>)| {
+    let check_ref = |path: String,
+                     what: &str,
+                     word: &str,
+                     known: &[&str],
+                     err: &mut dyn FnMut(String, String, Option<String>)| {
         if !known.contains(&word) {
             let (m, h) = unknown(what, word, known.iter().copied());
             err(path, m, Some(h));
@@ -79,10 +127,20 @@ pub fn check_product(p: &Parsed<Product>, expected_id: Option<&str>) -> Vec<Diag
     for (i, c) in prod.choices.iter().enumerate() {
         let opts: Vec<&str> = c.options.iter().map(|o| o.id.as_str()).collect();
         if opts.len() < 2 {
-            err(format!("/choices/{i}/options"), format!("choice `{}` needs at least two options", c.id), None);
+            err(
+                format!("/choices/{i}/options"),
+                format!("choice `{}` needs at least two options", c.id),
+                None,
+            );
         }
         if let Some(d) = &c.default {
-            check_ref(format!("/choices/{i}/default"), "option", d, &opts, &mut err);
+            check_ref(
+                format!("/choices/{i}/default"),
+                "option",
+                d,
+                &opts,
+                &mut err,
+            );
         }
     }
 
@@ -91,7 +149,10 @@ pub fn check_product(p: &Parsed<Product>, expected_id: Option<&str>) -> Vec<Diag
             if !a.contains_range(&d) {
                 err(
                     format!("/parameters/{i}/default"),
-                    format!("default {d} of parameter `{}` is outside its allowed range {a}", prm.id),
+                    format!(
+                        "default {d} of parameter `{}` is outside its allowed range {a}",
+                        prm.id
+                    ),
                     Some(format!("pick a default within {a}, or widen `allowed`")),
                 );
             }
@@ -100,7 +161,10 @@ pub fn check_product(p: &Parsed<Product>, expected_id: Option<&str>) -> Vec<Diag
             if let Some(d) = prm.default.filter(|d| !d.is_single()) {
                 err(
                     format!("/parameters/{i}/default"),
-                    format!("parameter `{}` is one port but its default is the range {d}", prm.id),
+                    format!(
+                        "parameter `{}` is one port but its default is the range {d}",
+                        prm.id
+                    ),
                     Some("write `kind: range` for a range of ports".into()),
                 );
             }
@@ -124,27 +188,55 @@ pub fn check_product(p: &Parsed<Product>, expected_id: Option<&str>) -> Vec<Diag
         if let Some(w) = &r.when {
             for (c, o) in &w.choice {
                 match prod.choice(c) {
-                    None => check_ref(format!("{base}/when/choice/{c}"), "choice", c, &choices, &mut err),
+                    None => check_ref(
+                        format!("{base}/when/choice/{c}"),
+                        "choice",
+                        c,
+                        &choices,
+                        &mut err,
+                    ),
                     Some(ch) => {
                         let opts: Vec<&str> = ch.options.iter().map(|x| x.id.as_str()).collect();
-                        check_ref(format!("{base}/when/choice/{c}"), "option", o, &opts, &mut err);
+                        check_ref(
+                            format!("{base}/when/choice/{c}"),
+                            "option",
+                            o,
+                            &opts,
+                            &mut err,
+                        );
                     }
                 }
             }
             for (k, list) in [("colocated", &w.colocated), ("separate", &w.separate)] {
                 for (j, role) in list.iter().enumerate() {
-                    check_ref(format!("{base}/when/{k}/{j}"), "role", role, &roles, &mut err);
+                    check_ref(
+                        format!("{base}/when/{k}/{j}"),
+                        "role",
+                        role,
+                        &roles,
+                        &mut err,
+                    );
                 }
             }
         }
         for (j, ps) in r.ports.iter().enumerate() {
             if let PortSpec::Param(name) = ps {
-                check_ref(format!("{base}/ports/{j}"), "parameter", name, &params, &mut err);
+                check_ref(
+                    format!("{base}/ports/{j}"),
+                    "parameter",
+                    name,
+                    &params,
+                    &mut err,
+                );
             }
         }
         let protos = r.protocols();
         if protos.is_empty() {
-            err(format!("{base}/protocol"), format!("requirement `{}` names no protocol", r.id), Some("write tcp, udp or icmp".into()));
+            err(
+                format!("{base}/protocol"),
+                format!("requirement `{}` names no protocol", r.id),
+                Some("write tcp, udp or icmp".into()),
+            );
         }
         let has_icmp = protos.contains(&Protocol::Icmp);
         if has_icmp && !r.ports.is_empty() {
@@ -162,33 +254,72 @@ pub fn check_product(p: &Parsed<Product>, expected_id: Option<&str>) -> Vec<Diag
             );
         }
         if !has_icmp && r.icmp_type.is_some() {
-            err(format!("{base}/icmp_type"), format!("requirement `{}` has an ICMP type but is not ICMP", r.id), None);
+            err(
+                format!("{base}/icmp_type"),
+                format!("requirement `{}` has an ICMP type but is not ICMP", r.id),
+                None,
+            );
         }
         if r.scope == Scope::Loopback && r.from_roles() != r.to_roles() {
             err(
                 format!("{base}/scope"),
-                format!("loopback requirement `{}` must have the same `from` and `to` role", r.id),
+                format!(
+                    "loopback requirement `{}` must have the same `from` and `to` role",
+                    r.id
+                ),
                 Some("a loopback listener is reached only from its own host".into()),
             );
         }
-        check_ref(format!("{base}/source/doc"), "source document", &r.source.doc, &docs, &mut err);
+        check_ref(
+            format!("{base}/source/doc"),
+            "source document",
+            &r.source.doc,
+            &docs,
+            &mut err,
+        );
         if r.source.line == 0 {
-            err(format!("{base}/source/line"), "line numbers start at 1".into(), None);
+            err(
+                format!("{base}/source/line"),
+                "line numbers start at 1".into(),
+                None,
+            );
         }
         if r.source.end_line.is_some_and(|e| e < r.source.line) {
-            err(format!("{base}/source/end_line"), "`end_line` is before `line`".into(), None);
+            err(
+                format!("{base}/source/end_line"),
+                "`end_line` is before `line`".into(),
+                None,
+            );
         }
     }
 
     for (i, e) in prod.errata.iter().enumerate() {
-        check_ref(format!("/errata/{i}/source/doc"), "source document", &e.source.doc, &docs, &mut err);
+        check_ref(
+            format!("/errata/{i}/source/doc"),
+            "source document",
+            &e.source.doc,
+            &docs,
+            &mut err,
+        );
         for (j, s) in e.see.iter().enumerate() {
-            check_ref(format!("/errata/{i}/see/{j}"), "requirement", s, &reqs, &mut err);
+            check_ref(
+                format!("/errata/{i}/see/{j}"),
+                "requirement",
+                s,
+                &reqs,
+                &mut err,
+            );
         }
     }
     for (i, n) in prod.notes.iter().enumerate() {
         if let Some(s) = &n.source {
-            check_ref(format!("/notes/{i}/source/doc"), "source document", &s.doc, &docs, &mut err);
+            check_ref(
+                format!("/notes/{i}/source/doc"),
+                "source document",
+                &s.doc,
+                &docs,
+                &mut err,
+            );
         }
     }
     out
@@ -197,6 +328,9 @@ pub fn check_product(p: &Parsed<Product>, expected_id: Option<&str>) -> Vec<Diag
 /// Ids are lowercase ASCII letters, digits, `-` and `_`, starting with a letter or digit.
 pub fn is_id(s: &str) -> bool {
     !s.is_empty()
-        && s.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        && s.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }

@@ -15,7 +15,11 @@ fn every_builtin_file_is_clean() {
 
 #[test]
 fn bad_files_get_located_errors() {
-    let base = builtin_files().iter().find(|(n, _)| *n == "strongdm.yaml").map(|(_, t)| *t).unwrap();
+    let base = builtin_files()
+        .iter()
+        .find(|(n, _)| *n == "strongdm.yaml")
+        .map(|(_, t)| *t)
+        .unwrap();
     // a port out of range
     let bad = base.replacen("ports: [65220]", "ports: [70000]", 1);
     let c = check_file("strongdm.yaml", &bad);
@@ -29,7 +33,10 @@ fn bad_files_get_located_errors() {
     assert!(d.message.contains("unknown role `sdm-logn`"), "{d}");
     assert_eq!(d.hint.as_deref(), Some("did you mean `sdm-login`?"));
     let line = d.line.unwrap();
-    assert_eq!(bad.lines().nth(line - 1).map(|l| l.trim()), Some("to: sdm-logn"));
+    assert_eq!(
+        bad.lines().nth(line - 1).map(|l| l.trim()),
+        Some("to: sdm-logn")
+    );
     // an unknown key
     let bad = base.replacen("    scope: loopback\n", "    scop: loopback\n", 1);
     let c = check_file("strongdm.yaml", &bad);

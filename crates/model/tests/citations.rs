@@ -21,7 +21,10 @@ fn citations_point_at_lines_that_say_the_port() {
         for doc in &p.sources {
             let Some(file) = &doc.file else { continue };
             let Ok(text) = std::fs::read_to_string(dir.join(file)) else {
-                problems.push(format!("{}: source file {file} is not in catalog/sources", p.product));
+                problems.push(format!(
+                    "{}: source file {file} is not in catalog/sources",
+                    p.product
+                ));
                 continue;
             };
             let lines: Vec<&str> = text.lines().collect();
@@ -31,7 +34,10 @@ fn citations_point_at_lines_that_say_the_port() {
             };
             for r in p.requirements.iter().filter(|r| r.source.doc == doc.id) {
                 let Some(said) = cited(r.source.line, r.source.end_line) else {
-                    problems.push(format!("{}/{}: line {} is not in {file}", p.product, r.id, r.source.line));
+                    problems.push(format!(
+                        "{}/{}: line {} is not in {file}",
+                        p.product, r.id, r.source.line
+                    ));
                     continue;
                 };
                 checked += 1;
@@ -48,7 +54,10 @@ fn citations_point_at_lines_that_say_the_port() {
                 }
                 let tokens = digit_tokens(&said);
                 let says_port = fixed.iter().any(|port| tokens.contains(&port.as_str()));
-                let says_page_text = r.page_said.as_ref().is_some_and(|ps| said.contains(ps.text.trim()));
+                let says_page_text = r
+                    .page_said
+                    .as_ref()
+                    .is_some_and(|ps| said.contains(ps.text.trim()));
                 if !says_port && !says_page_text {
                     problems.push(format!(
                         "{}/{}: {file}:{} does not say any of ports {fixed:?} (and no page_said text matches it)",
@@ -58,7 +67,10 @@ fn citations_point_at_lines_that_say_the_port() {
             }
             for e in p.errata.iter().filter(|e| e.source.doc == doc.id) {
                 if cited(e.source.line, e.source.end_line).is_none() {
-                    problems.push(format!("{}: erratum line {} is not in {file}", p.product, e.source.line));
+                    problems.push(format!(
+                        "{}: erratum line {} is not in {file}",
+                        p.product, e.source.line
+                    ));
                 }
             }
         }

@@ -35,22 +35,27 @@ fn covers(prod: &Product, line: u32, proto: &str, ports: &str) -> Result<(), Str
         return if with_proto.iter().any(|r| r.params().any(|p| p == param)) {
             Ok(())
         } else {
-            Err(format!("no {proto} requirement on this line uses parameter `{param}`"))
+            Err(format!(
+                "no {proto} requirement on this line uses parameter `{param}`"
+            ))
         };
     }
     let want: PortRange = ports.parse()?;
     let held = with_proto.iter().any(|r| {
         r.ports.iter().any(|ps| match ps {
             PortSpec::Fixed(range) => range.contains_range(&want),
-            PortSpec::Param(name) => prod
-                .parameter(name)
-                .is_some_and(|p| p.default.is_some_and(|d| d.contains_range(&want)) || p.allowed.is_some_and(|a| a.contains_range(&want))),
+            PortSpec::Param(name) => prod.parameter(name).is_some_and(|p| {
+                p.default.is_some_and(|d| d.contains_range(&want))
+                    || p.allowed.is_some_and(|a| a.contains_range(&want))
+            }),
         })
     });
     if held {
         Ok(())
     } else {
-        Err(format!("no {proto} requirement on this line holds port {want}"))
+        Err(format!(
+            "no {proto} requirement on this line holds port {want}"
+        ))
     }
 }
 
@@ -78,14 +83,33 @@ fn every_seed_port_statement_is_in_the_catalog() {
                 continue;
             }
             let cols: Vec<&str> = row.split('\t').collect();
-            assert!(cols.len() >= 3, "{}:{}: want line, protocol, ports", path.display(), n + 1);
+            assert!(
+                cols.len() >= 3,
+                "{}:{}: want line, protocol, ports",
+                path.display(),
+                n + 1
+            );
             rows += 1;
             let line: u32 = cols[0].trim().parse().unwrap();
             if let Err(e) = covers(prod, line, cols[1].trim(), cols[2].trim()) {
-                missing.push(format!("{id} line {line} {} {} ({}): {e}", cols[1], cols[2], cols.get(3).unwrap_or(&"")));
+                missing.push(format!(
+                    "{id} line {line} {} {} ({}): {e}",
+                    cols[1],
+                    cols[2],
+                    cols.get(3).unwrap_or(&"")
+                ));
             }
         }
     }
-    assert!(files >= 1 && rows > 0, "no fixtures found in {}", dir.display());
-    assert!(missing.is_empty(), "{} of {rows} statements missing:\n{}", missing.len(), missing.join("\n"));
+    assert!(
+        files >= 1 && rows > 0,
+        "no fixtures found in {}",
+        dir.display()
+    );
+    assert!(
+        missing.is_empty(),
+        "{} of {rows} statements missing:\n{}",
+        missing.len(),
+        missing.join("\n")
+    );
 }

@@ -129,7 +129,15 @@ fn list(g: &Global) -> Outcome {
         })
         .collect();
     let text = out::table(
-        &["PRODUCT", "NAME", "ROLES", "REQUIREMENTS", "FEATURES", "ROWS", "FILE"],
+        &[
+            "PRODUCT",
+            "NAME",
+            "ROLES",
+            "REQUIREMENTS",
+            "FEATURES",
+            "ROWS",
+            "FILE",
+        ],
         &rows,
         g.color,
     );
@@ -176,13 +184,19 @@ fn filter<'a>(
     if let Some(r) = role {
         if p.role(r).is_none() {
             let (m, h) = unknown("role", r, p.roles.iter().map(|x| x.id.as_str()));
-            return Err(Failure::Message(format!("{m} in {}\n  help: {h}", p.product)));
+            return Err(Failure::Message(format!(
+                "{m} in {}\n  help: {h}",
+                p.product
+            )));
         }
     }
     if let Some(f) = feature {
         if p.feature(f).is_none() {
             let (m, h) = unknown("feature", f, p.features.iter().map(|x| x.id.as_str()));
-            return Err(Failure::Message(format!("{m} in {}\n  help: {h}", p.product)));
+            return Err(Failure::Message(format!(
+                "{m} in {}\n  help: {h}",
+                p.product
+            )));
         }
     }
     Ok(p.requirements
@@ -239,7 +253,10 @@ fn show_table(p: &Product, reqs: &[&Requirement], color: bool) -> String {
             "source {}: {}{}\n",
             d.id,
             d.title,
-            d.file.as_ref().map(|f| format!(" [{f}]")).unwrap_or_default()
+            d.file
+                .as_ref()
+                .map(|f| format!(" [{f}]"))
+                .unwrap_or_default()
         ));
     }
     s.push('\n');
@@ -267,16 +284,31 @@ fn show_table(p: &Product, reqs: &[&Requirement], color: bool) -> String {
         })
         .collect();
     s.push_str(&out::table(
-        &["REQUIREMENT", "FROM -> TO", "PROTO", "PORTS", "NEEDED", "SCOPE", "SOURCE", "SERVICE"],
+        &[
+            "REQUIREMENT",
+            "FROM -> TO",
+            "PROTO",
+            "PORTS",
+            "NEEDED",
+            "SCOPE",
+            "SOURCE",
+            "SERVICE",
+        ],
         &rows,
         color,
     ));
     if !p.parameters.is_empty() {
         s.push_str("\nParameters:\n");
         for x in &p.parameters {
-            let d = x.default.map(|d| d.to_string()).unwrap_or_else(|| "no default: a deployment must set it".into());
-            let a = x.allowed.map(|a| format!(", allowed {a}")).unwrap_or_default();
-            s.push_str(&format!("  {}: {} (default {d}{a})\n", x.id, x.name));
+            let d = x
+                .default
+                .map(|d| format!("default {d}"))
+                .unwrap_or_else(|| "no default: a deployment must set it".into());
+            let a = x
+                .allowed
+                .map(|a| format!(", allowed {a}"))
+                .unwrap_or_default();
+            s.push_str(&format!("  {}: {} ({d}{a})\n", x.id, x.name));
         }
     }
     if !p.features.is_empty() {
@@ -293,13 +325,20 @@ fn show_table(p: &Product, reqs: &[&Requirement], color: bool) -> String {
             c.id,
             c.name,
             opts.join(", "),
-            c.default.as_ref().map(|d| format!(" (default {d})")).unwrap_or_default()
+            c.default
+                .as_ref()
+                .map(|d| format!(" (default {d})"))
+                .unwrap_or_default()
         ));
     }
     if !p.notes.is_empty() {
         s.push_str("\nNotes:\n");
         for n in &p.notes {
-            let cite = n.source.as_ref().map(|c| format!(" [{}]", p.cite(c))).unwrap_or_default();
+            let cite = n
+                .source
+                .as_ref()
+                .map(|c| format!(" [{}]", p.cite(c)))
+                .unwrap_or_default();
             s.push_str(&format!("  - {}{cite}\n", n.text));
         }
     }
@@ -318,7 +357,12 @@ fn show_table(p: &Product, reqs: &[&Requirement], color: bool) -> String {
             }
         }
         for e in &p.errata {
-            s.push_str(&format!("  - [{}] \"{}\": {}\n", p.cite(&e.source), e.text, e.note));
+            s.push_str(&format!(
+                "  - [{}] \"{}\": {}\n",
+                p.cite(&e.source),
+                e.text,
+                e.note
+            ));
         }
     }
     s
@@ -330,7 +374,9 @@ fn md_cell(s: &str) -> String {
 
 fn show_md(p: &Product, reqs: &[&Requirement]) -> String {
     let mut s = format!("# {} (`{}`)\n\nVendor: {}\n\n", p.name, p.product, p.vendor);
-    s.push_str("| Requirement | From | To | Protocol | Ports | Needed | Scope | Source | Service |\n");
+    s.push_str(
+        "| Requirement | From | To | Protocol | Ports | Needed | Scope | Source | Service |\n",
+    );
     s.push_str("|---|---|---|---|---|---|---|---|---|\n");
     for r in reqs {
         s.push_str(&format!(
@@ -347,13 +393,17 @@ fn show_md(p: &Product, reqs: &[&Requirement]) -> String {
         ));
     }
     if !p.parameters.is_empty() {
-        s.push_str("\n## Parameters\n\n| Parameter | Name | Default | Allowed |\n|---|---|---|---|\n");
+        s.push_str(
+            "\n## Parameters\n\n| Parameter | Name | Default | Allowed |\n|---|---|---|---|\n",
+        );
         for x in &p.parameters {
             s.push_str(&format!(
                 "| `{}` | {} | {} | {} |\n",
                 x.id,
                 md_cell(&x.name),
-                x.default.map(|d| d.to_string()).unwrap_or_else(|| "none (must be set)".into()),
+                x.default
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "none (must be set)".into()),
                 x.allowed.map(|d| d.to_string()).unwrap_or_default()
             ));
         }
@@ -409,9 +459,8 @@ fn check(g: &Global, dir: Option<PathBuf>) -> Outcome {
             .map(|(n, t)| (format!("catalog/{n}"), (*t).to_string()))
             .collect(),
         Some(p) if p.is_file() => {
-            let text = std::fs::read_to_string(p).map_err(|e| {
-                Failure::Message(format!("cannot read {}: {e}", p.display()))
-            })?;
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| Failure::Message(format!("cannot read {}: {e}", p.display())))?;
             vec![(p.display().to_string(), text)]
         }
         Some(p) => read_dir_files(p)?,
@@ -435,11 +484,18 @@ fn check(g: &Global, dir: Option<PathBuf>) -> Outcome {
         eprintln!("{}", out::diagnostic(d, g.color));
     }
     if errors > 0 {
-        eprintln!("portplan: {errors} error{} in {} file(s)", if errors == 1 { "" } else { "s" }, files.len());
+        eprintln!(
+            "portplan: {errors} error{} in {} file(s)",
+            if errors == 1 { "" } else { "s" },
+            files.len()
+        );
         return Ok(ExitCode::from(2));
     }
     out::emit(
-        &format!("ok: {} file(s), {reqs} requirements, no errors\n", files.len()),
+        &format!(
+            "ok: {} file(s), {reqs} requirements, no errors\n",
+            files.len()
+        ),
         None,
     )?;
     Ok(ExitCode::SUCCESS)

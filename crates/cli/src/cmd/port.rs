@@ -21,11 +21,15 @@ fn parse(spec: &str) -> Result<(u16, Option<Protocol>), Failure> {
         None => (spec, None),
     };
     let port: u32 = num.trim().parse().map_err(|_| {
-        Failure::Message(format!("`{spec}` is not a port: write a number like 443 or 1812/udp"))
+        Failure::Message(format!(
+            "`{spec}` is not a port: write a number like 443 or 1812/udp"
+        ))
     })?;
     let range = portplan_model::PortRange::new(port, port).map_err(Failure::Message)?;
     if proto == Some(Protocol::Icmp) {
-        return Err(Failure::Message("ICMP has no ports: write /tcp or /udp".into()));
+        return Err(Failure::Message(
+            "ICMP has no ports: write /tcp or /udp".into(),
+        ));
     }
     Ok((range.low, proto))
 }
@@ -98,7 +102,12 @@ pub fn run(a: Args, g: &Global) -> Outcome {
         s.push_str(&format!("{port}: no IANA service name\n"));
     }
     for n in &names {
-        s.push_str(&format!("{port}/{}: IANA `{}` ({})\n", n.protocol, n.name, n.description));
+        let desc = if n.description.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", n.description)
+        };
+        s.push_str(&format!("{port}/{}: IANA `{}`{desc}\n", n.protocol, n.name));
     }
     s.push('\n');
     if uses.is_empty() {
@@ -119,7 +128,15 @@ pub fn run(a: Args, g: &Global) -> Outcome {
             })
             .collect();
         s.push_str(&out::table(
-            &["PRODUCT", "REQUIREMENT", "PROTO", "FROM -> TO", "HOW", "SOURCE", "SERVICE"],
+            &[
+                "PRODUCT",
+                "REQUIREMENT",
+                "PROTO",
+                "FROM -> TO",
+                "HOW",
+                "SOURCE",
+                "SERVICE",
+            ],
             &rows,
             g.color,
         ));
