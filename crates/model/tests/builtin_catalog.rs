@@ -44,3 +44,16 @@ fn bad_files_get_located_errors() {
     assert!(d.message.contains("unknown field `scop`"), "{d}");
     assert!(d.line.is_some() && d.column.is_some());
 }
+
+#[test]
+fn every_product_round_trips_without_loss() {
+    let cat = Catalog::load(None).map_err(|e| format!("{e:?}")).unwrap();
+    for p in cat.products.values() {
+        let yaml = serde_norway::to_string(p).unwrap();
+        let back: portplan_model::Product = serde_norway::from_str(&yaml).unwrap();
+        assert_eq!(&back, p, "{} changed through YAML", p.product);
+        let json = serde_json::to_string(p).unwrap();
+        let back: portplan_model::Product = serde_json::from_str(&json).unwrap();
+        assert_eq!(&back, p, "{} changed through JSON", p.product);
+    }
+}
