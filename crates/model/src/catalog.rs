@@ -311,10 +311,12 @@ pub struct Condition {
     /// Choice id -> option id that must hold (`database: oracle`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub choice: BTreeMap<String, String>,
-    /// These roles run on one host.
+    /// These roles run on one host (every listed role is placed and they
+    /// share a host).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub colocated: Vec<String>,
-    /// These roles run on different hosts.
+    /// These roles do not share a host. Also holds when one of them is not
+    /// placed at all (no HA load balancer: the server keeps its own port).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub separate: Vec<String>,
 }
