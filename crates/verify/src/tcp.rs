@@ -1,0 +1,79 @@
+//! TCP probe: connect (handshake = open, reset = closed, silence or ICMP
+//! prohibited = filtered), then offer a portplan probe and wait briefly for
+//! a token (a responder = verified).
+
+use crate::engine::Config;
+use crate::token::{self, REPLY_LEN};
+use crate::{icmp, Finding, State};
+use portplan_model::Protocol;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::{timeout, timeout_at};
+
+/// How long to wait for a token once connected: a responder answers within
+/// about one round trip, so a few handshake times (plus scheduling slack)
+/// is enough and keeps a scan of silent services fast.
+fn token_wait(rtt: Duration, limit: Duration) -> Duration {
+    (rtt * 4 + Duration::from_millis(50)).min(limit)
+}
+
+pub async fn probe(addr: SocketAddr, cfg: &Config) -> Finding {
+    let start = Instant::now();
+    let mut stream = match timeout(cfg.timeout, TcpStream::connect(addr)).await {
+        Err(_) => {
+            return Finding::new(
+                State::Filtered,
+                format!("no answer to SYN within {} ms", cfg.timeout.as_millis()),
+                None,
+            )
+        }
+        Ok(Err(e)) => return icmp::classify(&e, Protocol::Tcp, start.elapsed()),
+        Ok(Ok(s)) => s,
+    };
+    let rtt = start.elapsed();
+    let _ = stream.set_nodelay(true);
+    let nonce = token::nonce();
+    if stream.write_all(&token::probe(&nonce)).await.is_err() {
+        return Finding::new(
+            State::Open,
+            "handshake completed; the service closed at once",
+            Some(rtt),
+        );
+    }
+    let deadline = tokio::time::Instant::now() + token_wait(rtt, cfg.timeout);
+    let mut buf = [0u8; 256];
+    let mut got = 0;
+    let mut closed = false;
+    while got < REPLY_LEN {
+        match timeout_at(deadline, stream.read(&mut buf[got..])).await {
+            Ok(Ok(0)) | Ok(Err(_)) => {
+                closed = true;
+                break;
+            }
+            Ok(Ok(n)) => {
+                got += n;
+                // Not our framing: no need to wait for more.
+                let k = got.min(token::MAGIC.len());
+                if buf[..k] != token::MAGIC[..k] {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    if let Some(tok) = token::parse_reply(&buf[..got.min(REPLY_LEN)]) {
+        let (state, why) =
+            token::judge_reply(cfg.secret.as_ref(), &nonce, addr.port(), Protocol::Tcp, tok);
+        return Finding::new(state, why, Some(rtt));
+    }
+    let why = match (got, closed) {
+        (0, false) => "handshake completed".to_string(),
+        (0, true) => "handshake completed; the service closed the connection".to_string(),
+        (n, _) => {
+            format!("handshake completed; the service sent {n} bytes (not a portplan responder)")
+        }
+    };
+    Finding::new(State::Open, why, Some(rtt))
+}
