@@ -1,1 +1,80 @@
-//! portplan plan stage.
+//! The plan stage: a deployment and the catalog in, the exact flow set out.
+//!
+//! `load_deployment` reads the user's file, `check` says everything wrong with
+//! it (located), `plan` computes the flows and merges them into the fewest
+//! rules. The modules follow the order of the work: resolve names to
+//! addresses, expand requirements into flows, find conflicts, merge.
+
+mod cidr;
+mod conflicts;
+mod expand;
+mod load;
+mod merge;
+mod resolve;
+mod settings;
+
+pub use expand::PlanOptions;
+pub use load::load_deployment;
+pub use merge::{admits, merge};
+pub use resolve::host_view;
+
+use portplan_model::diag::{self, Diagnostic};
+use portplan_model::load::Parsed;
+use portplan_model::{Catalog, Deployment, Flow, FlowSet};
+
+/// Every finding about a deployment: unknown ids, missing values, unplaced
+/// roles, port conflicts, overlapping address claims. Errors first.
+pub fn check(cat: &Catalog, dep: &Parsed<Deployment>) -> Vec<Diagnostic> {
+    analyse(cat, dep, &PlanOptions::default()).1
+}
+
+/// The deployment's flows, merged into the fewest rules; warnings ride along
+/// in `FlowSet::diagnostics`. Any error fails the plan with every finding.
+pub fn plan(cat: &Catalog, dep: &Parsed<Deployment>) -> Result<FlowSet, Vec<Diagnostic>> {
+    plan_with(cat, dep, &PlanOptions::default())
+}
+
+/// `plan` with options (`--no-optional`).
+pub fn plan_with(
+    cat: &Catalog,
+    dep: &Parsed<Deployment>,
+    opts: &PlanOptions,
+) -> Result<FlowSet, Vec<Diagnostic>> {
+    let (flows, diags) = analyse(cat, dep, opts);
+    if diags.iter().any(Diagnostic::is_error) {
+        return Err(diags);
+    }
+    Ok(FlowSet {
+        deployment: dep.value.name.clone(),
+        flows: merge(flows),
+        diagnostics: diags,
+    })
+}
+
+/// The planned flows before merging: one per requirement, protocol and pair
+/// of role entries. Merging must admit exactly these.
+pub fn plan_unmerged(
+    cat: &Catalog,
+    dep: &Parsed<Deployment>,
+    opts: &PlanOptions,
+) -> Result<Vec<Flow>, Vec<Diagnostic>> {
+    let (flows, diags) = analyse(cat, dep, opts);
+    if diags.iter().any(Diagnostic::is_error) {
+        return Err(diags);
+    }
+    Ok(flows)
+}
+
+fn analyse(
+    cat: &Catalog,
+    dep: &Parsed<Deployment>,
+    opts: &PlanOptions,
+) -> (Vec<Flow>, Vec<Diagnostic>) {
+    let out = expand::expand(cat, dep, opts);
+    let mut diags = out.diagnostics;
+    diags.extend(conflicts::listener_conflicts(dep, &out.listeners));
+    diags.extend(conflicts::overlapping_claims(dep, &out.claims));
+    diag::sort(&mut diags);
+    diags.dedup();
+    (out.flows, diags)
+}

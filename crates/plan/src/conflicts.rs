@@ -1,0 +1,158 @@
+//! Two checks that look at the deployment as a whole: two listeners on one
+//! host and port, and address claims that overlap without being the same
+//! machine.
+
+use crate::expand::{Claim, Listener};
+use crate::resolve::Origin;
+use portplan_model::diag::Diagnostic;
+use portplan_model::load::Parsed;
+use portplan_model::{Addr, Deployment, PortSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Keys naming the machine of a single-host entry: its host name and addresses.
+fn host_keys(l: &Listener) -> Vec<String> {
+    let mut keys: Vec<String> = l.entry.addrs.iter().map(|a| a.to_string()).collect();
+    if let Origin::Host(n) = &l.entry.origin {
+        keys.push(format!("host {n}"));
+    }
+    keys
+}
+
+fn common(a: &PortSet, b: &PortSet) -> PortSet {
+    PortSet::from_ranges(a.ranges().iter().flat_map(|ra| {
+        b.ranges().iter().filter_map(move |rb| {
+            let low = ra.low.max(rb.low);
+            let high = ra.high.min(rb.high);
+            (low <= high).then_some(portplan_model::PortRange { low, high })
+        })
+    }))
+}
+
+/// A port that two roles (of one product or of two) listen on, on one host.
+/// Roles a single requirement lists as its listeners share the service and
+/// do not conflict.
+pub fn listener_conflicts(dep: &Parsed<Deployment>, ls: &[Listener]) -> Vec<Diagnostic> {
+    let mut by_host: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, l) in ls.iter().enumerate() {
+        if l.entry.is_single_host() {
+            for k in host_keys(l) {
+                by_host.entry(k).or_default().push(i);
+            }
+        }
+    }
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for (hkey, idx) in &by_host {
+        for (n, &i) in idx.iter().enumerate() {
+            for &j in &idx[n + 1..] {
+                let (a, b) = (&ls[i], &ls[j]);
+                if a.protocol != b.protocol || (a.product == b.product && a.role == b.role) {
+                    continue;
+                }
+                if a.product == b.product
+                    && a.requirement == b.requirement
+                    && a.to_roles.contains(&b.role)
+                {
+                    continue;
+                }
+                let both = common(&a.ports, &b.ports);
+                if both.is_empty() {
+                    continue;
+                }
+                let host = match (&a.entry.origin, &b.entry.origin) {
+                    (Origin::Host(x), _) | (_, Origin::Host(x)) => x.clone(),
+                    _ => hkey.clone(),
+                };
+                let (first, second) = if a.entry.path <= b.entry.path {
+                    (a, b)
+                } else {
+                    (b, a)
+                };
+                let key = (
+                    host.clone(),
+                    a.protocol,
+                    both.to_string(),
+                    first.role.clone(),
+                    second.role.clone(),
+                );
+                if !seen.insert(key) {
+                    continue;
+                }
+                out.push(
+                    dep.error_at(
+                        &second.entry.path,
+                        format!(
+                            "port conflict on `{host}`: {}/{both} is a listener of {}/{} ({}) and of {}/{} ({})",
+                            a.protocol,
+                            first.product,
+                            first.role,
+                            first.requirement,
+                            second.product,
+                            second.role,
+                            second.requirement
+                        ),
+                    )
+                    .hint("put the roles on different hosts, or move one to another port (a parameter or an override)"),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Networks and addresses that overlap without being the same thing: a host
+/// inside another role's CIDR, two CIDRs that cut into each other. Named
+/// networks are populations and may hold anything; equal claims are
+/// colocation, which is meant.
+pub fn overlapping_claims(dep: &Parsed<Deployment>, claims: &[Claim]) -> Vec<Diagnostic> {
+    let mut nets = Vec::new();
+    for c in claims {
+        if matches!(c.entry.origin, Origin::Network(_)) {
+            continue;
+        }
+        for a in &c.entry.addrs {
+            if let Addr::Net(n) = a {
+                nets.push((*n, c));
+            }
+        }
+    }
+    nets.sort_by_key(|x| x.0);
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (i, (na, ca)) in nets.iter().enumerate() {
+        // Sorted by network address: a net can only contain nets after it
+        // until the first net past its end.
+        for (nb, cb) in &nets[i + 1..] {
+            if !na.contains(&nb.network()) {
+                break;
+            }
+            if na == nb || !na.contains(nb) || ca.entry.path == cb.entry.path {
+                continue;
+            }
+            if let (Origin::Host(x), Origin::Host(y)) = (&ca.entry.origin, &cb.entry.origin) {
+                if x == y {
+                    continue;
+                }
+            }
+            if !seen.insert((cb.entry.path.clone(), ca.entry.path.clone())) {
+                continue;
+            }
+            out.push(
+                dep.warning_at(
+                    &cb.entry.path,
+                    format!(
+                        "`{}` ({}/{}) lies inside `{}` ({}/{}): the two claims overlap",
+                        Addr::Net(*nb),
+                        cb.product,
+                        cb.role,
+                        Addr::Net(*na),
+                        ca.product,
+                        ca.role
+                    ),
+                )
+                .hint("if that network is a population (clients, devices), name it under `networks:`; otherwise correct the addresses"),
+            );
+        }
+    }
+    out
+}

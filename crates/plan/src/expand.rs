@@ -1,0 +1,661 @@
+//! Requirements to flows: for each product of the deployment, every
+//! requirement whose feature is on and whose condition holds becomes one flow
+//! per protocol and pair of role entries (source entry, destination entry).
+//! Also collects what the conflict checks need: listeners and address claims.
+
+use crate::resolve::{item_paths, key, Entry, Names, Origin};
+use crate::settings::{key_error, settings, Settings};
+use portplan_model::catalog::{Condition, ParameterKind, PortSpec, Product, Requirement, Scope};
+use portplan_model::diag::{unknown, Diagnostic};
+use portplan_model::load::Parsed;
+use portplan_model::{Addr, Because, Deployment, Flow, Override, PortSet, Protocol, Side};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Planner switches the CLI exposes.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// Leave out requirements the catalog marks optional, in every product.
+    pub no_optional: bool,
+}
+
+/// A port some role listens on, on one entry (for conflict checks).
+#[derive(Debug, Clone)]
+pub struct Listener {
+    pub product: String,
+    pub role: String,
+    pub requirement: String,
+    /// All listening roles of the requirement: one service they share.
+    pub to_roles: Vec<String>,
+    pub entry: Entry,
+    pub protocol: Protocol,
+    /// Fixed listening ports (dynamic reply ranges are not listeners).
+    pub ports: PortSet,
+}
+
+/// One role entry's claim on addresses (for overlap checks).
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub product: String,
+    pub role: String,
+    pub entry: Entry,
+}
+
+pub struct Expanded {
+    pub flows: Vec<Flow>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub listeners: Vec<Listener>,
+    pub claims: Vec<Claim>,
+}
+
+pub fn expand(
+    cat: &portplan_model::Catalog,
+    dep: &Parsed<Deployment>,
+    opts: &PlanOptions,
+) -> Expanded {
+    let mut out = Expanded {
+        flows: Vec::new(),
+        diagnostics: Vec::new(),
+        listeners: Vec::new(),
+        claims: Vec::new(),
+    };
+    let names = Names::build(dep, &mut out.diagnostics);
+    if dep.value.products.is_empty() {
+        out.diagnostics.push(
+            dep.error_at("/products", "the deployment lists no product")
+                .hint("add `- product: ID` entries; `portplan catalog list` shows the ids"),
+        );
+    }
+    for (ui, u) in dep.value.products.iter().enumerate() {
+        let base = format!("/products/{ui}");
+        let Some(p) = cat.get(&u.product) else {
+            let (m, h) = unknown("product", &u.product, cat.ids());
+            out.diagnostics
+                .push(dep.error_at(&format!("{base}/product"), m).hint(h));
+            continue;
+        };
+        let s = settings(dep, &base, p, u, &mut out.diagnostics);
+        let roles = place_roles(dep, &names, &base, p, u, &mut out);
+        let overrides = check_overrides(dep, &base, p, &u.overrides, &mut out.diagnostics);
+        let mut ctx = ProductCtx {
+            dep,
+            names: &names,
+            base: &base,
+            p,
+            s: &s,
+            roles: &roles,
+            overrides: &overrides,
+            keep_optional: u.optional && !opts.no_optional,
+            unplaced: BTreeMap::new(),
+            missing: BTreeSet::new(),
+            matched: BTreeSet::new(),
+        };
+        for r in &p.requirements {
+            ctx.requirement(r, &mut out);
+        }
+        ctx.finish(&mut out.diagnostics);
+    }
+    out
+}
+
+/// Resolves the deployment's role entries, and fixed endpoints for roles it
+/// does not place.
+fn place_roles(
+    dep: &Parsed<Deployment>,
+    names: &Names,
+    base: &str,
+    p: &Product,
+    u: &portplan_model::ProductUse,
+    out: &mut Expanded,
+) -> BTreeMap<String, Vec<Entry>> {
+    let mut roles: BTreeMap<String, Vec<Entry>> = BTreeMap::new();
+    for (rid, v) in &u.roles {
+        let rpath = format!("{base}/roles/{}", key(rid));
+        if p.role(rid).is_none() {
+            let (m, h) = unknown(
+                &format!("role of {}", p.product),
+                rid,
+                p.roles.iter().map(|r| r.id.as_str()),
+            );
+            out.diagnostics.push(key_error(dep, &rpath, m, h));
+            continue;
+        }
+        let items = item_paths(&rpath, v);
+        if items.is_empty() {
+            out.diagnostics.push(
+                dep.error_at(
+                    &rpath,
+                    format!("role `{rid}` of {} has no addresses", p.product),
+                )
+                .hint("list a named host, an address, a CIDR or a DNS name, or remove the role"),
+            );
+            continue;
+        }
+        let label = format!("{}/{rid}", p.product);
+        let mut entries = Vec::new();
+        for (path, raw) in items {
+            match names.resolve(dep, raw, &label, &path) {
+                Ok(e) => {
+                    out.claims.push(Claim {
+                        product: p.product.clone(),
+                        role: rid.clone(),
+                        entry: e.clone(),
+                    });
+                    entries.push(e);
+                }
+                Err(d) => out.diagnostics.push(d),
+            }
+        }
+        roles.insert(rid.clone(), entries);
+    }
+    for role in &p.roles {
+        if roles.contains_key(&role.id) || role.endpoints.is_empty() {
+            continue;
+        }
+        let mut entries = Vec::new();
+        for ep in &role.endpoints {
+            match ep.parse::<Addr>() {
+                Ok(a) => entries.push(Entry {
+                    label: ep.clone(),
+                    raw: ep.clone(),
+                    addrs: vec![a],
+                    origin: Origin::Endpoint,
+                    path: base.to_string(),
+                }),
+                Err(e) => out.diagnostics.push(Diagnostic::error(
+                    format!("catalog/{}.yaml", p.product),
+                    format!("role `{}` endpoint: {e}", role.id),
+                )),
+            }
+        }
+        roles.insert(role.id.clone(), entries);
+    }
+    roles
+}
+
+/// Overrides naming a requirement the product has, with at least one port.
+fn check_overrides<'a>(
+    dep: &Parsed<Deployment>,
+    base: &str,
+    p: &Product,
+    ovs: &'a [Override],
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<(usize, &'a Override)> {
+    let mut good = Vec::new();
+    for (i, o) in ovs.iter().enumerate() {
+        let path = format!("{base}/overrides/{i}");
+        if p.requirements.iter().all(|r| r.id != o.requirement) {
+            let (m, h) = unknown(
+                &format!("requirement of {}", p.product),
+                &o.requirement,
+                p.requirements.iter().map(|r| r.id.as_str()),
+            );
+            diags.push(dep.error_at(&format!("{path}/requirement"), m).hint(h));
+            continue;
+        }
+        if o.ports.is_empty() {
+            diags.push(dep.error_at(
+                &format!("{path}/ports"),
+                "an override needs at least one port",
+            ));
+            continue;
+        }
+        good.push((i, o));
+    }
+    good
+}
+
+/// Everything one product use needs while its requirements expand.
+struct ProductCtx<'a> {
+    dep: &'a Parsed<Deployment>,
+    names: &'a Names,
+    base: &'a str,
+    p: &'a Product,
+    s: &'a Settings,
+    roles: &'a BTreeMap<String, Vec<Entry>>,
+    overrides: &'a [(usize, &'a Override)],
+    keep_optional: bool,
+    /// Unplaced role -> requirements it leaves out.
+    unplaced: BTreeMap<String, Vec<String>>,
+    /// Parameters already reported missing.
+    missing: BTreeSet<String>,
+    /// Override indexes that matched a destination.
+    matched: BTreeSet<usize>,
+}
+
+/// The ports of one destination: the entry's remaining addresses with the
+/// requirement's ports, and override targets with theirs.
+struct Target {
+    label: String,
+    addrs: Vec<Addr>,
+    ports: Option<PortSet>,
+    /// The ports come from an override.
+    overridden: bool,
+}
+
+impl ProductCtx<'_> {
+    fn placed(&self, role: &str) -> Option<&Vec<Entry>> {
+        self.roles.get(role).filter(|e| !e.is_empty())
+    }
+
+    fn shares(&self, a: &str, b: &str) -> bool {
+        match (self.placed(a), self.placed(b)) {
+            (Some(x), Some(y)) => x.iter().any(|ea| y.iter().any(|eb| ea.shares_host(eb))),
+            _ => false,
+        }
+    }
+
+    /// `choice`, `colocated` and `separate` as the catalog defines them.
+    fn holds(&mut self, w: &Condition, diags: &mut Vec<Diagnostic>) -> bool {
+        for (c, o) in &w.choice {
+            match self.s.choices.get(c) {
+                Some(v) => {
+                    if v != o {
+                        return false;
+                    }
+                }
+                None => {
+                    if self.missing.insert(format!("choice:{c}")) {
+                        let opts: Vec<&str> = self
+                            .p
+                            .choice(c)
+                            .map(|ch| ch.options.iter().map(|x| x.id.as_str()).collect())
+                            .unwrap_or_default();
+                        diags.push(
+                            self.dep
+                                .error_at(
+                                    &format!("{}/product", self.base),
+                                    format!(
+                                        "{} needs the choice `{c}` made; it has no default",
+                                        self.p.product
+                                    ),
+                                )
+                                .hint(format!(
+                                    "add `choices: {{{c}: ONE_OF}}` with one of: {}",
+                                    opts.join(", ")
+                                )),
+                        );
+                    }
+                    return false;
+                }
+            }
+        }
+        let pairs = |roles: &[String]| -> Vec<(String, String)> {
+            let mut v = Vec::new();
+            for (i, a) in roles.iter().enumerate() {
+                for b in &roles[i + 1..] {
+                    v.push((a.clone(), b.clone()));
+                }
+            }
+            v
+        };
+        let colocated = w.colocated.iter().all(|r| self.placed(r).is_some())
+            && pairs(&w.colocated).iter().all(|(a, b)| self.shares(a, b));
+        let separate = pairs(&w.separate).iter().all(|(a, b)| !self.shares(a, b));
+        colocated && separate
+    }
+
+    /// The requirement's ports with the deployment's parameter values;
+    /// Err names the parameters with no value.
+    fn ports(&self, r: &Requirement) -> (PortSet, PortSet, Vec<String>) {
+        let mut all = PortSet::new();
+        let mut listening = PortSet::new();
+        let mut missing = Vec::new();
+        for spec in &r.ports {
+            match spec {
+                PortSpec::Fixed(range) => {
+                    all.insert(*range);
+                    listening.insert(*range);
+                }
+                PortSpec::Param(name) => match self.s.params.get(name) {
+                    Some(v) => {
+                        all.insert(*v);
+                        let dynamic = self
+                            .p
+                            .parameter(name)
+                            .is_some_and(|x| x.kind == ParameterKind::Range);
+                        if !dynamic {
+                            listening.insert(*v);
+                        }
+                    }
+                    None => missing.push(name.clone()),
+                },
+            }
+        }
+        (all, listening, missing)
+    }
+
+    fn requirement(&mut self, r: &Requirement, out: &mut Expanded) {
+        if let Some(f) = &r.feature {
+            if !self.s.features.contains(f) {
+                return;
+            }
+        }
+        if !r.required && !self.keep_optional {
+            return;
+        }
+        if let Some(w) = &r.when {
+            if !self.holds(w, &mut out.diagnostics) {
+                return;
+            }
+        }
+        let mut from = Vec::new();
+        let mut to = Vec::new();
+        for (side, list) in [(&mut from, r.from_roles()), (&mut to, r.to_roles())] {
+            for role in list {
+                if self.placed(&role).is_some() {
+                    side.push(role);
+                } else {
+                    self.unplaced.entry(role).or_default().push(r.id.clone());
+                }
+            }
+        }
+        if from.is_empty() || to.is_empty() {
+            return;
+        }
+        let (ports, listening, missing) = self.ports(r);
+        let own: Vec<&Override> = self
+            .overrides
+            .iter()
+            .filter(|(_, o)| o.requirement == r.id)
+            .map(|(_, o)| *o)
+            .collect();
+        if r.alternatives && own.is_empty() {
+            out.diagnostics.push(
+                self.dep
+                    .warning_at(
+                        &format!("{}/product", self.base),
+                        format!(
+                            "{}/{} ({}): ports {} are alternatives and all of them are opened",
+                            self.p.product, r.id, r.service, ports
+                        ),
+                    )
+                    .hint(format!(
+                        "open only the one in use: `overrides: [{{requirement: {}, target: HOST, ports: [PORT]}}]`",
+                        r.id
+                    )),
+            );
+        }
+        let because = Because {
+            product: self.p.product.clone(),
+            requirement: r.id.clone(),
+            service: r.service.clone(),
+            feature: r.feature.clone(),
+            source: self.p.cite(&r.source),
+        };
+        let mut need_missing = false;
+        for to_role in &to {
+            let entries = self.placed(to_role).cloned().unwrap_or_default();
+            for te in &entries {
+                let targets = self.targets(r, te, &ports, &missing);
+                need_missing |= targets.iter().any(|t| t.ports.is_none());
+                self.listen(r, to_role, te, &listening, &targets, &to, out);
+                let flow = |src: &Entry, t: &Target, proto: Protocol, ports: PortSet| Flow {
+                    src: Side {
+                        labels: vec![src.label.clone()],
+                        addrs: src.addrs.clone(),
+                    },
+                    dst: Side {
+                        labels: vec![t.label.clone()],
+                        addrs: t.addrs.clone(),
+                    },
+                    protocol: proto,
+                    ports,
+                    icmp_type: r.icmp_type.clone(),
+                    scope: r.scope,
+                    required: r.required,
+                    interface: r.interface.clone(),
+                    because: vec![because.clone()],
+                    notes: r.notes.clone(),
+                };
+                for t in &targets {
+                    let Some(tp) = &t.ports else { continue };
+                    for proto in r.protocols() {
+                        let pp = if proto.has_ports() {
+                            tp.clone()
+                        } else {
+                            PortSet::new()
+                        };
+                        if r.scope == Scope::Loopback {
+                            // On the host itself: the listener's host talks to itself.
+                            let me = Entry {
+                                addrs: t.addrs.clone(),
+                                label: t.label.clone(),
+                                ..te.clone()
+                            };
+                            out.flows.push(flow(&me, t, proto, pp));
+                            continue;
+                        }
+                        for from_role in &from {
+                            for fe in self.placed(from_role).into_iter().flatten() {
+                                // A host does not reach itself over the network.
+                                if fe.shares_host(te) && fe.is_single_host() && te.is_single_host()
+                                {
+                                    continue;
+                                }
+                                out.flows.push(flow(fe, t, proto, pp.clone()));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if need_missing {
+            self.report_missing(r, &missing, &mut out.diagnostics);
+        }
+    }
+
+    /// Splits a destination entry by the overrides that name it (or an
+    /// address inside it): each override target gets its own ports.
+    fn targets(
+        &mut self,
+        r: &Requirement,
+        te: &Entry,
+        ports: &PortSet,
+        missing: &[String],
+    ) -> Vec<Target> {
+        let general = if missing.is_empty() {
+            Some(ports.clone())
+        } else {
+            None
+        };
+        let mut rest = te.addrs.clone();
+        let mut out = Vec::new();
+        for (i, o) in self.overrides.iter().filter(|(_, o)| o.requirement == r.id) {
+            let (label, taddrs) = self.override_target(&o.target);
+            let oports = PortSet::from_ranges(o.ports.iter().copied());
+            let whole = o.target == te.raw || o.target == te.label || taddrs == te.addrs;
+            if whole {
+                self.matched.insert(*i);
+                rest.clear();
+                out.push(Target {
+                    label: te.label.clone(),
+                    addrs: te.addrs.clone(),
+                    ports: Some(oports),
+                    overridden: true,
+                });
+                continue;
+            }
+            let holes: Vec<ipnet::IpNet> = taddrs
+                .iter()
+                .filter_map(|a| match a {
+                    Addr::Net(n) => Some(*n),
+                    _ => None,
+                })
+                .collect();
+            let inside = !holes.is_empty()
+                && holes.len() == taddrs.len()
+                && holes.iter().all(|h| {
+                    rest.iter()
+                        .any(|a| matches!(a, Addr::Net(n) if n.contains(h) && n != h))
+                });
+            if inside {
+                self.matched.insert(*i);
+                for h in &holes {
+                    rest = rest
+                        .into_iter()
+                        .flat_map(|a| match a {
+                            Addr::Net(n) => crate::cidr::subtract(n, *h)
+                                .into_iter()
+                                .map(Addr::Net)
+                                .collect(),
+                            other => vec![other],
+                        })
+                        .collect();
+                }
+                out.push(Target {
+                    label,
+                    addrs: taddrs,
+                    ports: Some(oports),
+                    overridden: true,
+                });
+            }
+        }
+        if !rest.is_empty() {
+            out.insert(
+                0,
+                Target {
+                    label: te.label.clone(),
+                    addrs: rest,
+                    ports: general,
+                    overridden: false,
+                },
+            );
+        }
+        out
+    }
+
+    /// An override target's label and addresses (a name, or what it parses to).
+    fn override_target(&self, target: &str) -> (String, Vec<Addr>) {
+        let by_name = self
+            .names
+            .hosts
+            .iter()
+            .chain(&self.names.networks)
+            .find(|(n, _)| n == target);
+        match by_name {
+            Some((n, a)) => (n.clone(), a.clone()),
+            None => (
+                target.to_string(),
+                target.parse::<Addr>().into_iter().collect(),
+            ),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn listen(
+        &self,
+        r: &Requirement,
+        role: &str,
+        te: &Entry,
+        listening: &PortSet,
+        targets: &[Target],
+        to: &[String],
+        out: &mut Expanded,
+    ) {
+        // The entry listens on its override's ports when one names all of it.
+        let ports = targets
+            .iter()
+            .find(|t| t.overridden && t.addrs == te.addrs)
+            .and_then(|t| t.ports.clone())
+            .unwrap_or_else(|| listening.clone());
+        if ports.is_empty() {
+            return;
+        }
+        for proto in r.protocols().into_iter().filter(|p| p.has_ports()) {
+            out.listeners.push(Listener {
+                product: self.p.product.clone(),
+                role: role.to_string(),
+                requirement: r.id.clone(),
+                to_roles: to.to_vec(),
+                entry: te.clone(),
+                protocol: proto,
+                ports: ports.clone(),
+            });
+        }
+    }
+
+    fn report_missing(&mut self, r: &Requirement, missing: &[String], diags: &mut Vec<Diagnostic>) {
+        for m in missing {
+            if !self.missing.insert(format!("param:{m}")) {
+                continue;
+            }
+            let name = self
+                .p
+                .parameter(m)
+                .map(|x| x.name.clone())
+                .unwrap_or_default();
+            let at = r
+                .feature
+                .as_ref()
+                .and_then(|f| self.s.feature_paths.get(f).cloned())
+                .unwrap_or_else(|| format!("{}/product", self.base));
+            let why = match &r.feature {
+                Some(f) => format!("feature `{f}` needs"),
+                None => format!("requirement `{}` needs", r.id),
+            };
+            let per_target = if r.per_target {
+                format!(" or an override per target of `{}`", r.id)
+            } else {
+                String::new()
+            };
+            diags.push(
+                self.dep
+                    .error_at(
+                        &at,
+                        format!(
+                            "{} {why} parameter `{m}` ({name}), which has no default and no value",
+                            self.p.product
+                        ),
+                    )
+                    .hint(format!("set it: `parameters: {{{m}: PORT}}`{per_target}; portplan never guesses a port")),
+            );
+        }
+    }
+
+    fn finish(&self, diags: &mut Vec<Diagnostic>) {
+        for (role, reqs) in &self.unplaced {
+            let path = format!("{}/roles", self.base);
+            let mut reqs = reqs.clone();
+            reqs.dedup();
+            diags.push(
+                self.dep
+                    .warning_at(
+                        &path,
+                        format!(
+                            "role `{role}` of {} is not placed: its flows of {} are left out",
+                            self.p.product,
+                            reqs.join(", ")
+                        ),
+                    )
+                    .hint(format!(
+                        "place it (`{role}: [HOST or CIDR]`), or switch off the features that need it"
+                    )),
+            );
+        }
+        for (i, o) in self.overrides {
+            if self.matched.contains(i) {
+                continue;
+            }
+            let to = self
+                .p
+                .requirements
+                .iter()
+                .find(|r| r.id == o.requirement)
+                .map(|r| r.to_roles().join(", "))
+                .unwrap_or_default();
+            diags.push(
+                self.dep
+                    .error_at(
+                        &format!("{}/overrides/{i}/target", self.base),
+                        format!(
+                            "override target `{}` is not a destination of `{}` in this deployment",
+                            o.target, o.requirement
+                        ),
+                    )
+                    .hint(format!(
+                        "name a host, address or CIDR placed in its destination role(s): {to} (and check the requirement's feature is on)"
+                    )),
+            );
+        }
+    }
+}

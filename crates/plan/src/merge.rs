@@ -1,0 +1,261 @@
+//! Merging planned flows into the fewest rules without changing what they
+//! admit: flows between the same ends merge their ports; flows with the same
+//! ports and one common end merge the other end's addresses into the fewest
+//! CIDRs. Reasons, labels and notes are unioned, so every rule still names
+//! every requirement behind it.
+
+use crate::cidr::normalise;
+use portplan_model::catalog::Scope;
+use portplan_model::{Addr, Flow, Protocol, Side};
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+/// What must be equal, besides the ends and ports, for two flows to merge.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Kind {
+    protocol: Protocol,
+    icmp_type: Option<String>,
+    scope: Scope,
+    required: bool,
+    interface: Option<String>,
+}
+
+fn kind(f: &Flow) -> Kind {
+    Kind {
+        protocol: f.protocol,
+        icmp_type: f.icmp_type.clone(),
+        scope: f.scope,
+        required: f.required,
+        interface: f.interface.clone(),
+    }
+}
+
+fn union_into(into: &mut Vec<String>, from: &[String]) {
+    into.extend(from.iter().cloned());
+    into.sort();
+    into.dedup();
+}
+
+/// Adds `f`'s reasons, labels and notes to `acc`.
+fn absorb(acc: &mut Flow, f: &Flow) {
+    union_into(&mut acc.src.labels, &f.src.labels);
+    union_into(&mut acc.dst.labels, &f.dst.labels);
+    union_into(&mut acc.notes, &f.notes);
+    acc.because.extend(f.because.iter().cloned());
+    acc.because.sort();
+    acc.because.dedup();
+}
+
+fn tidy(mut f: Flow) -> Flow {
+    f.src.addrs = normalise(&f.src.addrs);
+    f.dst.addrs = normalise(&f.dst.addrs);
+    f.src.labels.sort();
+    f.src.labels.dedup();
+    f.dst.labels.sort();
+    f.dst.labels.dedup();
+    f.because.sort();
+    f.because.dedup();
+    f
+}
+
+/// Groups flows by `key`, folding each group with `fold`.
+fn group<K: Ord>(
+    flows: Vec<Flow>,
+    key: impl Fn(&Flow) -> K,
+    fold: impl Fn(&mut Flow, &Flow),
+) -> Vec<Flow> {
+    let mut groups: BTreeMap<K, Flow> = BTreeMap::new();
+    for f in flows {
+        match groups.entry(key(&f)) {
+            std::collections::btree_map::Entry::Occupied(mut e) => {
+                let acc = e.get_mut();
+                fold(acc, &f);
+                absorb(acc, &f);
+            }
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(f);
+            }
+        }
+    }
+    groups.into_values().map(tidy).collect()
+}
+
+/// Merges flows; the result admits exactly the same (source, destination,
+/// protocol, port) tuples as the input (see `admits`).
+pub fn merge(flows: Vec<Flow>) -> Vec<Flow> {
+    let flows: Vec<Flow> = flows.into_iter().map(tidy).collect();
+    let same_ends = |f: &Flow| (f.src.addrs.clone(), f.dst.addrs.clone(), kind(f));
+    let add_ports = |acc: &mut Flow, f: &Flow| acc.ports.union(&f.ports);
+    let flows = group(flows, same_ends, add_ports);
+    let flows = group(
+        flows,
+        |f| (f.dst.addrs.clone(), f.ports.clone(), kind(f)),
+        |acc, f| acc.src.addrs.extend(f.src.addrs.iter().cloned()),
+    );
+    let flows = group(
+        flows,
+        |f| (f.src.addrs.clone(), f.ports.clone(), kind(f)),
+        |acc, f| acc.dst.addrs.extend(f.dst.addrs.iter().cloned()),
+    );
+    let mut flows = group(flows, same_ends, add_ports);
+    flows.sort_by(|a, b| {
+        (&a.src.labels, &a.dst.labels, a.protocol, &a.ports).cmp(&(
+            &b.src.labels,
+            &b.dst.labels,
+            b.protocol,
+            &b.ports,
+        ))
+    });
+    flows
+}
+
+/// One end of a packet as a membership test sees it: an address, or a name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Point {
+    Ip(IpAddr),
+    Name(String),
+}
+
+fn side_has(side: &Side, p: &Point) -> bool {
+    side.addrs.iter().any(|a| match (a, p) {
+        (Addr::Any, _) => true,
+        (Addr::Net(n), Point::Ip(ip)) => n.contains(ip),
+        (Addr::Name(n), Point::Name(m)) => n == m,
+        _ => false,
+    })
+}
+
+/// Whether `f` admits a packet from `src` to `dst` on `protocol`/`port`
+/// (`port` is ignored for ICMP).
+pub fn admits(f: &Flow, src: &Point, dst: &Point, protocol: Protocol, port: u16) -> bool {
+    f.protocol == protocol
+        && side_has(&f.src, src)
+        && side_has(&f.dst, dst)
+        && (!protocol.has_ports() || f.ports.contains(port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use portplan_model::{Because, PortRange, PortSet};
+    use proptest::prelude::*;
+
+    fn side(addrs: Vec<Addr>) -> Side {
+        Side {
+            labels: vec!["x".into()],
+            addrs,
+        }
+    }
+
+    fn addr(choice: u8, v: u8) -> Addr {
+        match choice % 6 {
+            0 => Addr::Name(format!("h{}.example.com", v % 3)),
+            1 => Addr::Net(format!("10.0.{}.0/30", v % 4).parse().unwrap()),
+            5 if v % 7 == 0 => Addr::Any,
+            _ => Addr::Net(format!("10.0.{}.{}/32", v % 4, v % 8).parse().unwrap()),
+        }
+    }
+
+    fn flow_strategy() -> impl Strategy<Value = Flow> {
+        (
+            (any::<u8>(), any::<u8>()),
+            (any::<u8>(), any::<u8>()),
+            0u8..3,
+            prop::collection::vec((1u16..40, 0u16..4), 1..4),
+            any::<bool>(),
+            0u8..3,
+        )
+            .prop_map(|(s, d, proto, ports, required, req)| Flow {
+                src: side(vec![addr(s.0, s.1)]),
+                dst: side(vec![addr(d.0, d.1)]),
+                protocol: [Protocol::Tcp, Protocol::Udp, Protocol::Icmp][proto as usize],
+                ports: if proto == 2 {
+                    PortSet::new()
+                } else {
+                    PortSet::from_ranges(ports.iter().map(|(l, w)| PortRange {
+                        low: *l,
+                        high: l + w,
+                    }))
+                },
+                icmp_type: None,
+                scope: Scope::Network,
+                required,
+                interface: None,
+                because: vec![Because {
+                    product: "p".into(),
+                    requirement: format!("r{req}"),
+                    service: "s".into(),
+                    feature: None,
+                    source: "f:1".into(),
+                }],
+                notes: Vec::new(),
+            })
+    }
+
+    fn points() -> Vec<Point> {
+        let mut v: Vec<Point> = (0..4)
+            .flat_map(|a| (0..8).map(move |b| Point::Ip(format!("10.0.{a}.{b}").parse().unwrap())))
+            .collect();
+        v.push(Point::Ip("192.0.2.1".parse().unwrap()));
+        v.extend((0..3).map(|i| Point::Name(format!("h{i}.example.com"))));
+        v
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        /// The merged set admits exactly the planned flows: no more, no less.
+        #[test]
+        fn merged_admits_exactly_the_planned_flows(flows in prop::collection::vec(flow_strategy(), 0..25)) {
+            let merged = merge(flows.clone());
+            prop_assert!(merged.len() <= flows.len());
+            let pts = points();
+            for s in &pts {
+                for d in &pts {
+                    for proto in [Protocol::Tcp, Protocol::Udp, Protocol::Icmp] {
+                        for port in [1u16, 2, 5, 17, 39, 42, 43] {
+                            let want = flows.iter().any(|f| admits(f, s, d, proto, port));
+                            let got = merged.iter().any(|f| admits(f, s, d, proto, port));
+                            prop_assert_eq!(want, got, "{:?} -> {:?} {} {}", s, d, proto, port);
+                        }
+                    }
+                }
+            }
+            // Every requirement behind a planned flow is named by a merged rule.
+            for f in &flows {
+                prop_assert!(merged.iter().any(|m| m.because.contains(&f.because[0])));
+            }
+        }
+    }
+
+    #[test]
+    fn ports_of_one_pair_merge_and_hosts_aggregate() {
+        let mk = |src: &str, dst: &str, port: u16| Flow {
+            src: side(vec![src.parse().unwrap()]),
+            dst: side(vec![dst.parse().unwrap()]),
+            protocol: Protocol::Tcp,
+            ports: PortSet::from_ranges([PortRange::single(port)]),
+            icmp_type: None,
+            scope: Scope::Network,
+            required: true,
+            interface: None,
+            because: Vec::new(),
+            notes: Vec::new(),
+        };
+        let merged = merge(vec![
+            mk("10.0.0.4", "10.1.0.1", 443),
+            mk("10.0.0.4", "10.1.0.1", 444),
+            mk("10.0.0.5", "10.1.0.1", 443),
+            mk("10.0.0.5", "10.1.0.1", 444),
+            mk("10.0.0.6", "10.1.0.1", 443),
+            mk("10.0.0.6", "10.1.0.1", 444),
+            mk("10.0.0.7", "10.1.0.1", 443),
+            mk("10.0.0.7", "10.1.0.1", 444),
+        ]);
+        assert_eq!(merged.len(), 1);
+        assert_eq!(
+            merged[0].src.addrs,
+            vec!["10.0.0.4/30".parse::<Addr>().unwrap()]
+        );
+        assert_eq!(merged[0].ports.to_string(), "443-444");
+    }
+}
