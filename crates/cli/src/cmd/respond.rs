@@ -1,10 +1,146 @@
-//! `portplan respond` (not built yet).
+//! `portplan respond DEPLOYMENT --as H`: before the product is installed,
+//! listen on every port this host must accept and answer portplan probes
+//! with an authenticated token, logging each probe, until the TTL ends.
 
 use super::{Failure, Global, Outcome};
+use portplan_model::Protocol;
+use portplan_verify::flows;
+use portplan_verify::responder::{self, Event, Settings};
+use portplan_verify::{duration, spec, Secret};
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Deployment file (YAML); or give --ports instead.
+    #[arg(required_unless_present = "ports")]
+    pub deployment: Option<PathBuf>,
+    /// The host this is: a host name of the deployment or an address
+    /// (default: the deployment hosts whose addresses are on this machine).
+    #[arg(long = "as", value_name = "HOST")]
+    pub as_host: Option<String>,
+    /// Answer on these ports instead of a deployment's: `tcp:443 udp:1812`.
+    #[arg(long, value_name = "SPEC", num_args = 1.., conflicts_with = "deployment")]
+    pub ports: Vec<String>,
+    /// Stop after this long.
+    #[arg(long, default_value = "15m", value_parser = duration::parse_duration)]
+    pub ttl: std::time::Duration,
+    /// Address to listen on.
+    #[arg(long, default_value = "0.0.0.0")]
+    pub bind: IpAddr,
+    /// File holding the shared secret (default: the PORTPLAN_SECRET environment variable).
+    #[arg(long, value_name = "FILE")]
+    pub secret_file: Option<PathBuf>,
+}
 
-pub fn run(_args: Args, _g: &Global) -> Outcome {
-    Err(Failure::Message("`portplan respond` is not built yet".into()))
+fn ports_text(ports: &[(Protocol, u16)]) -> String {
+    let mut out = Vec::new();
+    for proto in [Protocol::Tcp, Protocol::Udp] {
+        let set = portplan_model::PortSet::from_ranges(
+            ports
+                .iter()
+                .filter(|(p, _)| *p == proto)
+                .map(|(_, n)| portplan_model::PortRange::single(*n)),
+        );
+        if !set.is_empty() {
+            out.push(format!("{proto}/{set}"));
+        }
+    }
+    out.join(" ")
+}
+
+pub fn run(args: Args, g: &Global) -> Outcome {
+    let secret = Secret::load(args.secret_file.as_deref())
+        .map_err(Failure::Message)?
+        .ok_or_else(|| {
+            Failure::Message(
+                "a responder needs the shared secret: set PORTPLAN_SECRET or give --secret-file".into(),
+            )
+        })?;
+    let ports: Vec<(Protocol, u16)> = match &args.deployment {
+        Some(path) => {
+            let (_, dep, flowset) = super::verify::planned(path, g)?;
+            let hosts = super::verify::this_host(&dep, args.as_host.as_deref(), "--as")?;
+            let mut ports: Vec<(Protocol, u16)> = Vec::new();
+            for h in &hosts {
+                let (net, _) = flows::inbound(&flowset, h);
+                ports.extend(net.iter().map(|i| (i.protocol, i.port)));
+            }
+            ports.sort();
+            ports.dedup();
+            let names: Vec<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
+            if ports.is_empty() {
+                return Err(Failure::Message(format!(
+                    "{} plans no flow to {}: nothing to answer",
+                    dep.file,
+                    names.join(", ")
+                )));
+            }
+            println!("portplan respond: as {} ({} ports)", names.join(", "), ports.len());
+            ports
+        }
+        None => spec::parse_ports(&args.ports.join(" "))
+            .map_err(|e| Failure::Message(format!("--ports: {e}")))?
+            .into_iter()
+            .flat_map(|(p, set)| set.iter_ports().map(move |n| (p, n)).collect::<Vec<_>>())
+            .collect(),
+    };
+    let bound = Arc::new(Mutex::new(Vec::new()));
+    let failed = Arc::new(Mutex::new(0usize));
+    let (b, f) = (bound.clone(), failed.clone());
+    let ttl = args.ttl;
+    let on: responder::OnEvent = Arc::new(move |e| match e {
+        Event::Bound { protocol, port } => {
+            if let Ok(mut v) = b.lock() {
+                v.push((protocol, port));
+            }
+        }
+        Event::Skipped { protocol, port, why, holder } => {
+            if let Ok(mut n) = f.lock() {
+                *n += 1;
+            }
+            match holder {
+                Some(l) => eprintln!(
+                    "portplan: warning: skipped {protocol}/{port}: {why}, held by {} on {}",
+                    l.owner_text(),
+                    l.address
+                ),
+                None => eprintln!("portplan: warning: skipped {protocol}/{port}: {why}"),
+            }
+        }
+        Event::Ready { bound: n, skipped } => {
+            let v = b.lock().map(|v| ports_text(&v)).unwrap_or_default();
+            println!(
+                "listening on {n} port{} ({v}); {skipped} skipped; answering for {}",
+                if n == 1 { "" } else { "s" },
+                duration_text(ttl)
+            );
+        }
+        Event::Probe { from, protocol, port } => {
+            println!("probe from {from} to {protocol}/{port}: answered with a token")
+        }
+        Event::Ignored { from, protocol, port, why } => {
+            println!("ignored from {from} to {protocol}/{port}: {why}")
+        }
+        Event::Done { probes, ignored } => {
+            println!("done: {probes} probes answered, {ignored} ignored")
+        }
+    });
+    let settings = Settings { ports, bind: args.bind, secret, ttl: args.ttl };
+    responder::run_blocking(settings, on)
+        .map_err(|e| Failure::Message(format!("cannot start the responder: {e}")))?;
+    let n = failed.lock().map(|n| *n).unwrap_or(0);
+    Ok(if n == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn duration_text(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0 => format!("{} ms", d.as_millis()),
+        s if s % 3600 == 0 => format!("{} h", s / 3600),
+        s if s % 60 == 0 => format!("{} min", s / 60),
+        s => format!("{s} s"),
+    }
 }

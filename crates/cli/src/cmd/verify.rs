@@ -1,10 +1,106 @@
-//! `portplan verify` (not built yet).
+//! `portplan verify DEPLOYMENT [--from H]`: probes every flow whose source is
+//! this host. Also loads and plans a deployment and finds "this host" for
+//! `respond` and `listeners`.
 
+use super::probe::{print, run_probes, ProbeOpts};
 use super::{Failure, Global, Outcome};
+use portplan_model::load::Parsed;
+use portplan_model::{Catalog, Deployment, FlowSet};
+use portplan_verify::flows::{self, Host};
+use portplan_verify::report::Report;
+use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Deployment file (YAML).
+    pub deployment: PathBuf,
+    /// The host to verify from: a host name of the deployment or an address
+    /// (default: the deployment hosts whose addresses are on this machine).
+    #[arg(long, value_name = "HOST")]
+    pub from: Option<String>,
+    #[command(flatten)]
+    pub opts: ProbeOpts,
+}
 
-pub fn run(_args: Args, _g: &Global) -> Outcome {
-    Err(Failure::Message("`portplan verify` is not built yet".into()))
+/// A deployment, its catalog and its plan; warnings go to stderr.
+pub fn planned(path: &Path, g: &Global) -> Result<(Catalog, Parsed<Deployment>, FlowSet), Failure> {
+    let cat = g.catalog()?;
+    let dep = portplan_plan::load_deployment(path)?;
+    let flows = portplan_plan::plan(&cat, &dep).map_err(Failure::Diagnostics)?;
+    for d in &flows.diagnostics {
+        eprintln!("{}", crate::out::diagnostic(d, g.color));
+    }
+    Ok((cat, dep, flows))
+}
+
+/// The host(s) a command acts as: the one named, or every deployment host
+/// with an address on this machine.
+pub fn this_host(dep: &Parsed<Deployment>, named: Option<&str>, flag: &str) -> Result<Vec<Host>, Failure> {
+    let known = || {
+        let names: Vec<&str> = dep.value.hosts.keys().map(String::as_str).collect();
+        if names.is_empty() {
+            "the deployment names no hosts".to_string()
+        } else {
+            format!("its hosts are {}", names.join(", "))
+        }
+    };
+    match named {
+        Some(h) => match portplan_plan::host_view(&dep.value, h) {
+            Some((name, addrs)) => Ok(vec![Host { name, addrs }]),
+            None => Err(Failure::Message(format!(
+                "{flag} {h}: {} has no host, network or address `{h}`; {}",
+                dep.file,
+                known()
+            ))),
+        },
+        None => {
+            let all: Vec<Host> = dep
+                .value
+                .hosts
+                .keys()
+                .filter_map(|k| portplan_plan::host_view(&dep.value, k))
+                .map(|(name, addrs)| Host { name, addrs })
+                .collect();
+            let local = flows::local_hosts(&all);
+            if local.is_empty() {
+                return Err(Failure::Message(format!(
+                    "no host of {} has an address on this machine: say which host this is with {flag} ({})",
+                    dep.file,
+                    known()
+                )));
+            }
+            Ok(local)
+        }
+    }
+}
+
+pub fn run(args: Args, g: &Global) -> Outcome {
+    let (_, dep, flowset) = planned(&args.deployment, g)?;
+    let hosts = this_host(&dep, args.from.as_deref(), "--from")?;
+    let cfg = args.opts.config()?;
+    if cfg.secret.is_none() {
+        eprintln!(
+            "portplan: warning: no shared secret (PORTPLAN_SECRET or --secret-file): a responder's answer shows `open`, never `verified`"
+        );
+    }
+    let mut checks = Vec::new();
+    let mut skipped = Vec::new();
+    for h in &hosts {
+        let (c, s) = flows::outbound(&flowset, h);
+        checks.extend(c);
+        skipped.extend(s);
+    }
+    let names: Vec<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
+    if checks.is_empty() && skipped.is_empty() {
+        eprintln!(
+            "portplan: {} plans no flow from {}: nothing to verify",
+            dep.file,
+            names.join(", ")
+        );
+    }
+    let targets = checks.iter().map(|c| c.target.clone()).collect();
+    let probed = run_probes(targets, cfg)?;
+    let title = format!("portplan verify {} --from {}", dep.file, names.join(","));
+    let report = Report::from_checks(title, checks, probed, skipped, args.opts.allow_open_filtered);
+    print(&report, &args.opts, g)
 }
