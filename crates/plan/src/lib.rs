@@ -10,6 +10,7 @@ mod conflicts;
 mod expand;
 mod load;
 mod merge;
+pub mod report;
 mod resolve;
 mod settings;
 

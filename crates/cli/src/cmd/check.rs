@@ -1,10 +1,49 @@
-//! `portplan check` (not built yet).
+//! `portplan check DEPLOYMENT`: every finding about a deployment file,
+//! located at file:line:column. Exit 2 on errors, 0 when only warnings.
 
 use super::{Failure, Global, Outcome};
+use crate::out;
+use portplan_plan::{check, load_deployment, plan};
+use std::path::PathBuf;
+use std::process::ExitCode;
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The deployment file (YAML); `-` reads stdin.
+    #[arg(value_name = "DEPLOYMENT")]
+    pub deployment: PathBuf,
+}
 
-pub fn run(_args: Args, _g: &Global) -> Outcome {
-    Err(Failure::Message("`portplan check` is not built yet".into()))
+pub fn run(args: Args, g: &Global) -> Outcome {
+    let cat = g.catalog()?;
+    let dep = load_deployment(&args.deployment)?;
+    let diags = check(&cat, &dep);
+    if diags.iter().any(|d| d.is_error()) {
+        return Err(Failure::Diagnostics(diags));
+    }
+    for d in &diags {
+        eprintln!("{}", out::diagnostic(d, g.color));
+    }
+    let flows = plan(&cat, &dep).map(|s| s.flows.len()).unwrap_or(0);
+    let warnings = diags.len();
+    let products = dep.value.products.len();
+    println!(
+        "{}: ok: {products} product{}, {flows} rule{}{}",
+        dep.file,
+        plural(products),
+        plural(flows),
+        match warnings {
+            0 => String::new(),
+            n => format!(", {n} warning{}", plural(n)),
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }

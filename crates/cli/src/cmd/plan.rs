@@ -1,10 +1,218 @@
-//! `portplan plan` (not built yet).
+//! `portplan plan DEPLOYMENT`: the deployment's flows as a table, JSON, CSV,
+//! Markdown, or any firewall format of the render stage.
 
 use super::{Failure, Global, Outcome};
+use crate::out;
+use clap::builder::PossibleValuesParser;
+use portplan_model::{Diagnostic, FlowSet};
+use portplan_plan::report::{self, COLUMNS};
+use portplan_plan::{host_view, load_deployment, plan_with, PlanOptions};
+use portplan_render::{HostView, RenderOptions};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Formats the plan stage writes itself; the rest come from the render stage.
+const OWN_FORMATS: &[&str] = &["table", "json", "csv", "md"];
+
+fn format_parser() -> PossibleValuesParser {
+    let mut all: Vec<&'static str> = OWN_FORMATS.to_vec();
+    all.extend(portplan_render::formats());
+    PossibleValuesParser::new(all)
+}
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The deployment file (YAML); `-` reads stdin.
+    #[arg(value_name = "DEPLOYMENT")]
+    pub deployment: PathBuf,
+    /// Output format: a table, data (json, csv, md) or firewall rules.
+    #[arg(long, short, default_value = "table", value_parser = format_parser())]
+    pub format: String,
+    /// Write for one host (a name under `hosts:`/`networks:`, or an address
+    /// the deployment places): required by host firewalls, a filter otherwise.
+    #[arg(long, value_name = "HOST")]
+    pub for_host: Option<String>,
+    /// Write to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Fail (exit 2) when anything is left out: planner warnings, or flows
+    /// the format cannot express.
+    #[arg(long)]
+    pub strict: bool,
+    /// Leave out requirements the catalog marks optional.
+    #[arg(long)]
+    pub no_optional: bool,
+}
 
-pub fn run(_args: Args, _g: &Global) -> Outcome {
-    Err(Failure::Message("`portplan plan` is not built yet".into()))
+pub fn run(args: Args, g: &Global) -> Outcome {
+    let cat = g.catalog()?;
+    let dep = load_deployment(&args.deployment)?;
+    let opts = PlanOptions {
+        no_optional: args.no_optional,
+    };
+    let set = plan_with(&cat, &dep, &opts).map_err(Failure::Diagnostics)?;
+    for d in &set.diagnostics {
+        eprintln!("{}", out::diagnostic(d, g.color));
+    }
+    let host = match &args.for_host {
+        None => None,
+        Some(h) => Some(host_view(&dep.value, h).ok_or_else(|| {
+            Failure::Message(format!(
+                "`{h}` is not a host of {}: {}",
+                dep.file,
+                hosts_hint(&dep.value)
+            ))
+        })?),
+    };
+    let (text, left_out) = if OWN_FORMATS.contains(&args.format.as_str()) {
+        let set = match &host {
+            Some((name, addrs)) => report::for_host(&set, name, addrs),
+            None => set.clone(),
+        };
+        (own_format(&args.format, &set, &dep.value, g)?, 0)
+    } else {
+        rendered(&args.format, &set, host, &dep.value, g)?
+    };
+    let warned = set.diagnostics.len() + left_out;
+    if args.strict && warned > 0 {
+        return Err(Failure::Message(format!(
+            "--strict: {warned} item{} left out or not expressible (listed above); nothing written",
+            if warned == 1 { "" } else { "s" }
+        )));
+    }
+    out::emit(&text, args.output.as_deref())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn own_format(
+    format: &str,
+    set: &FlowSet,
+    dep: &portplan_model::Deployment,
+    g: &Global,
+) -> Result<String, Failure> {
+    match format {
+        "json" => serde_json::to_string_pretty(set)
+            .map(|s| s + "\n")
+            .map_err(|e| Failure::Message(format!("cannot write JSON: {e}"))),
+        "csv" => csv_text(set),
+        "md" => Ok(report::markdown(set)),
+        _ => Ok(table_text(set, dep, g.color)),
+    }
+}
+
+/// Names in the table, addresses in a legend below it: rules stay readable
+/// when a side holds many hosts.
+fn table_text(set: &FlowSet, dep: &portplan_model::Deployment, color: bool) -> String {
+    let legend = report::legend(dep, set);
+    let names = |s: &portplan_model::Side| report::side_names(s, &legend);
+    let rows: Vec<Vec<String>> = set
+        .flows
+        .iter()
+        .map(|f| {
+            let r = report::row(f);
+            let mut flags = Vec::new();
+            if !r.required {
+                flags.push("optional");
+            }
+            if r.scope != "network" {
+                flags.push(r.scope.as_str());
+            }
+            vec![
+                names(&f.src),
+                names(&f.dst),
+                r.protocol,
+                r.ports,
+                flags.join(","),
+                report::reasons_short(f),
+            ]
+        })
+        .collect();
+    let mut text = out::table(
+        &["FROM", "TO", "PROTO", "PORTS", "", "BECAUSE"],
+        &rows,
+        color,
+    );
+    let legend: Vec<Vec<String>> = legend
+        .into_iter()
+        .map(|(k, v)| {
+            let a: Vec<String> = v.iter().map(ToString::to_string).collect();
+            vec![k, a.join(", ")]
+        })
+        .collect();
+    if !legend.is_empty() {
+        text.push('\n');
+        text.push_str(&out::table(&["NAME", "ADDRESSES"], &legend, color));
+    }
+    text.push_str(&format!(
+        "\n{} rules for `{}`. More detail: --format md, csv or json; firewall rules: see `portplan plan --help`.\n",
+        set.flows.len(),
+        set.deployment,
+    ));
+    text
+}
+
+fn csv_text(set: &FlowSet) -> Result<String, Failure> {
+    let fail = |e: &dyn std::fmt::Display| Failure::Message(format!("cannot write CSV: {e}"));
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(COLUMNS).map_err(|e| fail(&e))?;
+    for f in &set.flows {
+        w.write_record(report::row(f).cells("; "))
+            .map_err(|e| fail(&e))?;
+    }
+    let bytes = w.into_inner().map_err(|e| fail(&e))?;
+    String::from_utf8(bytes).map_err(|e| fail(&e))
+}
+
+/// A render-stage format; returns the text and how many items it could not express.
+fn rendered(
+    format: &str,
+    set: &FlowSet,
+    host: Option<(String, Vec<portplan_model::Addr>)>,
+    dep: &portplan_model::Deployment,
+    g: &Global,
+) -> Result<(String, usize), Failure> {
+    let r = portplan_render::renderer(format)
+        .ok_or_else(|| Failure::Message(format!("unknown format `{format}`")))?;
+    if r.per_host() && host.is_none() {
+        return Err(Failure::Message(format!(
+            "`{format}` is a host firewall: pick the host with --for-host ({})",
+            hosts_hint(dep)
+        )));
+    }
+    let opts = RenderOptions {
+        for_host: host.map(|(name, addrs)| HostView { name, addrs }),
+    };
+    let done = r
+        .render(set, &opts)
+        .map_err(|e| Failure::Message(format!("cannot write {format}: {e}")))?;
+    for u in &done.unexpressed {
+        let d = Diagnostic::warning(
+            format!("{format} output"),
+            format!(
+                "not expressed: {} [{}]",
+                u.reason,
+                u.requirements.join(", ")
+            ),
+        );
+        eprintln!("{}", out::diagnostic(&d, g.color));
+    }
+    Ok((done.text, done.unexpressed.len()))
+}
+
+/// The hosts a user can name with --for-host.
+fn hosts_hint(dep: &portplan_model::Deployment) -> String {
+    let names: Vec<&str> = dep
+        .hosts
+        .keys()
+        .chain(dep.networks.keys())
+        .map(String::as_str)
+        .collect();
+    if names.is_empty() {
+        "the deployment names no host; give an address it places".to_string()
+    } else {
+        format!(
+            "hosts: {}; or an address the deployment places",
+            names.join(", ")
+        )
+    }
 }
