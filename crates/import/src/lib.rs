@@ -1,1 +1,72 @@
-//! portplan import stage.
+//! portplan import stage: a vendor's ports page (plain text, Markdown or
+//! HTML) becomes a draft catalog entry, with every doubtful value flagged.
+//!
+//! The pipeline: [`text`] turns the page into rows of cells of items;
+//! [`segment`] cuts rows into records and reads their context; [`grammar`]
+//! reads ports and protocols; [`resolve`] fills protocols the page leaves to
+//! context and finds anomalies; [`draft`] writes a `Product`; [`diff`]
+//! compares a page with a catalog entry.
+
+pub mod diff;
+pub mod draft;
+pub mod finding;
+pub mod grammar;
+pub mod knowledge;
+pub mod resolve;
+pub mod segment;
+pub mod text;
+
+pub use finding::{Anomaly, AnomalyKind, Finding, PortItem, ProtocolBasis};
+pub use text::Format;
+
+use portplan_model::Product;
+
+/// What the importer was asked for.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Product id of the draft (default: from the file name).
+    pub product: Option<String>,
+    /// File name the draft cites (`sources[0].file`).
+    pub file: Option<String>,
+}
+
+/// Everything an import produced.
+#[derive(Debug, Clone)]
+pub struct Import {
+    pub format: Format,
+    pub findings: Vec<Finding>,
+    pub anomalies: Vec<Anomaly>,
+    pub draft: Product,
+    pub provenance: Vec<draft::Provenance>,
+}
+
+/// Imports a page. Never fails: what cannot be read becomes an anomaly.
+pub fn import(src: &str, opts: &Options) -> Import {
+    let (format, rows) = text::rows(src);
+    let walk = segment::walk(&rows);
+    let (findings, anomalies) = resolve::resolve(walk);
+    let (draft, provenance) = draft::draft(&findings, &anomalies, opts);
+    Import {
+        format,
+        findings,
+        anomalies,
+        draft,
+        provenance,
+    }
+}
+
+/// Lowercase ASCII words of a text (letters and digits).
+pub(crate) fn words(s: &str) -> Vec<String> {
+    s.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect()
+}
+
+/// `Cisco ISE Monitoring` → `cisco-ise-monitoring`.
+pub(crate) fn slug(s: &str) -> String {
+    let w = words(s);
+    let mut out = w.join("-");
+    out.truncate(48);
+    out.trim_end_matches('-').to_string()
+}

@@ -1,0 +1,504 @@
+//! The port/protocol grammar of one item of text: `TCP/389, 3268, UDP/389`,
+//! `443 (TCP)`, `TCP or UDP port 53`, `25/465/587 TCP`, `Port 5000`,
+//! `host:443`, `(default port is TCP/8443)`. Only numbers a port cue stands
+//! next to are taken: `Release 2.1`, `OS 12` and `Gigabit Ethernet 0` are not.
+
+use crate::knowledge::protocol_word;
+use portplan_model::Protocol;
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok<'a> {
+    Word(&'a str),
+    /// Digits only; a number with a decimal point is a `Word`.
+    Num(&'a str),
+    P(char),
+}
+
+fn lex(s: &str) -> Vec<Tok<'_>> {
+    let mut out = Vec::new();
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < s.len() {
+        let c = b[i];
+        if c.is_ascii_digit() {
+            let st = i;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            // 2.1, 10.0.0.1, 1.1.1.1: versions and addresses, not ports.
+            if i + 1 < b.len() && b[i] == b'.' && b[i + 1].is_ascii_digit() {
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'.') {
+                    i += 1;
+                }
+                out.push(Tok::Word(&s[st..i]));
+            } else if i < b.len() && (b[i].is_ascii_alphabetic() || b[i] == b'_') {
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                    i += 1;
+                }
+                out.push(Tok::Word(&s[st..i]));
+            } else {
+                out.push(Tok::Num(&s[st..i]));
+            }
+        } else if c.is_ascii_alphabetic() || c == b'_' {
+            let st = i;
+            while i < b.len()
+                && (b[i].is_ascii_alphanumeric()
+                    || b[i] == b'_'
+                    || b[i] == b'+'
+                    || ((b[i] == b'.' || b[i] == b'-')
+                        && i + 1 < b.len()
+                        && b[i + 1].is_ascii_alphanumeric()))
+            {
+                i += 1;
+            }
+            out.push(Tok::Word(&s[st..i]));
+        } else if c.is_ascii_whitespace() {
+            i += 1;
+        } else {
+            let ch = s[i..].chars().next().unwrap_or(' ');
+            out.push(Tok::P(ch));
+            i += ch.len_utf8();
+        }
+    }
+    out
+}
+
+/// One number as printed, maybe out of range or glued to a footnote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Num {
+    pub low: u64,
+    pub high: u64,
+    /// The digits as printed (`3891`, `8000-8999`).
+    pub text: String,
+}
+
+impl Num {
+    pub fn valid(&self) -> bool {
+        (1..=65535).contains(&self.low) && (1..=65535).contains(&self.high) && self.low <= self.high
+    }
+}
+
+/// What the grammar found in an item.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Mention {
+    /// Protocols printed with the ports; empty when the text gives none.
+    pub protocols: Vec<Protocol>,
+    /// Protocol words that were typos (`UPD`), as printed.
+    pub typos: Vec<String>,
+    pub ports: Vec<Num>,
+    /// Written as alternatives (`25/465/587`, `80 or 8080`).
+    pub alternatives: bool,
+    /// Introduced by "default": the default of the item's other ports.
+    pub is_default: bool,
+    /// `host:port`.
+    pub host: Option<String>,
+}
+
+/// Everything the grammar sees in one item.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Parsed {
+    pub mentions: Vec<Mention>,
+    /// Protocols named without any port (`TCP, outbound`, `(UDP)`, `ICMP`).
+    pub bare_protocols: Vec<Protocol>,
+    pub bare_typos: Vec<String>,
+    /// The item names a port without a number (`Custom`, `ephemeral ports`,
+    /// `BMC_AR_Port`, `high port`): the words that name it.
+    pub unnumbered: Option<String>,
+    /// Digits next to a port word that did not parse as ports.
+    pub stray_port_words: bool,
+}
+
+fn is_word(t: Option<&Tok>, words: &[&str]) -> bool {
+    matches!(t, Some(Tok::Word(w)) if words.iter().any(|x| w.eq_ignore_ascii_case(x)))
+}
+
+/// Protocols at `i`: `TCP`, `TCP/UDP`, `TCP or UDP`, `ICMP and UDP`.
+fn protocols(t: &[Tok], i: usize) -> Option<(Vec<Protocol>, Vec<String>, usize)> {
+    let Some(Tok::Word(w)) = t.get(i) else {
+        return None;
+    };
+    let (p, typo) = protocol_word(w)?;
+    let mut ps = vec![p];
+    let mut typos = if typo { vec![w.to_string()] } else { vec![] };
+    let mut j = i + 1;
+    loop {
+        let sep =
+            matches!(t.get(j), Some(Tok::P('/' | '&' | ','))) || is_word(t.get(j), &["or", "and"]);
+        if !sep {
+            break;
+        }
+        match t.get(j + 1) {
+            Some(Tok::Word(w2)) => match protocol_word(w2) {
+                Some((p2, typo2)) => {
+                    if !ps.contains(&p2) {
+                        ps.push(p2);
+                    }
+                    if typo2 {
+                        typos.push(w2.to_string());
+                    }
+                    j += 2;
+                }
+                None => break,
+            },
+            _ => break,
+        }
+    }
+    Some((ps, typos, j))
+}
+
+fn num_at(t: &[Tok], i: usize) -> Option<(Num, usize)> {
+    let Some(Tok::Num(a)) = t.get(i) else {
+        return None;
+    };
+    let lo = parse_u64(a);
+    if matches!(t.get(i + 1), Some(Tok::P('-' | '–'))) {
+        if let Some(Tok::Num(b)) = t.get(i + 2) {
+            return Some((
+                Num {
+                    low: lo,
+                    high: parse_u64(b),
+                    text: format!("{a}-{b}"),
+                },
+                i + 3,
+            ));
+        }
+    }
+    Some((
+        Num {
+            low: lo,
+            high: lo,
+            text: (*a).to_string(),
+        },
+        i + 1,
+    ))
+}
+
+fn parse_u64(s: &str) -> u64 {
+    // Anything longer than 9 digits is out of range anyway; cap to stay in u64.
+    s.get(..s.len().min(9))
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(u64::MAX)
+}
+
+/// `389, 3268`, `25/465/587`, `1645 and 1812`: (ports, alternatives, next).
+fn numlist(t: &[Tok], i: usize) -> Option<(Vec<Num>, bool, usize)> {
+    let (first, mut j) = num_at(t, i)?;
+    let mut out = vec![first];
+    let mut alt = false;
+    loop {
+        let (sep_len, is_alt) = match (t.get(j), t.get(j + 1)) {
+            (Some(Tok::P('/')), _) => (1, true),
+            (Some(Tok::Word(w)), _) if w.eq_ignore_ascii_case("or") => (1, true),
+            (Some(Tok::P(',')), Some(Tok::Word(w)))
+                if w.eq_ignore_ascii_case("and") || w.eq_ignore_ascii_case("or") =>
+            {
+                (2, w.eq_ignore_ascii_case("or"))
+            }
+            (Some(Tok::P(',' | '&')), _) => (1, false),
+            (Some(Tok::Word(w)), _) if w.eq_ignore_ascii_case("and") => (1, false),
+            _ => break,
+        };
+        match num_at(t, j + sep_len) {
+            Some((n, k)) => {
+                alt |= is_alt;
+                out.push(n);
+                j = k;
+            }
+            None => break,
+        }
+    }
+    Some((out, alt, j))
+}
+
+fn port_word(t: Option<&Tok>) -> bool {
+    is_word(t, &["port", "ports"])
+}
+
+/// Whether the word(s) just before `i` say "default".
+fn after_default(t: &[Tok], i: usize) -> bool {
+    (i.saturating_sub(4)..i).any(|k| is_word(t.get(k), &["default"]))
+}
+
+/// Reads every port mention of `text`.
+pub fn parse(text: &str) -> Parsed {
+    let t = lex(text);
+    let mut out = Parsed::default();
+    let mut used = vec![false; t.len()];
+    let mut i = 0;
+    while i < t.len() {
+        // PROTO ...
+        if let Some((ps, typos, j)) = protocols(&t, i) {
+            let mut k = j;
+            let mut list = None;
+            if matches!(t.get(k), Some(Tok::P('/'))) {
+                list = numlist(&t, k + 1);
+            } else {
+                if is_word(t.get(k), &["on", "over", "via", "using"]) {
+                    k += 1;
+                }
+                if port_word(t.get(k)) {
+                    k += 1;
+                    if is_word(t.get(k), &["number", "numbers"]) {
+                        k += 1;
+                    }
+                }
+                list = list.or_else(|| numlist(&t, k));
+            }
+            match list {
+                Some((ports, alt, end)) => {
+                    let is_default = after_default(&t, i);
+                    push_ports(&mut out, ps, typos, ports, alt, is_default);
+                    used[i..end].iter_mut().for_each(|u| *u = true);
+                    i = end;
+                }
+                None if !typos.is_empty() => {
+                    // A near miss of TCP/UDP with no port beside it is a word
+                    // (`RDP`), not a typo.
+                    i += 1;
+                }
+                None => {
+                    for p in ps {
+                        if !out.bare_protocols.contains(&p) {
+                            out.bare_protocols.push(p);
+                        }
+                    }
+                    out.bare_typos.extend(typos);
+                    used[i..j].iter_mut().for_each(|u| *u = true);
+                    i = j;
+                }
+            }
+            continue;
+        }
+        // port(s) N ...   /   default N
+        let cue = port_word(t.get(i)) || is_word(t.get(i), &["default"]);
+        let cue_skip = if cue && is_word(t.get(i + 1), &["number", "numbers", "is", "are", "of"]) {
+            2
+        } else {
+            1
+        };
+        if cue {
+            if let Some((ports, alt, end)) = numlist(&t, i + cue_skip) {
+                let is_default = is_word(t.get(i), &["default"]) || after_default(&t, i);
+                let (ps, typos, end) = trailing_protocols(&t, end);
+                push_ports(&mut out, ps, typos, ports, alt, is_default);
+                used[i..end].iter_mut().for_each(|u| *u = true);
+                i = end;
+                continue;
+            }
+        }
+        // host:port
+        if let (Some(Tok::Word(h)), Some(Tok::P(':')), Some(Tok::Num(_))) =
+            (t.get(i), t.get(i + 1), t.get(i + 2))
+        {
+            if h.contains('.') && !matches!(t.get(i + 3), Some(Tok::P(':' | '.'))) {
+                if let Some((ports, alt, end)) = numlist(&t, i + 2) {
+                    out.mentions.push(Mention {
+                        ports,
+                        alternatives: alt,
+                        host: Some((*h).to_string()),
+                        ..Mention::default()
+                    });
+                    used[i..end].iter_mut().for_each(|u| *u = true);
+                    i = end;
+                    continue;
+                }
+            }
+        }
+        // N ... PROTO  (`443 (TCP)`, `22 TCP`, `25/465/587 TCP`)
+        if matches!(t.get(i), Some(Tok::Num(_))) && !used[i] {
+            if let Some((ports, alt, end)) = numlist(&t, i) {
+                let (ps, typos, end2) = trailing_protocols(&t, end);
+                let lead = i == 0 || (i == 1 && port_word(t.first()));
+                let label_value = i >= 2
+                    && matches!(t.get(i - 1), Some(Tok::P(':')))
+                    && matches!(t.get(i - 2), Some(Tok::Word(_)))
+                    && (end == t.len() || matches!(t.get(end), Some(Tok::P('(' | '.' | ';'))))
+                    && !(i >= 3 && matches!(t.get(i - 3), Some(Tok::P(':'))));
+                if !ps.is_empty() || lead || label_value {
+                    let is_default = after_default(&t, i);
+                    push_ports(&mut out, ps, typos, ports, alt, is_default);
+                    used[i..end2].iter_mut().for_each(|u| *u = true);
+                    i = end2;
+                    continue;
+                }
+            }
+        }
+        i += 1;
+    }
+    // Ports without a number.
+    let lower = text.to_ascii_lowercase();
+    let unnumbered = [
+        "ephemeral port",
+        "dynamic port",
+        "high port",
+        "random port",
+        "custom",
+    ]
+    .iter()
+    .find(|w| lower.contains(*w))
+    .map(|w| w.trim().to_string())
+    .or_else(|| {
+        t.iter().find_map(|x| match x {
+            Tok::Word(w)
+                if w.len() > 5 && w.contains('_') && w.to_ascii_lowercase().ends_with("port") =>
+            {
+                Some((*w).to_string())
+            }
+            _ => None,
+        })
+    });
+    out.unnumbered = unnumbered;
+    out.stray_port_words = t.iter().enumerate().any(|(k, x)| {
+        port_word(Some(x))
+            && !used[k]
+            && (k + 1..(k + 5).min(t.len())).any(|m| matches!(t[m], Tok::Num(_)) && !used[m])
+    });
+    out
+}
+
+/// Protocols just after a port list: `(TCP)`, ` TCP`, `, TCP`, `(TCP/UDP)`.
+fn trailing_protocols(t: &[Tok], end: usize) -> (Vec<Protocol>, Vec<String>, usize) {
+    let mut k = end;
+    let paren = matches!(t.get(k), Some(Tok::P('(')));
+    if paren {
+        k += 1;
+    }
+    match protocols(t, k) {
+        Some((ps, typos, j)) => {
+            let j = if paren && matches!(t.get(j), Some(Tok::P(')'))) {
+                j + 1
+            } else {
+                j
+            };
+            (ps, typos, j)
+        }
+        None => (vec![], vec![], end),
+    }
+}
+
+fn push_ports(
+    out: &mut Parsed,
+    protocols: Vec<Protocol>,
+    typos: Vec<String>,
+    ports: Vec<Num>,
+    alternatives: bool,
+    is_default: bool,
+) {
+    // ICMP has no ports: `ICMP and UDP port 51824` is ICMP plus UDP/51824.
+    let (icmp, rest): (Vec<Protocol>, Vec<Protocol>) =
+        protocols.into_iter().partition(|p| *p == Protocol::Icmp);
+    if !icmp.is_empty() && !out.bare_protocols.contains(&Protocol::Icmp) {
+        out.bare_protocols.push(Protocol::Icmp);
+    }
+    out.mentions.push(Mention {
+        protocols: rest,
+        typos,
+        ports,
+        alternatives,
+        is_default,
+        host: None,
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Protocol::*;
+
+    fn flat(text: &str) -> Vec<(Vec<Protocol>, Vec<String>)> {
+        parse(text)
+            .mentions
+            .into_iter()
+            .map(|m| (m.protocols, m.ports.into_iter().map(|n| n.text).collect()))
+            .collect()
+    }
+
+    #[test]
+    fn slash_lists_switch_protocol() {
+        assert_eq!(
+            flat("LDAP: TCP/389, 3268, UDP/389"),
+            vec![
+                (vec![Tcp], vec!["389".into(), "3268".into()]),
+                (vec![Udp], vec!["389".into()])
+            ]
+        );
+    }
+
+    #[test]
+    fn leading_ports_with_trailing_protocols() {
+        assert_eq!(flat("443 (TCP)"), vec![(vec![Tcp], vec!["443".into()])]);
+        assert_eq!(
+            flat("88 (TCP/UDP)"),
+            vec![(vec![Tcp, Udp], vec!["88".into()])]
+        );
+        let p = parse("25/465/587 TCP, outbound, SMTP");
+        assert!(p.mentions[0].alternatives);
+        assert_eq!(p.mentions[0].ports.len(), 3);
+        assert_eq!(
+            flat("Port 5000 TCP, outbound"),
+            vec![(vec![Tcp], vec!["5000".into()])]
+        );
+    }
+
+    #[test]
+    fn prose_forms() {
+        assert_eq!(
+            flat("on TCP or UDP port 53 to resolve"),
+            vec![(vec![Tcp, Udp], vec!["53".into()])]
+        );
+        assert_eq!(
+            flat("communicates over TCP on port 443."),
+            vec![(vec![Tcp], vec!["443".into()])]
+        );
+        assert_eq!(
+            flat("devices over port 9063."),
+            vec![(vec![], vec!["9063".into()])]
+        );
+        let p = parse("NMAP uses ICMP and UDP port 51824.");
+        assert_eq!(p.bare_protocols, vec![Icmp]);
+        assert_eq!(p.mentions[0].protocols, vec![Udp]);
+    }
+
+    #[test]
+    fn numbers_without_a_cue_are_not_ports() {
+        assert!(
+            parse("Cisco ISE Release 3.0 Patch 6 and Gigabit Ethernet 0")
+                .mentions
+                .is_empty()
+        );
+        assert!(parse("IGEL OS 12 device").mentions.is_empty());
+    }
+
+    #[test]
+    fn defaults_ranges_hosts_and_typos() {
+        let p = parse("TCP/8000-8999 (default port is TCP/8443)");
+        assert_eq!(p.mentions.len(), 2);
+        assert_eq!(
+            (p.mentions[0].ports[0].low, p.mentions[0].ports[0].high),
+            (8000, 8999)
+        );
+        assert!(p.mentions[1].is_default);
+        let p = parse("login.example.com:443 *.login.example.com:443");
+        assert_eq!(p.mentions.len(), 2);
+        assert_eq!(p.mentions[0].host.as_deref(), Some("login.example.com"));
+        let p = parse("REST Web Service (HTTP) – UPD on port 801");
+        assert_eq!(p.mentions[0].protocols, vec![Udp]);
+        assert_eq!(p.mentions[0].typos, vec!["UPD".to_string()]);
+        let p = parse("Clients egress to gateways (default 5000)");
+        assert!(p.mentions[0].is_default);
+    }
+
+    #[test]
+    fn unnumbered_ports() {
+        assert_eq!(
+            parse("TCP/UDP, outbound, BMC_AR_Port")
+                .unnumbered
+                .as_deref(),
+            Some("BMC_AR_Port")
+        );
+        assert_eq!(
+            parse("135 & Ephemeral ports TCP/UDP").unnumbered.as_deref(),
+            Some("ephemeral port")
+        );
+    }
+}

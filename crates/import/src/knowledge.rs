@@ -1,0 +1,267 @@
+//! Domain knowledge the importer may use: what well-known services run on,
+//! which words say "direction", "optional", "loopback". No page strings here:
+//! only protocol facts and ordinary English cue words.
+
+use portplan_model::Protocol;
+
+/// The transport a well-known service runs on, when it runs on one only,
+/// and its standard port. Names are matched as whole words, case-insensitive.
+pub struct Service {
+    pub name: &'static str,
+    pub only: Protocol,
+    pub port: u16,
+}
+
+/// Services that use one transport only (a claim of the other is a page
+/// error worth a review), with their standard port.
+pub const SINGLE_TRANSPORT: &[Service] = &[
+    Service {
+        name: "smtp",
+        only: Protocol::Tcp,
+        port: 25,
+    },
+    Service {
+        name: "smtps",
+        only: Protocol::Tcp,
+        port: 465,
+    },
+    Service {
+        name: "http",
+        only: Protocol::Tcp,
+        port: 80,
+    },
+    Service {
+        name: "https",
+        only: Protocol::Tcp,
+        port: 443,
+    },
+    Service {
+        name: "ldap",
+        only: Protocol::Tcp,
+        port: 389,
+    },
+    Service {
+        name: "ldaps",
+        only: Protocol::Tcp,
+        port: 636,
+    },
+    Service {
+        name: "ssh",
+        only: Protocol::Tcp,
+        port: 22,
+    },
+    Service {
+        name: "sftp",
+        only: Protocol::Tcp,
+        port: 22,
+    },
+    Service {
+        name: "telnet",
+        only: Protocol::Tcp,
+        port: 23,
+    },
+    Service {
+        name: "ftp",
+        only: Protocol::Tcp,
+        port: 21,
+    },
+    Service {
+        name: "imap",
+        only: Protocol::Tcp,
+        port: 143,
+    },
+    Service {
+        name: "pop3",
+        only: Protocol::Tcp,
+        port: 110,
+    },
+    Service {
+        name: "rdp",
+        only: Protocol::Tcp,
+        port: 3389,
+    },
+    Service {
+        name: "smb",
+        only: Protocol::Tcp,
+        port: 445,
+    },
+    Service {
+        name: "vnc",
+        only: Protocol::Tcp,
+        port: 5900,
+    },
+    Service {
+        name: "mysql",
+        only: Protocol::Tcp,
+        port: 3306,
+    },
+    Service {
+        name: "postgresql",
+        only: Protocol::Tcp,
+        port: 5432,
+    },
+    Service {
+        name: "tacacs+",
+        only: Protocol::Tcp,
+        port: 49,
+    },
+    Service {
+        name: "ntp",
+        only: Protocol::Udp,
+        port: 123,
+    },
+    Service {
+        name: "tftp",
+        only: Protocol::Udp,
+        port: 69,
+    },
+    Service {
+        name: "dhcp",
+        only: Protocol::Udp,
+        port: 67,
+    },
+    Service {
+        name: "snmp",
+        only: Protocol::Udp,
+        port: 161,
+    },
+    Service {
+        name: "ipmi",
+        only: Protocol::Udp,
+        port: 623,
+    },
+    Service {
+        name: "syslog",
+        only: Protocol::Udp,
+        port: 514,
+    },
+];
+
+/// Services whose protocol is only a default (they have a standard variant on
+/// the other transport, like syslog over TCP): used to fill a protocol the
+/// page leaves out, never to flag a page.
+pub fn soft_service(name: &str) -> bool {
+    matches!(name, "syslog" | "snmp")
+}
+
+/// Whole-word, case-insensitive service names found in `text`.
+pub fn services_in(text: &str) -> Vec<&'static Service> {
+    let words: Vec<String> = text
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '+'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    SINGLE_TRANSPORT
+        .iter()
+        .filter(|s| words.iter().any(|w| w == s.name))
+        .collect()
+}
+
+/// Ports that are common enough that a number ending in a footnote marker
+/// is more likely one of these plus the marker than a port of its own.
+pub fn well_known(port: u64) -> bool {
+    const COMMON: &[u64] = &[
+        20, 21, 22, 23, 25, 53, 67, 68, 69, 80, 88, 110, 123, 135, 137, 138, 139, 143, 161, 162,
+        389, 443, 445, 464, 465, 514, 587, 623, 636, 993, 995, 1433, 1521, 1812, 1813, 3268, 3269,
+        3306, 3389, 5432, 5900, 5985, 5986, 6514, 8080, 8088, 8089, 8443, 9090, 9443,
+    ];
+    COMMON.contains(&port) || SINGLE_TRANSPORT.iter().any(|s| u64::from(s.port) == port)
+}
+
+/// Which way a flow goes relative to the part of the product the page is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dir {
+    /// The product listens; a peer connects.
+    In,
+    /// The product connects out to a peer.
+    Out,
+    #[default]
+    Unknown,
+}
+
+/// Direction words in a text: (inbound seen, outbound seen).
+pub fn directions(text: &str) -> (bool, bool) {
+    let lower = text.to_ascii_lowercase();
+    let has = |w: &str| {
+        lower
+            .match_indices(w)
+            .any(|(i, _)| word_boundary(&lower, i, w.len()))
+    };
+    let inbound = has("inbound") || has("ingress") || has("incoming");
+    let outbound = has("outbound") || has("egress") || has("outgoing");
+    (inbound, outbound)
+}
+
+fn word_boundary(s: &str, i: usize, len: usize) -> bool {
+    let before = s[..i].chars().next_back();
+    let after = s[i + len..].chars().next();
+    !before.is_some_and(|c| c.is_ascii_alphanumeric())
+        && !after.is_some_and(|c| c.is_ascii_alphanumeric())
+}
+
+/// Whether `word` is a whole word of `text` (ASCII case-insensitive).
+pub fn has_word(text: &str, word: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    lower
+        .match_indices(word)
+        .any(|(i, _)| word_boundary(&lower, i, word.len()))
+}
+
+/// A protocol word, or a near miss of one (`UPD`, `TPC`): (protocol, was a typo).
+pub fn protocol_word(w: &str) -> Option<(Protocol, bool)> {
+    match w.to_ascii_lowercase().as_str() {
+        "tcp" => return Some((Protocol::Tcp, false)),
+        "udp" => return Some((Protocol::Udp, false)),
+        "icmp" => return Some((Protocol::Icmp, false)),
+        _ => {}
+    }
+    // Typos only when written in capitals like the real names, three letters,
+    // one edit (or one swap) away from exactly one of TCP and UDP.
+    if w.len() != 3 || !w.bytes().all(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
+    let near: Vec<Protocol> = [("TCP", Protocol::Tcp), ("UDP", Protocol::Udp)]
+        .iter()
+        .filter(|(n, _)| one_edit(w.as_bytes(), n.as_bytes()))
+        .map(|(_, p)| *p)
+        .collect();
+    match near.as_slice() {
+        [p] => Some((*p, true)),
+        _ => None,
+    }
+}
+
+/// Same length, and one substitution or one swap of neighbours apart.
+fn one_edit(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() || a == b {
+        return false;
+    }
+    let diff: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+    match diff.as_slice() {
+        [_] => true,
+        [i, j] => *j == i + 1 && a[*i] == b[*j] && a[*j] == b[*i],
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typos_are_near_misses_in_capitals() {
+        assert_eq!(protocol_word("UPD"), Some((Protocol::Udp, true)));
+        assert_eq!(protocol_word("TPC"), Some((Protocol::Tcp, true)));
+        assert_eq!(protocol_word("tcp"), Some((Protocol::Tcp, false)));
+        assert_eq!(protocol_word("upd"), None);
+        assert_eq!(protocol_word("SSL"), None);
+        assert_eq!(protocol_word("TCPX"), None);
+    }
+
+    #[test]
+    fn direction_words_are_whole_words() {
+        assert_eq!(directions("TCP, outbound and inbound"), (true, true));
+        assert_eq!(directions("Egress"), (false, true));
+        assert_eq!(directions("inbounds"), (false, false));
+    }
+}

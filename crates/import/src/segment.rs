@@ -1,0 +1,981 @@
+//! Walks the rows of a page and cuts them into records: table rows (with
+//! the table's column meanings), bullets, one-field-per-line blocks and prose
+//! sentences. Each record yields findings with their context: the section
+//! heading, the row's label, direction words, conditions and host names.
+
+use crate::finding::{Anomaly, AnomalyKind, Finding, PortItem};
+use crate::grammar::{self, Parsed};
+use crate::knowledge::{directions, has_word, Dir};
+use crate::text::Row;
+use crate::words;
+use portplan_model::{PortRange, Protocol, Scope};
+
+/// What a table column holds, read from its header cell.
+#[derive(Debug, Clone, PartialEq)]
+enum Col {
+    Port { interface: Option<String> },
+    Listener,
+    Talker,
+    Direction,
+    Service,
+    Description,
+    Other,
+}
+
+fn column(h: &str) -> Col {
+    let l = h.to_ascii_lowercase();
+    if l.contains("listen") || l.contains("destination") || l == "to" {
+        Col::Listener
+    } else if l.contains("talk") || l.contains("initiat") || l.contains("source") || l == "from" {
+        Col::Talker
+    } else if l.contains("direction") {
+        Col::Direction
+    } else if l.contains("description")
+        || l.contains("purpose")
+        || l.contains("comment")
+        || l.contains("notes")
+    {
+        Col::Description
+    } else if l.contains("port") || l.contains("protocol") {
+        let interface = l
+            .find("ports on ")
+            .or_else(|| l.find("port on "))
+            .map(|i| {
+                h[i..]
+                    .split_once(" on ")
+                    .map_or("", |x| x.1)
+                    .trim()
+                    .to_string()
+            })
+            .filter(|s| !s.is_empty());
+        Col::Port { interface }
+    } else if [
+        "service",
+        "feature",
+        "application",
+        "name",
+        "process",
+        "component",
+        "function",
+        "use",
+    ]
+    .iter()
+    .any(|w| l.contains(w))
+    {
+        Col::Service
+    } else {
+        Col::Other
+    }
+}
+
+const HEADER_WORDS: &[&str] = &[
+    "port",
+    "ports",
+    "protocol",
+    "protocols",
+    "service",
+    "services",
+    "description",
+    "direction",
+    "listening",
+    "talking",
+    "source",
+    "destination",
+    "from",
+    "to",
+    "feature",
+    "application",
+    "name",
+    "url",
+    "urls",
+    "purpose",
+    "notes",
+    "used",
+    "by",
+    "required",
+    "who",
+    "is",
+    "inbound",
+    "outbound",
+    "type",
+    "number",
+    "component",
+    "process",
+    "impact",
+];
+
+fn looks_header(cells: &[String]) -> bool {
+    let cue = cells
+        .iter()
+        .any(|c| words(c).iter().any(|w| HEADER_WORDS.contains(&w.as_str())));
+    cue && cells
+        .iter()
+        .all(|c| c.split_whitespace().count() <= 14 && !c.contains("://") && hosts(c).is_empty())
+        && cells.iter().all(|c| grammar::parse(c).mentions.is_empty())
+}
+
+/// Everything the walk found.
+#[derive(Default)]
+pub struct Walk {
+    pub findings: Vec<Finding>,
+    pub anomalies: Vec<Anomaly>,
+    /// Numbered notes (`1. This is the default port`): their numbers.
+    pub footnotes: Vec<u32>,
+    /// Headings seen, for roles.
+    pub notes: Vec<(u32, String)>,
+}
+
+struct State {
+    heading: Option<String>,
+    header: Option<Vec<Col>>,
+    /// "All ports listed are TCP unless otherwise noted."
+    page_protocol: Option<Protocol>,
+    /// "The following table lists the TCP ports ..."
+    table_protocol: Option<Protocol>,
+}
+
+pub fn walk(rows: &[Row]) -> Walk {
+    let mut w = Walk::default();
+    let consumed = field_records(rows, &mut w);
+    let mut st = State {
+        heading: None,
+        header: None,
+        page_protocol: None,
+        table_protocol: None,
+    };
+    for (idx, row) in rows.iter().enumerate() {
+        if row.separator {
+            continue;
+        }
+        if row.is_blank() {
+            continue;
+        }
+        if let Some(rec) = consumed.get(&idx) {
+            if let Some(f) = rec {
+                let mut f = f.clone();
+                apply_heading(&mut f, &st);
+                if f.raw.iter().all(|m| m.protocols.is_empty()) && f.row_protocols.is_empty() {
+                    f.row_protocols.extend(st.page_protocol);
+                }
+                w.findings.push(f);
+            }
+            continue;
+        }
+        let cells: Vec<String> = row.cells.iter().map(|c| c.join(" ")).collect();
+        let real_cells = cells
+            .iter()
+            .filter(|c| !c.trim().is_empty() && c.trim() != "—")
+            .count();
+        if row.number.is_some_and(|n| (1..=20).contains(&n))
+            && grammar::parse(&row.text()).mentions.is_empty()
+        {
+            if let Some(n) = row.number {
+                w.footnotes.push(n);
+            }
+        }
+        if cells.len() >= 2 && looks_header(&cells) {
+            st.header = Some(cells.iter().map(|c| column(c)).collect());
+            continue;
+        }
+        if cells.len() >= 2 && real_cells >= 1 {
+            table_row(row, &cells, &mut st, &mut w);
+            continue;
+        }
+        // A single-cell line: heading, context sentence, bullet or prose.
+        let text = row.text();
+        if is_heading(row, &text, rows.get(idx + 1)) {
+            st.heading = Some(text.clone());
+            st.header = None;
+            st.table_protocol = None;
+            continue;
+        }
+        for s in sentences(&text) {
+            context_sentence(s, &mut st);
+        }
+        line_items(row, &mut st, &mut w);
+    }
+    w
+}
+
+fn is_heading(row: &Row, text: &str, next: Option<&Row>) -> bool {
+    if row.heading {
+        return true;
+    }
+    if row.bullet {
+        return false;
+    }
+    let t = text.trim();
+    let n = t.split_whitespace().count();
+    let first_upper = t.chars().next().is_some_and(|c| c.is_uppercase());
+    let ends = t.ends_with(['.', ':', ',', ';', '?', '!', ')']) && !t.ends_with(')');
+    let wordlist = words(t);
+    let only_header_words = wordlist.iter().all(|x| HEADER_WORDS.contains(&x.as_str()));
+    let lower = t.to_ascii_lowercase();
+    let boilerplate = [
+        "note",
+        "tip",
+        "important",
+        "caution",
+        "warning",
+        "last updated",
+        "skip to",
+    ]
+    .iter()
+    .any(|b| lower.starts_with(b))
+        || lower.starts_with("table ")
+        || lower.starts_with("figure ");
+    let parsed = grammar::parse(t);
+    n > 0
+        && n <= 8
+        && first_upper
+        && !ends
+        && !only_header_words
+        && !boilerplate
+        && parsed.mentions.is_empty()
+        && parsed.bare_protocols.is_empty()
+        && !t.contains("://")
+        && next.is_some()
+}
+
+/// Sentences that set the protocol of what follows.
+fn context_sentence(text: &str, st: &mut State) {
+    let lower = text.to_ascii_lowercase();
+    let p = grammar::parse(text);
+    if !p.mentions.is_empty() {
+        return;
+    }
+    let proto = match p.bare_protocols.as_slice() {
+        [one] if *one != Protocol::Icmp => *one,
+        _ => {
+            // "lists the TCP ports ... In addition, ... ICMP and UDP port 51824":
+            // the first protocol before the word "ports" governs the table.
+            return;
+        }
+    };
+    if lower.contains("unless") || lower.contains("all ports") {
+        st.page_protocol = Some(proto);
+    } else if lower.contains("table") || lower.contains("following") || lower.contains("below") {
+        st.table_protocol = Some(proto);
+    }
+}
+
+fn apply_heading(f: &mut Finding, st: &State) {
+    if let Some(h) = &st.heading {
+        f.heading = Some(h.clone());
+        let role = role_from_heading(h);
+        if !role.is_empty() {
+            f.this_role = role;
+        }
+    }
+}
+
+/// A heading's words minus generic ones: `Cisco ISE Monitoring Node Ports`
+/// becomes `cisco-ise-monitoring-node`; `Port Requirements` becomes nothing.
+pub fn role_from_heading(h: &str) -> String {
+    const GENERIC: &[&str] = &[
+        "port",
+        "ports",
+        "requirements",
+        "requirement",
+        "reference",
+        "guide",
+        "communication",
+        "communications",
+        "used",
+        "by",
+        "the",
+        "table",
+        "availability",
+        "list",
+        "of",
+        "and",
+        "for",
+        "firewall",
+        "network",
+        "overview",
+        "all",
+        "other",
+        "required",
+        "service",
+    ];
+    let kept: Vec<String> = words(h)
+        .into_iter()
+        .filter(|w| !GENERIC.contains(&w.as_str()) && !w.chars().all(|c| c.is_ascii_digit()))
+        .take(5)
+        .collect();
+    kept.join("-")
+}
+
+/// One-field-per-line records: a name line, a bare port line (`443`,
+/// `53 (UDP)`, `Custom`), then direction / Required lines and a description.
+/// Returns rows consumed, the record placed on its port line.
+fn field_records(rows: &[Row], w: &mut Walk) -> std::collections::HashMap<usize, Option<Finding>> {
+    let mut consumed = std::collections::HashMap::new();
+    let single = |r: &Row| -> Option<String> {
+        (r.cells.len() == 1 && !r.separator).then(|| r.text().trim().to_string())
+    };
+    let mut i = 0;
+    while i < rows.len() {
+        let Some(t) = single(&rows[i]) else {
+            i += 1;
+            continue;
+        };
+        if !bare_port(&t) {
+            i += 1;
+            continue;
+        }
+        // The following field lines: direction and/or required words.
+        let mut j = i + 1;
+        let mut dir = Dir::Unknown;
+        let mut required = None;
+        let mut fields = 0;
+        while let Some(n) = rows.get(j).and_then(single) {
+            let l = n.to_ascii_lowercase();
+            match l.as_str() {
+                "egress" | "outbound" | "outgoing" => dir = Dir::Out,
+                "ingress" | "inbound" | "incoming" => dir = Dir::In,
+                "required" | "mandatory" | "yes" => required = Some(true),
+                "optional" | "no" => required = Some(false),
+                _ => break,
+            }
+            fields += 1;
+            j += 1;
+        }
+        if fields == 0 || i == 0 {
+            i += 1;
+            continue;
+        }
+        let Some(name) = single(&rows[i - 1]).filter(|n| !n.is_empty() && !bare_port(n)) else {
+            i += 1;
+            continue;
+        };
+        let desc = rows
+            .get(j)
+            .and_then(single)
+            .filter(|d| !bare_port(d) && d.split_whitespace().count() > 3);
+        let mut f = Finding::new(rows[i].line, &t);
+        let parsed = grammar::parse(&t);
+        let lower = name.to_ascii_lowercase();
+        f.dir = dir;
+        f.required = required;
+        f.service = name.clone();
+        f.description = desc.clone();
+        f.hosts = hosts(&name);
+        if f.hosts.is_empty() {
+            f.peer = Some(name.split('(').next().unwrap_or(&name).trim().to_string());
+        }
+        if has_word(&lower, "loopback") || has_word(&lower, "localhost") {
+            f.scope = Scope::Loopback;
+        }
+        let desc_parsed = desc.as_deref().map(grammar::parse).unwrap_or_default();
+        fill_ports(&mut f, &parsed);
+        if f.ports.is_empty() && parsed.unnumbered.is_some() {
+            let default = desc_parsed
+                .mentions
+                .iter()
+                .find(|m| m.is_default)
+                .and_then(|m| m.ports.first())
+                .filter(|n| n.valid())
+                .map(|n| PortRange {
+                    low: n.low as u16,
+                    high: n.high as u16,
+                });
+            f.ports.push(PortItem::Param {
+                named: name.clone(),
+                default,
+                allowed: None,
+            });
+        }
+        if let Some(d) = &desc {
+            conditions(&mut f, d);
+        }
+        w.findings.len(); // placed later, in page order
+        consumed.insert(i - 1, None);
+        consumed.insert(i, Some(f));
+        for k in i + 1..j {
+            consumed.insert(k, None);
+        }
+        if desc.is_some() {
+            consumed.insert(j, None);
+            j += 1;
+        }
+        i = j;
+    }
+    consumed
+}
+
+/// A line that is only a port: `443`, `53 (UDP)`, `Custom`, `8000-8999`.
+fn bare_port(t: &str) -> bool {
+    let l = t.to_ascii_lowercase();
+    if matches!(
+        l.as_str(),
+        "custom" | "auto" | "dynamic" | "configurable" | "any" | "ephemeral"
+    ) {
+        return true;
+    }
+    let p = grammar::parse(t);
+    p.mentions.len() == 1
+        && t.split_whitespace().count() <= 3
+        && t.chars().next().is_some_and(|c| c.is_ascii_digit())
+}
+
+/// The mentions of an item become the finding's ports and protocols.
+fn fill_ports(f: &mut Finding, parsed: &Parsed) {
+    for m in &parsed.mentions {
+        if m.is_default {
+            continue;
+        }
+        f.alternatives |= m.alternatives;
+        if let Some(h) = &m.host {
+            if !f.hosts.contains(h) {
+                f.hosts.push(h.clone());
+            }
+        }
+    }
+    f.raw = parsed.mentions.clone();
+    f.row_protocols = parsed.bare_protocols.clone();
+    f.typos = parsed
+        .mentions
+        .iter()
+        .flat_map(|m| m.typos.clone())
+        .chain(parsed.bare_typos.clone())
+        .collect();
+}
+
+/// Required/optional words, "only required if …", "if X is used",
+/// loopback/localhost, broadcast.
+fn conditions(f: &mut Finding, text: &str) {
+    let lower = text.to_ascii_lowercase();
+    if has_word(&lower, "optional") || has_word(&lower, "optionally") {
+        f.required = Some(false);
+    } else if f.required.is_none() && has_word(&lower, "required") && !lower.contains("required if")
+    {
+        f.required = Some(true);
+    }
+    for cue in [
+        "only required if ",
+        "required only if ",
+        "only if ",
+        "if ",
+        "when ",
+    ] {
+        if let Some(i) = find_word(&lower, cue) {
+            let rest = &text[i..];
+            let end = rest.find(['.', ';', ')', '|']).unwrap_or(rest.len());
+            let clause = rest[..end].trim().to_string();
+            if clause.split_whitespace().count() >= 2 {
+                if cue.starts_with("only") || cue.starts_with("required") {
+                    f.required = Some(false);
+                }
+                f.condition = Some(clause);
+            }
+            break;
+        }
+    }
+    if has_word(&lower, "loopback") || has_word(&lower, "localhost") {
+        f.scope = Scope::Loopback;
+    } else if has_word(&lower, "broadcast") {
+        f.scope = Scope::Broadcast;
+    }
+}
+
+fn find_word(lower: &str, cue: &str) -> Option<usize> {
+    lower
+        .match_indices(cue)
+        .map(|(i, _)| i)
+        .find(|&i| i == 0 || !lower.as_bytes()[i - 1].is_ascii_alphanumeric())
+}
+
+/// Host names, wildcards, URLs' hosts and IPv4 addresses in a text.
+pub fn hosts(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for raw in text.split(|c: char| {
+        c.is_whitespace() || matches!(c, ',' | ';' | '(' | ')' | '"' | '<' | '>' | '|' | '[' | ']')
+    }) {
+        let mut t = raw;
+        if let Some(i) = t.find("://") {
+            t = &t[i + 3..];
+        }
+        let t = t.split(['/', '?', '#']).next().unwrap_or("");
+        let t = t
+            .rsplit_once(':')
+            .filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+            .map_or(t, |x| x.0);
+        let t = t.trim_end_matches(['.', ':']);
+        if is_host(t) && !out.iter().any(|o| o == t) {
+            out.push(t.to_string());
+        }
+    }
+    out
+}
+
+fn is_host(t: &str) -> bool {
+    let labels: Vec<&str> = t.split('.').collect();
+    if labels.len() < 2 || t.len() > 253 {
+        return false;
+    }
+    if labels.len() == 4
+        && labels
+            .iter()
+            .all(|l| !l.is_empty() && l.len() <= 3 && l.chars().all(|c| c.is_ascii_digit()))
+    {
+        return labels
+            .iter()
+            .all(|l| l.parse::<u16>().is_ok_and(|n| n <= 255));
+    }
+    let tld = labels.last().copied().unwrap_or("");
+    const FILES: &[&str] = &[
+        "exe", "dll", "txt", "yaml", "yml", "json", "xml", "html", "htm", "pdf", "log", "conf",
+        "cfg", "ini", "sh", "ps1", "msi", "zip", "jar", "png", "jpg",
+    ];
+    let first_ok = |i: usize, l: &str| {
+        (i == 0 && l == "*")
+            || (!l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+    };
+    (2..=12).contains(&tld.len())
+        && tld.chars().all(|c| c.is_ascii_lowercase())
+        && !FILES.contains(&tld)
+        && labels.iter().enumerate().all(|(i, l)| first_ok(i, l))
+        && labels
+            .iter()
+            .skip(1)
+            .any(|l| l.chars().any(|c| c.is_ascii_alphabetic()))
+}
+
+/// A table row: its label, its columns' meanings, its items.
+fn table_row(row: &Row, cells: &[String], st: &mut State, w: &mut Walk) {
+    let header = st.header.clone().unwrap_or_default();
+    let col = |i: usize| header.get(i).cloned().unwrap_or(Col::Other);
+    // A row of numbers only (a port list laid out as a table).
+    let numeric = cells.iter().all(|c| {
+        let c = c.trim();
+        c.is_empty()
+            || c.chars()
+                .all(|ch| ch.is_ascii_digit() || matches!(ch, '-' | ',' | ' '))
+    });
+    if numeric {
+        let mut f = Finding::new(row.line, &cells.join(" "));
+        f.service = st.heading.clone().unwrap_or_else(|| "ports".into());
+        apply_heading(&mut f, st);
+        let mut raw = Vec::new();
+        for c in cells.iter().filter(|c| !c.trim().is_empty()) {
+            let p = grammar::parse(&format!("port {c}"));
+            raw.extend(p.mentions);
+        }
+        f.raw = raw;
+        f.row_protocols
+            .extend(st.table_protocol.or(st.page_protocol));
+        if !f.raw.is_empty() {
+            w.findings.push(f);
+        }
+        return;
+    }
+    let label_idx = (0..cells.len())
+        .find(|&i| matches!(col(i), Col::Service))
+        .unwrap_or(0);
+    let label = cells.get(label_idx).cloned().unwrap_or_default();
+    let row_text = cells.join(" | ");
+    let listener = (0..cells.len())
+        .find(|&i| col(i) == Col::Listener)
+        .map(|i| cells[i].clone());
+    let talker = (0..cells.len())
+        .find(|&i| col(i) == Col::Talker)
+        .map(|i| cells[i].clone());
+    let description = (0..cells.len())
+        .find(|&i| col(i) == Col::Description)
+        .map(|i| cells[i].clone())
+        .filter(|d| !d.trim().is_empty());
+    let row_parsed = grammar::parse(&row_text);
+    // When every port the row prints carries the same protocols, a port the
+    // row's prose repeats bare (`listen on port 6155`) has them too.
+    let stated_sets: Vec<&Vec<Protocol>> = row_parsed
+        .mentions
+        .iter()
+        .map(|m| &m.protocols)
+        .filter(|p| !p.is_empty())
+        .collect();
+    let row_stated: Vec<Protocol> = match stated_sets.first() {
+        Some(first) if stated_sets.iter().all(|s| s == first) => (*first).clone(),
+        _ => vec![],
+    };
+    let before = w.findings.len();
+    for (ci, cell) in row.cells.iter().enumerate() {
+        let interface = match col(ci) {
+            Col::Port { interface } => interface,
+            _ => None,
+        };
+        let port_col = matches!(col(ci), Col::Port { .. });
+        let items: Vec<&String> = cell.iter().collect();
+        let parsed: Vec<Parsed> = items.iter().map(|t| grammar::parse(t)).collect();
+        for (it, p) in items.iter().zip(&parsed) {
+            if p.mentions.is_empty()
+                && !(port_col && p.unnumbered.is_some())
+                && !(p.bare_protocols.contains(&Protocol::Icmp) && p.mentions.is_empty())
+            {
+                continue;
+            }
+            let mut f = Finding::new(row.line, it);
+            apply_heading(&mut f, st);
+            f.interface = interface.clone();
+            let own_label = item_label(it);
+            f.service = own_label.unwrap_or_else(|| clean_label(&label));
+            f.description = description.clone();
+            fill_ports(&mut f, p);
+            if f.raw.is_empty() && p.unnumbered.is_some() {
+                f.ports.push(PortItem::Param {
+                    named: p.unnumbered.clone().unwrap_or_default(),
+                    default: None,
+                    allowed: None,
+                });
+            }
+            for x in &row_parsed.bare_protocols {
+                if !f.row_protocols.contains(x) {
+                    f.row_protocols.push(*x);
+                }
+            }
+            if f.row_protocols.is_empty() {
+                f.row_protocols.extend(row_stated.iter().copied());
+            }
+            if f.row_protocols.is_empty() {
+                f.row_protocols
+                    .extend(st.table_protocol.or(st.page_protocol));
+            }
+            f.listener = listener.clone();
+            f.talker = talker.clone();
+            let (i_in, i_out) = directions(it);
+            let (l_in, l_out) = directions(&label);
+            let (h_in, h_out) = directions(st.heading.as_deref().unwrap_or(""));
+            f.dir = pick_dir(&[(i_in, i_out), (l_in, l_out), (h_in, h_out)]);
+            for h in hosts(&row_text) {
+                if !f.hosts.contains(&h) {
+                    f.hosts.push(h);
+                }
+            }
+            conditions(&mut f, &row_text);
+            w.findings.push(f);
+        }
+        no_port_items(row.line, &items, &parsed, w);
+    }
+    // Ports named without a number in the port column (`Auto (high port)`).
+    if w.findings.len() == before {
+        let lead = cells.first().cloned().unwrap_or_default();
+        let lp = grammar::parse(&lead);
+        if let Some(named) = lp
+            .unnumbered
+            .clone()
+            .or_else(|| row_parsed.unnumbered.clone())
+            .filter(|_| !header.is_empty())
+        {
+            let mut f = Finding::new(row.line, &lead);
+            apply_heading(&mut f, st);
+            f.service = clean_label(cells.get(1).unwrap_or(&label));
+            f.description = description.clone();
+            f.ports.push(PortItem::Param {
+                named,
+                default: None,
+                allowed: None,
+            });
+            f.row_protocols = lp.bare_protocols.clone();
+            f.listener = listener.clone();
+            f.talker = talker.clone();
+            conditions(&mut f, &row_text);
+            w.findings.push(f);
+        } else if !row_parsed.bare_protocols.is_empty() || has_url(&row_text) {
+            // A protocol or URL with no port: a requirement to review.
+            url_or_param_row(row.line, &label, &row_text, &row_parsed, st, w);
+        }
+    }
+}
+
+fn has_url(t: &str) -> bool {
+    t.contains("https://") || t.contains("http://") || !hosts(t).is_empty()
+}
+
+fn url_or_param_row(line: u32, label: &str, text: &str, parsed: &Parsed, st: &State, w: &mut Walk) {
+    let mut f = Finding::new(line, text);
+    apply_heading(&mut f, st);
+    f.service = clean_label(label);
+    f.hosts = hosts(text);
+    f.row_protocols = parsed.bare_protocols.clone();
+    let (i, o) = directions(text);
+    f.dir = pick_dir(&[(i, o)]);
+    if text.contains("https://") || text.contains("http://") {
+        let port = if text.contains("https://") { 443 } else { 80 };
+        f.ports.push(PortItem::Fixed(PortRange::single(port)));
+        f.row_protocols = vec![Protocol::Tcp];
+        f.notes
+            .push(format!("REVIEW: port {port} implied by the URL scheme"));
+        f.dir = Dir::Out;
+    } else if !f.hosts.is_empty() || !parsed.bare_protocols.is_empty() {
+        f.ports.push(PortItem::Param {
+            named: parsed
+                .unnumbered
+                .clone()
+                .unwrap_or_else(|| format!("{} port", clean_label(label))),
+            default: None,
+            allowed: None,
+        });
+        f.notes.push("REVIEW: the page gives no port number".into());
+    } else {
+        return;
+    }
+    conditions(&mut f, text);
+    w.findings.push(f);
+}
+
+fn pick_dir(levels: &[(bool, bool)]) -> Dir {
+    for (i, o) in levels {
+        match (i, o) {
+            (true, false) => return Dir::In,
+            (false, true) => return Dir::Out,
+            _ => {}
+        }
+    }
+    Dir::Unknown
+}
+
+/// Items among ported siblings that name no port (`CoA •`).
+fn no_port_items(line: u32, items: &[&String], parsed: &[Parsed], w: &mut Walk) {
+    let ported = parsed.iter().filter(|p| !p.mentions.is_empty()).count();
+    if ported < 2 || ported * 2 < items.len() {
+        return;
+    }
+    for (it, p) in items.iter().zip(parsed) {
+        let t = it.trim();
+        let lower = t.to_ascii_lowercase();
+        if p.mentions.is_empty()
+            && p.bare_protocols.is_empty()
+            && p.unnumbered.is_none()
+            && !t.ends_with(':')
+            && !lower.starts_with("note")
+            && !lower.starts_with("see ")
+            && t.split_whitespace().count() <= 4
+            && !t.chars().any(|c| c.is_ascii_digit())
+        {
+            w.anomalies.push(Anomaly {
+                line,
+                kind: AnomalyKind::NoPort,
+                text: t.to_string(),
+                message: format!(
+                    "list item `{t}` names no port or protocol while its neighbours do"
+                ),
+            });
+        }
+    }
+}
+
+/// `LDAP: TCP/389` → `LDAP`; `DNS – TCP/UDP on port 53` → `DNS`.
+fn item_label(item: &str) -> Option<String> {
+    let cut = [": ", " – ", "– ", " - ", " — "]
+        .iter()
+        .filter_map(|s| item.find(s))
+        .min()?;
+    let l = item[..cut].trim();
+    let ok = !l.is_empty()
+        && l.split_whitespace().count() <= 12
+        && grammar::parse(l).mentions.is_empty()
+        && grammar::parse(l).bare_protocols.is_empty();
+    ok.then(|| l.to_string())
+}
+
+fn clean_label(l: &str) -> String {
+    let l = l.split(" - ").next().unwrap_or(l).trim();
+    l.chars().take(80).collect::<String>().trim().to_string()
+}
+
+/// A line outside a table: bullet items or prose sentences.
+fn line_items(row: &Row, st: &mut State, w: &mut Walk) {
+    let items: Vec<&String> = row.cells.iter().flatten().collect();
+    let parsed: Vec<Parsed> = items.iter().map(|t| grammar::parse(t)).collect();
+    for (it, p) in items.iter().zip(&parsed) {
+        // Prose: one sentence at a time so a sentence's cues stay with its ports.
+        for sentence in sentences(it) {
+            let sp = grammar::parse(sentence);
+            let real = !sp.mentions.is_empty();
+            let (d_in, d_out) = directions(sentence);
+            let unnumbered_row = sp.mentions.is_empty()
+                && sp.bare_protocols.iter().any(|p| p.has_ports())
+                && (sp.unnumbered.is_some() || d_in || d_out);
+            let icmp_only = sp.mentions.is_empty() && sp.bare_protocols.contains(&Protocol::Icmp);
+            if !real && !unnumbered_row && !icmp_only {
+                if sp.stray_port_words {
+                    w.anomalies.push(Anomaly {
+                        line: row.line,
+                        kind: AnomalyKind::Unparsed,
+                        text: sentence.to_string(),
+                        message:
+                            "mentions ports with numbers that could not be read as a port list"
+                                .into(),
+                    });
+                }
+                continue;
+            }
+            let (i_in, i_out) = directions(sentence);
+            let dirs: Vec<Dir> = match (i_in, i_out) {
+                (true, true) => vec![Dir::Out, Dir::In],
+                (true, false) => vec![Dir::In],
+                (false, true) => vec![Dir::Out],
+                _ => vec![Dir::Unknown],
+            };
+            for d in dirs {
+                let mut f = Finding::new(row.line, sentence);
+                apply_heading(&mut f, st);
+                fill_ports(&mut f, &sp);
+                if unnumbered_row {
+                    let named = sp.unnumbered.clone().unwrap_or_else(|| "port".into());
+                    f.ports.push(PortItem::Param {
+                        named,
+                        default: None,
+                        allowed: None,
+                    });
+                    f.notes.push("REVIEW: the page gives no port number".into());
+                }
+                if sp.mentions.iter().any(|m| !m.is_default)
+                    && sp
+                        .unnumbered
+                        .as_deref()
+                        .is_some_and(|u| u.contains("port") && !u.contains('_'))
+                {
+                    f.ports.push(PortItem::Param {
+                        named: sp.unnumbered.clone().unwrap_or_default(),
+                        default: None,
+                        allowed: None,
+                    });
+                }
+                f.dir = d;
+                let (service, description) = split_service(sentence);
+                f.service = item_label(sentence)
+                    .or_else(|| lead_name(sentence))
+                    .unwrap_or(service);
+                f.description = description;
+                if f.row_protocols.is_empty() {
+                    f.row_protocols.extend(st.page_protocol);
+                }
+                f.hosts = hosts(sentence).into_iter().chain(f.hosts.clone()).fold(
+                    Vec::new(),
+                    |mut v, h| {
+                        if !v.contains(&h) {
+                            v.push(h);
+                        }
+                        v
+                    },
+                );
+                conditions(&mut f, sentence);
+                w.findings.push(f);
+            }
+            let _ = p;
+        }
+    }
+    if row.bullet || items.len() > 1 {
+        no_port_items(row.line, &items, &parsed, w);
+    }
+}
+
+/// The words before a row's first protocol word: `BMC Remedy TCP/UDP, …` → `BMC Remedy`.
+fn lead_name(s: &str) -> Option<String> {
+    let mut out = Vec::new();
+    for w in s.split_whitespace() {
+        let core = w
+            .split('/')
+            .next()
+            .unwrap_or(w)
+            .trim_matches(|c: char| !c.is_ascii_alphanumeric());
+        if crate::knowledge::protocol_word(core).is_some_and(|p| !p.1) {
+            break;
+        }
+        if w.chars().next().is_some_and(|c| c.is_ascii_digit()) || out.len() >= 8 {
+            return None;
+        }
+        out.push(w);
+    }
+    (!out.is_empty() && out.len() < s.split_whitespace().count()).then(|| out.join(" "))
+}
+
+/// Splits prose at sentence ends (`. ` before a capital), keeping list rows whole.
+fn sentences(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let b = s.as_bytes();
+    let mut start = 0;
+    for i in 0..b.len() {
+        if b[i] == b'.' && i + 2 < b.len() && b[i + 1] == b' ' && b[i + 2].is_ascii_uppercase() {
+            out.push(s[start..=i].trim());
+            start = i + 2;
+        }
+    }
+    out.push(s[start..].trim());
+    out.into_iter().filter(|x| !x.is_empty()).collect()
+}
+
+/// `22 TCP, outbound, SSH Used to manage …` → (`SSH`, `Used to manage …`).
+fn split_service(s: &str) -> (String, Option<String>) {
+    // Drop the leading port/protocol/direction fields.
+    let fields: Vec<&str> = s.split(", ").collect();
+    let rest_start = fields
+        .iter()
+        .position(|f| {
+            let p = grammar::parse(f);
+            let (i, o) = directions(f);
+            let direction_field = (i || o) && f.split_whitespace().count() <= 4;
+            p.mentions.is_empty() && p.bare_protocols.is_empty() && !direction_field
+        })
+        .unwrap_or(0);
+    let rest = fields[rest_start..].join(", ");
+    let ws: Vec<&str> = rest.split_whitespace().collect();
+    let mut n = ws.len();
+    for k in 1..ws.len() {
+        let cap = ws[k].chars().next().is_some_and(char::is_uppercase);
+        let next_lower = ws
+            .get(k + 1)
+            .is_some_and(|x| x.chars().next().is_some_and(char::is_lowercase));
+        if cap && next_lower {
+            n = k;
+            break;
+        }
+    }
+    let service: String = ws[..n].join(" ");
+    let desc = (n < ws.len()).then(|| ws[n..].join(" "));
+    if service.split_whitespace().count() > 8 || service.is_empty() {
+        let short: String = ws.iter().take(6).copied().collect::<Vec<_>>().join(" ");
+        return (short, Some(rest));
+    }
+    (service, desc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_found_and_files_not() {
+        assert_eq!(
+            hosts("see https://a.example.com/x and *.b.example.com:443"),
+            vec!["a.example.com", "*.b.example.com"]
+        );
+        assert_eq!(hosts("1.1.1.1"), vec!["1.1.1.1"]);
+        assert!(hosts("DLLHOST.EXE in Release 2.1").is_empty());
+    }
+
+    #[test]
+    fn service_split() {
+        assert_eq!(
+            split_service("22 TCP, outbound, SSH Used to manage SSH-based devices.").0,
+            "SSH"
+        );
+        assert_eq!(
+            split_service(
+                "3389 TCP, outbound and inbound, Remote Desktop Protocol (RDP) Used for x"
+            )
+            .0,
+            "Remote Desktop Protocol (RDP)"
+        );
+    }
+
+    #[test]
+    fn heading_roles_drop_generic_words() {
+        assert_eq!(
+            role_from_heading("Monitoring Node Ports"),
+            "monitoring-node"
+        );
+        assert_eq!(role_from_heading("Port Requirements"), "");
+    }
+}

@@ -1,0 +1,378 @@
+//! From a page's bytes to rows: plain text, Markdown and HTML all become
+//! lines of cells of items, each with the 1-based line it started on.
+//! HTML tags are dropped, but their structure is kept: `<tr>`/`<p>`/`<li>`/
+//! `<br>` end a line or an item, `<td>`/`<th>` end a cell.
+
+/// What the page was written in (reported; the pipeline after this is shared).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Text,
+    Markdown,
+    Html,
+}
+
+/// One line of the page, split into cells (tab or pipe tables, HTML cells)
+/// and each cell into items (bullets, paragraphs, line breaks inside a cell).
+#[derive(Debug, Clone, Default)]
+pub struct Row {
+    pub line: u32,
+    pub cells: Vec<Vec<String>>,
+    /// Starts with a bullet or a number marker (`-`, `•`, `1.`).
+    pub bullet: bool,
+    /// The number of a numbered item (`1.`), for footnotes.
+    pub number: Option<u32>,
+    /// A Markdown heading (`#`) or an HTML `<hN>`.
+    pub heading: bool,
+    /// A Markdown table's `---|---` line.
+    pub separator: bool,
+}
+
+impl Row {
+    /// All the row's text, cells joined by ` | `.
+    pub fn text(&self) -> String {
+        self.cells
+            .iter()
+            .map(|c| c.join(" "))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    }
+    pub fn is_blank(&self) -> bool {
+        self.cells
+            .iter()
+            .all(|c| c.iter().all(|i| i.trim().is_empty()))
+    }
+}
+
+/// Marks an item boundary inside a cell while tags are being removed.
+const ITEM: char = '\u{1}';
+
+pub fn detect(src: &str) -> Format {
+    let lower_head: String = src
+        .chars()
+        .take(200_000)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if ["<table", "<html", "<body", "<tr>", "<tr ", "<td"]
+        .iter()
+        .any(|t| lower_head.contains(t))
+    {
+        Format::Html
+    } else if lower_head.lines().any(|l| {
+        let t = l.trim_start();
+        t.starts_with("# ") || t.starts_with("## ") || is_separator(t)
+    }) {
+        Format::Markdown
+    } else {
+        Format::Text
+    }
+}
+
+/// The page as rows.
+pub fn rows(src: &str) -> (Format, Vec<Row>) {
+    let format = detect(src);
+    let lines: Vec<(u32, String)> = match format {
+        Format::Html => html_lines(src),
+        _ => src
+            .lines()
+            .enumerate()
+            .map(|(i, l)| (u32::try_from(i + 1).unwrap_or(u32::MAX), l.to_string()))
+            .collect(),
+    };
+    let rows = lines.into_iter().map(|(n, l)| row(n, &l)).collect();
+    (format, rows)
+}
+
+fn is_separator(t: &str) -> bool {
+    let t = t.trim();
+    t.contains("---")
+        && t.contains('|')
+        && t.chars().all(|c| matches!(c, '-' | '|' | ':' | ' ' | '\t'))
+}
+
+fn row(line: u32, raw: &str) -> Row {
+    let mut r = Row {
+        line,
+        ..Row::default()
+    };
+    let trimmed = raw.trim();
+    if is_separator(trimmed) {
+        r.separator = true;
+        return r;
+    }
+    let mut body = raw.trim_end();
+    let start = body.trim_start();
+    if let Some(h) = start.strip_prefix('#') {
+        r.heading = true;
+        body = h.trim_start_matches('#');
+    } else if let Some(rest) = strip_bullet(start) {
+        r.bullet = true;
+        body = rest;
+    } else if let Some((n, rest)) = strip_number(start) {
+        r.bullet = true;
+        r.number = Some(n);
+        body = rest;
+    }
+    let cells: Vec<&str> = if body.contains('\t') {
+        body.split('\t').collect()
+    } else if body.matches('|').count() >= 2 {
+        let mut v: Vec<&str> = body.split('|').collect();
+        if v.first().is_some_and(|c| c.trim().is_empty()) {
+            v.remove(0);
+        }
+        if v.last().is_some_and(|c| c.trim().is_empty()) {
+            v.pop();
+        }
+        v
+    } else {
+        vec![body]
+    };
+    r.cells = cells.into_iter().map(items).collect();
+    r
+}
+
+fn strip_bullet(s: &str) -> Option<&str> {
+    for m in ["- ", "* ", "+ ", "• ", "· ", "◦ ", "▪ "] {
+        if let Some(rest) = s.strip_prefix(m) {
+            return Some(rest);
+        }
+    }
+    None
+}
+
+fn strip_number(s: &str) -> Option<(u32, &str)> {
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || digits > 2 {
+        return None;
+    }
+    let rest = &s[digits..];
+    let rest = rest
+        .strip_prefix(". ")
+        .or_else(|| rest.strip_prefix(") "))?;
+    Some((s[..digits].parse().ok()?, rest))
+}
+
+/// One cell's items: inline tags removed (block tags and bullets split items).
+fn items(cell: &str) -> Vec<String> {
+    let text = strip_tags(cell, TagMode::Inline);
+    text.split([ITEM, '•'])
+        .map(|s| collapse(s))
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn collapse(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for w in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum TagMode {
+    /// Inside one line of text: block tags become item breaks.
+    Inline,
+    /// A whole HTML document: rows become lines, cells tabs.
+    Document,
+}
+
+/// Removes tags, decoding entities; what a tag becomes depends on `mode`.
+/// Linear: once a `<` has no `>` after it, no later `<` is a tag either.
+fn strip_tags(src: &str, mode: TagMode) -> String {
+    let mut out = String::with_capacity(src.len());
+    let mut rest = src;
+    let mut closers_left = true;
+    let mut skip_until: Option<&'static str> = None;
+    while let Some(i) = rest.find(['<', '&']) {
+        if skip_until.is_none() {
+            out.push_str(&rest[..i]);
+        }
+        rest = &rest[i..];
+        if rest.starts_with('&') {
+            let (ch, used) = entity(rest);
+            if skip_until.is_none() {
+                out.push_str(&ch);
+            }
+            rest = &rest[used..];
+            continue;
+        }
+        let looks_tag = rest[1..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '/' || c == '!');
+        let end = if looks_tag && closers_left {
+            rest.find('>')
+        } else {
+            None
+        };
+        let Some(end) = end else {
+            if looks_tag {
+                closers_left = false;
+            }
+            if skip_until.is_none() {
+                out.push('<');
+            }
+            rest = &rest[1..];
+            continue;
+        };
+        let tag = &rest[1..end];
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let closing = tag.starts_with('/');
+        rest = &rest[end + 1..];
+        if let Some(stop) = skip_until {
+            if closing && name == stop {
+                skip_until = None;
+            }
+            continue;
+        }
+        match name.as_str() {
+            "script" if !closing => skip_until = Some("script"),
+            "style" if !closing => skip_until = Some("style"),
+            _ => out.push_str(tag_text(&name, closing, mode)),
+        }
+    }
+    if skip_until.is_none() {
+        out.push_str(rest);
+    }
+    out
+}
+
+fn tag_text(name: &str, closing: bool, mode: TagMode) -> &'static str {
+    match (mode, name, closing) {
+        (TagMode::Inline, "li" | "p" | "br" | "ul" | "ol" | "div" | "tr", _) => "\u{1}",
+        (TagMode::Inline, "td" | "th", false) => " ",
+        (TagMode::Document, "tr", _) => "\n",
+        (TagMode::Document, "td" | "th", false) => "\t",
+        (TagMode::Document, "li", false) => "\n• ",
+        (TagMode::Document, "h1" | "h2" | "h3" | "h4" | "h5" | "h6", false) => "\n# ",
+        (
+            TagMode::Document,
+            "p" | "br" | "div" | "ul" | "ol" | "li" | "table" | "h1" | "h2" | "h3" | "h4" | "h5"
+            | "h6" | "caption" | "section" | "dt" | "dd",
+            _,
+        ) => "\n",
+        _ => "",
+    }
+}
+
+/// `&amp;` and friends: (text, bytes used). Unknown ones stay as written.
+fn entity(s: &str) -> (String, usize) {
+    let end = s
+        .char_indices()
+        .take(10)
+        .find(|(_, c)| *c == ';')
+        .map(|(i, _)| i);
+    let Some(end) = end else {
+        return ("&".into(), 1);
+    };
+    let name = &s[1..end];
+    let ch = match name {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" | "#39" => Some('\''),
+        "nbsp" | "#160" => Some(' '),
+        "ndash" => Some('–'),
+        "mdash" => Some('—'),
+        "bull" => Some('•'),
+        _ => name
+            .strip_prefix('#')
+            .and_then(|n| {
+                n.strip_prefix(['x', 'X'])
+                    .map_or_else(|| n.parse().ok(), |h| u32::from_str_radix(h, 16).ok())
+            })
+            .and_then(char::from_u32),
+    };
+    match ch {
+        Some(c) => (c.to_string(), end + 1),
+        None => ("&".into(), 1),
+    }
+}
+
+/// An HTML document as text lines, each with the source line it began on.
+/// Newlines in the source are spaces; rows, paragraphs and items are lines.
+fn html_lines(src: &str) -> Vec<(u32, String)> {
+    // Convert line by line so every output line knows where it started; a
+    // tag split across source lines is rare and only loses that tag.
+    let mut out: Vec<(u32, String)> = Vec::new();
+    let mut current = String::new();
+    let mut start_line = 1u32;
+    for (i, raw) in src.lines().enumerate() {
+        let n = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        let text = strip_tags(raw, TagMode::Document);
+        let mut parts = text.split('\n');
+        if let Some(first) = parts.next() {
+            if current.trim().is_empty() {
+                start_line = n;
+            }
+            current.push(' ');
+            current.push_str(first);
+        }
+        for p in parts {
+            out.push((start_line, std::mem::take(&mut current)));
+            start_line = n;
+            current.push_str(p);
+        }
+    }
+    out.push((start_line, current));
+    out.into_iter()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(n, l)| {
+            // Tabs from cells stay; runs of other spaces collapse.
+            let cells: Vec<String> = l.split('\t').map(collapse).collect();
+            let first_non_empty = cells.iter().position(|c| !c.is_empty()).unwrap_or(0);
+            (n, cells[first_non_empty..].join("\t"))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_html_splits_items_and_keeps_cells() {
+        let (f, rs) = rows("A\t<p>HTTPS: TCP/443</p> • SSH: TCP/22 <p>Note x</p>\t—");
+        assert_eq!(f, Format::Text);
+        assert_eq!(rs[0].cells.len(), 3);
+        assert_eq!(
+            rs[0].cells[1],
+            vec!["HTTPS: TCP/443", "SSH: TCP/22", "Note x"]
+        );
+    }
+
+    #[test]
+    fn html_document_rows_become_lines_with_cells() {
+        let src = "<html><body>\n<table>\n<tr><th>Port</th><th>Use</th></tr>\n<tr><td>443 &amp; 80</td>\n<td>web</td></tr>\n</table>";
+        let (f, rs) = rows(src);
+        assert_eq!(f, Format::Html);
+        let cells: Vec<_> = rs.iter().map(|r| (r.line, r.cells.len())).collect();
+        assert_eq!(cells, vec![(3, 2), (4, 2)]);
+        assert_eq!(rs[1].cells[0], vec!["443 & 80"]);
+    }
+
+    #[test]
+    fn pipe_tables_and_bullets() {
+        let (_, rs) = rows("| 443 (TCP) | a | |\n---|---|\n- item one\n  1. note");
+        assert_eq!(rs[0].cells.len(), 3);
+        assert!(rs[1].separator);
+        assert!(rs[2].bullet);
+        assert_eq!(rs[3].number, Some(1));
+    }
+
+    #[test]
+    fn unclosed_tags_stay_text() {
+        let (_, rs) = rows("a <b c <d e");
+        assert_eq!(rs[0].cells[0], vec!["a <b c <d e"]);
+    }
+}

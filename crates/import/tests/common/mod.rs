@@ -1,0 +1,78 @@
+//! Scoring against hand-made truth tables: (line, protocol, port) sets.
+
+use portplan_import::{import, Options};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+pub type Triple = (u32, String, String);
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub fn seeds_dir() -> PathBuf {
+    repo().join("../shared/seeds")
+}
+
+pub fn truth(path: &std::path::Path) -> BTreeSet<Triple> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let c: Vec<&str> = l.split('\t').collect();
+            assert!(c.len() >= 3, "{}: bad truth row `{l}`", path.display());
+            (c[0].parse().unwrap(), c[1].to_string(), c[2].to_string())
+        })
+        .collect()
+}
+
+pub fn extracted(page: &str) -> BTreeSet<Triple> {
+    let imp = import(page, &Options::default());
+    imp.findings
+        .iter()
+        .flat_map(|f| {
+            f.pairs()
+                .into_iter()
+                .map(move |(p, port)| (f.line, p.to_string(), port))
+        })
+        .collect()
+}
+
+/// (recall, precision, missed, extra).
+pub fn score(
+    truth: &BTreeSet<Triple>,
+    got: &BTreeSet<Triple>,
+) -> (f64, f64, Vec<Triple>, Vec<Triple>) {
+    let hit = truth.intersection(got).count() as f64;
+    let recall = if truth.is_empty() {
+        1.0
+    } else {
+        hit / truth.len() as f64
+    };
+    let precision = if got.is_empty() {
+        1.0
+    } else {
+        hit / got.len() as f64
+    };
+    (
+        recall,
+        precision,
+        truth.difference(got).cloned().collect(),
+        got.difference(truth).cloned().collect(),
+    )
+}
+
+/// The same, over (protocol, port) pairs with lines ignored.
+pub fn pair_score(truth: &BTreeSet<Triple>, got: &BTreeSet<Triple>) -> (f64, f64) {
+    let t: BTreeSet<(String, String)> = truth.iter().map(|x| (x.1.clone(), x.2.clone())).collect();
+    let g: BTreeSet<(String, String)> = got.iter().map(|x| (x.1.clone(), x.2.clone())).collect();
+    let hit = t.intersection(&g).count() as f64;
+    (
+        hit / t.len().max(1) as f64,
+        if g.is_empty() {
+            1.0
+        } else {
+            hit / g.len() as f64
+        },
+    )
+}
