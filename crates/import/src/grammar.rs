@@ -304,7 +304,25 @@ pub fn parse(text: &str) -> Parsed {
                 }
             }
         }
-        // N ... PROTO  (`443 (TCP)`, `22 TCP`, `25/465/587 TCP`)
+        // `listens on 443`, `443 (HTTPS)`: a listening verb or a service name
+        // in parentheses makes a bare number a port.
+        if let Some(Tok::Num(_)) = t.get(i) {
+            let listens = i >= 2
+                && is_word(t.get(i - 1), &["on", "at"])
+                && matches!(t.get(i - 2), Some(Tok::Word(w)) if w.to_ascii_lowercase().starts_with("listen"));
+            let service_paren = matches!(t.get(i + 1), Some(Tok::P('(')))
+                && matches!(t.get(i + 2), Some(Tok::Word(w)) if !crate::knowledge::services_in(w).is_empty())
+                && matches!(t.get(i + 3), Some(Tok::P(')')));
+            if (listens || service_paren) && !used[i] {
+                if let Some((ports, alt, end)) = numlist(&t, i) {
+                    push_ports(&mut out, vec![], vec![], ports, alt, false);
+                    used[i..end].iter_mut().for_each(|u| *u = true);
+                    i = end;
+                    continue;
+                }
+            }
+        }
+        // N ... PROTO  (`443 (TCP)`, `22 TCP`, `25/465/587 TCP`, `443/tcp`)
         if matches!(t.get(i), Some(Tok::Num(_))) && !used[i] {
             if let Some((ports, alt, end)) = numlist(&t, i) {
                 let (ps, typos, end2) = trailing_protocols(&t, end);
@@ -360,7 +378,9 @@ pub fn parse(text: &str) -> Parsed {
 fn trailing_protocols(t: &[Tok], end: usize) -> (Vec<Protocol>, Vec<String>, usize) {
     let mut k = end;
     let paren = matches!(t.get(k), Some(Tok::P('(')));
-    if paren {
+    // `443/tcp`: the protocol after a slash.
+    let slash = matches!(t.get(k), Some(Tok::P('/')));
+    if paren || slash {
         k += 1;
     }
     match protocols(t, k) {

@@ -614,7 +614,7 @@ fn table_row(row: &Row, cells: &[String], st: &mut State, w: &mut Walk) {
             {
                 continue;
             }
-            let mut f = Finding::new(row.line, it);
+            let mut f = Finding::new(row.cell_line(ci), it);
             apply_heading(&mut f, st);
             f.interface = interface.clone();
             let own_label = item_label(it);

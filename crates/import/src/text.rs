@@ -26,6 +26,15 @@ pub struct Row {
     pub heading: bool,
     /// A Markdown table's `---|---` line.
     pub separator: bool,
+    /// The line each cell starts on, when a row spans lines (HTML).
+    pub cell_lines: Vec<u32>,
+}
+
+impl Row {
+    /// The line cell `i` starts on.
+    pub fn cell_line(&self, i: usize) -> u32 {
+        self.cell_lines.get(i).copied().unwrap_or(self.line)
+    }
 }
 
 impl Row {
@@ -71,15 +80,24 @@ pub fn detect(src: &str) -> Format {
 /// The page as rows.
 pub fn rows(src: &str) -> (Format, Vec<Row>) {
     let format = detect(src);
-    let lines: Vec<(u32, String)> = match format {
+    let lines: Vec<(u32, String, Vec<u32>)> = match format {
         Format::Html => html_lines(src),
         _ => src
             .lines()
             .enumerate()
-            .map(|(i, l)| (u32::try_from(i + 1).unwrap_or(u32::MAX), l.to_string()))
+            .map(|(i, l)| (u32::try_from(i + 1).unwrap_or(u32::MAX), l.to_string(), vec![]))
             .collect(),
     };
-    let rows = lines.into_iter().map(|(n, l)| row(n, &l)).collect();
+    let rows = lines
+        .into_iter()
+        .map(|(n, l, cell_lines)| {
+            let mut r = row(n, &l);
+            if cell_lines.len() == r.cells.len() {
+                r.cell_lines = cell_lines;
+            }
+            r
+        })
+        .collect();
     (format, rows)
 }
 
@@ -299,39 +317,47 @@ fn entity(s: &str) -> (String, usize) {
     }
 }
 
-/// An HTML document as text lines, each with the source line it began on.
-/// Newlines in the source are spaces; rows, paragraphs and items are lines.
-fn html_lines(src: &str) -> Vec<(u32, String)> {
-    // Convert line by line so every output line knows where it started; a
-    // tag split across source lines is rare and only loses that tag.
-    let mut out: Vec<(u32, String)> = Vec::new();
+/// An HTML document as text lines, each with the source line it began on
+/// and the line each of its cells began on. Newlines in the source are
+/// spaces; rows, paragraphs and items are lines.
+fn html_lines(src: &str) -> Vec<(u32, String, Vec<u32>)> {
+    // Converted source line by source line so every cell knows where it
+    // started; a tag split across source lines is rare and only loses that tag.
+    let mut out: Vec<(u32, String, Vec<u32>)> = Vec::new();
     let mut current = String::new();
+    let mut cell_lines: Vec<u32> = Vec::new();
     let mut start_line = 1u32;
     for (i, raw) in src.lines().enumerate() {
         let n = u32::try_from(i + 1).unwrap_or(u32::MAX);
         let text = strip_tags(raw, TagMode::Document);
-        let mut parts = text.split('\n');
-        if let Some(first) = parts.next() {
-            if current.trim().is_empty() {
+        for (k, part) in text.split('\n').enumerate() {
+            if k > 0 {
+                out.push((start_line, std::mem::take(&mut current), std::mem::take(&mut cell_lines)));
+            }
+            if current.trim().is_empty() && !part.trim().is_empty() && !current.contains('\t') {
                 start_line = n;
             }
+            if k > 0 && current.is_empty() {
+                start_line = n;
+            }
+            for _ in part.matches('\t') {
+                cell_lines.push(n);
+            }
             current.push(' ');
-            current.push_str(first);
-        }
-        for p in parts {
-            out.push((start_line, std::mem::take(&mut current)));
-            start_line = n;
-            current.push_str(p);
+            current.push_str(part);
         }
     }
-    out.push((start_line, current));
+    out.push((start_line, current, cell_lines));
     out.into_iter()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(n, l)| {
-            // Tabs from cells stay; runs of other spaces collapse.
+        .filter(|(_, l, _)| !l.trim().is_empty())
+        .map(|(n, l, tabs)| {
+            // Cell 0 is whatever precedes the first tab; cell k starts at tab k-1.
             let cells: Vec<String> = l.split('\t').map(collapse).collect();
-            let first_non_empty = cells.iter().position(|c| !c.is_empty()).unwrap_or(0);
-            (n, cells[first_non_empty..].join("\t"))
+            let mut lines: Vec<u32> = std::iter::once(n).chain(tabs).collect();
+            lines.resize(cells.len(), n);
+            let first = cells.iter().position(|c| !c.is_empty()).unwrap_or(0);
+            let line = lines.get(first).copied().unwrap_or(n);
+            (line, cells[first..].join("\t"), lines[first..].to_vec())
         })
         .collect()
 }
