@@ -40,8 +40,10 @@ pub fn listener_conflicts(dep: &Parsed<Deployment>, ls: &[Listener]) -> Vec<Diag
             }
         }
     }
-    let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
+    // (host, protocol, first role, second role) -> ports, requirements, place.
+    type Key = (String, portplan_model::Protocol, String, String);
+    let mut found: BTreeMap<Key, (PortSet, BTreeSet<String>, BTreeSet<String>, String)> =
+        BTreeMap::new();
     for (hkey, idx) in &by_host {
         for (n, &i) in idx.iter().enumerate() {
             for &j in &idx[n + 1..] {
@@ -68,36 +70,42 @@ pub fn listener_conflicts(dep: &Parsed<Deployment>, ls: &[Listener]) -> Vec<Diag
                 } else {
                     (b, a)
                 };
-                let key = (
-                    host.clone(),
-                    a.protocol,
-                    both.to_string(),
-                    first.role.clone(),
-                    second.role.clone(),
-                );
-                if !seen.insert(key) {
-                    continue;
-                }
-                out.push(
-                    dep.error_at(
-                        &second.entry.path,
-                        format!(
-                            "port conflict on `{host}`: {}/{both} is a listener of {}/{} ({}) and of {}/{} ({})",
-                            a.protocol,
-                            first.product,
-                            first.role,
-                            first.requirement,
-                            second.product,
-                            second.role,
-                            second.requirement
-                        ),
-                    )
-                    .hint("put the roles on different hosts, or move one to another port (a parameter or an override)"),
-                );
+                let e = found
+                    .entry((
+                        host,
+                        a.protocol,
+                        format!("{}/{}", first.product, first.role),
+                        format!("{}/{}", second.product, second.role),
+                    ))
+                    .or_insert_with(|| {
+                        (
+                            PortSet::new(),
+                            BTreeSet::new(),
+                            BTreeSet::new(),
+                            second.entry.path.clone(),
+                        )
+                    });
+                e.0.union(&both);
+                e.1.insert(first.requirement.clone());
+                e.2.insert(second.requirement.clone());
             }
         }
     }
-    out
+    let list = |s: &BTreeSet<String>| s.iter().cloned().collect::<Vec<_>>().join(", ");
+    found
+        .into_iter()
+        .map(|((host, proto, first, second), (ports, r1, r2, path))| {
+            dep.error_at(
+                &path,
+                format!(
+                    "port conflict on `{host}`: {proto}/{ports} is a listener of {first} ({}) and of {second} ({})",
+                    list(&r1),
+                    list(&r2)
+                ),
+            )
+            .hint("put the roles on different hosts, or move one to another port (a parameter or an override)")
+        })
+        .collect()
 }
 
 /// Networks and addresses that overlap without being the same thing: a host

@@ -618,18 +618,18 @@ impl ProductCtx<'_> {
             let mut reqs = reqs.clone();
             reqs.dedup();
             diags.push(
-                self.dep
-                    .warning_at(
-                        &path,
-                        format!(
-                            "role `{role}` of {} is not placed: its flows of {} are left out",
-                            self.p.product,
-                            reqs.join(", ")
-                        ),
-                    )
-                    .hint(format!(
-                        "place it (`{role}: [HOST or CIDR]`), or switch off the features that need it"
-                    )),
+                Diagnostic::warning(
+                    &self.dep.file,
+                    format!(
+                        "role `{role}` of {} is not placed: its flows of {} are left out",
+                        self.p.product,
+                        reqs.join(", ")
+                    ),
+                )
+                .at(self.dep.index.key(&path))
+                .hint(format!(
+                    "place it (`{role}: [HOST or CIDR]`), or switch off the features that need it"
+                )),
             );
         }
         for (i, o) in self.overrides {

@@ -68,6 +68,17 @@ fn uniq(mut v: Vec<String>) -> Vec<String> {
     v
 }
 
+/// Distinct values in first-seen order (reasons are sorted by requirement).
+fn in_order(it: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in it {
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
+}
+
 pub fn row(f: &Flow) -> Row {
     let ports = if f.protocol.has_ports() {
         f.ports.to_string()
@@ -83,7 +94,7 @@ pub fn row(f: &Flow) -> Row {
         scope: f.scope.as_str().to_string(),
         requirements: f.reason_ids(),
         features: uniq(f.because.iter().filter_map(|b| b.feature.clone()).collect()),
-        sources: uniq(f.because.iter().map(|b| b.source.clone()).collect()),
+        sources: in_order(f.because.iter().map(|b| b.source.clone())),
         notes: f.notes.clone(),
     }
 }

@@ -1,0 +1,233 @@
+//! `portplan plan` as a user runs it: the four built-in formats (snapshots
+//! of a reviewed example), every render format on every example, host
+//! formats, --for-host, --strict, -o.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+fn portplan() -> Command {
+    let mut c = Command::cargo_bin("portplan").unwrap();
+    c.env("NO_COLOR", "1");
+    c.current_dir(root());
+    c
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = portplan().args(args).output().unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        err,
+    )
+}
+
+fn ok(args: &[&str]) -> String {
+    let (code, out, err) = run(args);
+    assert_eq!(code, 0, "{args:?}: {err}");
+    out
+}
+
+fn examples() -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(root().join("examples"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| format!("examples/{}", e.file_name().to_string_lossy()))
+        .filter(|n| n.ends_with(".yaml"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn every_example_checks_clean_and_plans() {
+    let ex = examples();
+    assert!(ex.len() >= 5, "{ex:?}");
+    for e in &ex {
+        let (code, out, err) = run(&["check", e]);
+        assert_eq!(code, 0, "{e}: {err}");
+        assert!(!err.contains("warning"), "{e} should check clean:\n{err}");
+        assert!(out.contains(": ok:"), "{out}");
+        let table = ok(&["plan", e]);
+        assert!(table.starts_with("FROM"), "{table}");
+    }
+}
+
+#[test]
+fn strongdm_example_in_the_four_plan_formats() {
+    let e = "examples/strongdm.yaml";
+    insta::assert_snapshot!("plan_strongdm_table", ok(&["plan", e]));
+    insta::assert_snapshot!("plan_strongdm_csv", ok(&["plan", e, "--format", "csv"]));
+    insta::assert_snapshot!("plan_strongdm_md", ok(&["plan", e, "--format", "md"]));
+    let json = ok(&["plan", e, "--format", "json"]);
+    insta::assert_snapshot!("plan_strongdm_json", json);
+}
+
+#[test]
+fn json_is_complete_and_every_flow_has_a_reason() {
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(&["plan", "examples/strongdm.yaml", "-f", "json"])).unwrap();
+    assert_eq!(v["deployment"], "strongdm-datacenter");
+    let flows = v["flows"].as_array().unwrap();
+    assert!(!flows.is_empty());
+    for f in flows {
+        let because = f["because"].as_array().unwrap();
+        assert!(!because.is_empty());
+        for b in because {
+            assert!(b["source"].as_str().unwrap().contains(".txt:"), "{b}");
+        }
+    }
+    // The per-target override gives the bastion its own flow on 22.
+    assert!(flows
+        .iter()
+        .any(|f| f["dst"]["labels"][0] == "bastion-1" && f["ports"][0] == 22));
+}
+
+#[test]
+fn csv_has_the_documented_columns() {
+    let csv = ok(&["plan", "examples/igel-ums.yaml", "--format", "csv"]);
+    let header = csv.lines().next().unwrap();
+    assert_eq!(
+        header,
+        "src,dst,protocol,ports,required,scope,requirements,features,sources,notes"
+    );
+    assert!(
+        csv.contains(",broadcast,"),
+        "the scan broadcast is kept:\n{csv}"
+    );
+}
+
+#[test]
+fn for_host_filters_and_rejects_unknown_hosts() {
+    let all = ok(&["plan", "examples/strongdm.yaml"]);
+    let one = ok(&["plan", "examples/strongdm.yaml", "--for-host", "pg-1"]);
+    assert!(one.lines().count() < all.lines().count());
+    assert!(one.contains("pg-1") && one.contains("5432"), "{one}");
+    assert!(!one.contains("login.strongdm.com"), "{one}");
+    let (code, _, err) = run(&["plan", "examples/strongdm.yaml", "--for-host", "pg-9"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("`pg-9` is not a host of examples/strongdm.yaml"),
+        "{err}"
+    );
+    assert!(err.contains("bastion-1, pg-1"), "{err}");
+}
+
+#[test]
+fn unknown_format_lists_the_formats() {
+    let (code, _, err) = run(&["plan", "examples/strongdm.yaml", "--format", "pdf"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("table") && err.contains("csv"), "{err}");
+    for f in portplan_render::formats() {
+        assert!(err.contains(f), "{f} missing in {err}");
+    }
+    let help = ok(&["plan", "--help"]);
+    for f in portplan_render::formats() {
+        assert!(help.contains(f), "{f} missing in --help");
+    }
+}
+
+#[test]
+fn every_render_format_renders_every_example() {
+    for e in examples() {
+        let hosts = host_of(&e);
+        for f in portplan_render::formats() {
+            let per_host = portplan_render::renderer(f).unwrap().per_host();
+            let (code, out, err) = if per_host {
+                let (code, _, err) = run(&["plan", &e, "--format", f]);
+                assert_eq!(code, 2, "{e} {f} without --for-host");
+                assert!(err.contains("--for-host") && err.contains(&hosts), "{err}");
+                run(&["plan", &e, "--format", f, "--for-host", &hosts])
+            } else {
+                run(&["plan", &e, "--format", f])
+            };
+            assert_eq!(code, 0, "{e} {f}: {err}");
+            assert!(!out.trim().is_empty(), "{e} {f}");
+        }
+    }
+}
+
+/// The first named host of an example.
+fn host_of(example: &str) -> String {
+    let text = std::fs::read_to_string(root().join(example)).unwrap();
+    let v: serde_json::Value = serde_norway::from_str(&text).unwrap();
+    v["hosts"]
+        .as_object()
+        .and_then(|m| m.keys().next().cloned())
+        .unwrap()
+}
+
+#[test]
+fn strict_fails_on_warnings_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let dep = dir.path().join("dep.yaml");
+    std::fs::write(
+        &dep,
+        "name: t
+products:
+  - product: privileged-identity
+    features: [email-notifications]
+    roles:
+      pi-server: [10.5.0.10]
+      user-workstation: [10.5.100.0/24]
+      api-client: [10.5.101.0/28]
+      sql-datastore: [10.5.0.11]
+      smtp-server: [10.5.1.25]
+",
+    )
+    .unwrap();
+    let out_file = dir.path().join("rules.csv");
+    let d = dep.to_str().unwrap();
+    let o = out_file.to_str().unwrap();
+    let (code, _, err) = run(&["plan", d, "-f", "csv", "-o", o]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("warning: privileged-identity/pi-smtp (SMTP"),
+        "{err}"
+    );
+    assert!(err.contains("25,465,587 are alternatives"), "{err}");
+    let written = std::fs::read_to_string(&out_file).unwrap();
+    assert!(written.contains("25,465,587"), "{written}");
+    std::fs::remove_file(&out_file).unwrap();
+    let (code, _, err) = run(&["plan", d, "-f", "csv", "-o", o, "--strict"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--strict"), "{err}");
+    assert!(!out_file.exists());
+}
+
+#[test]
+fn no_optional_leaves_optional_flows_out() {
+    let all = ok(&["plan", "examples/strongdm.yaml", "-f", "csv"]);
+    let lean = ok(&[
+        "plan",
+        "examples/strongdm.yaml",
+        "-f",
+        "csv",
+        "--no-optional",
+    ]);
+    assert!(all.contains(",false,"));
+    assert!(!lean.contains(",false,"), "{lean}");
+    assert!(lean.lines().count() < all.lines().count());
+}
+
+#[test]
+fn plan_refuses_a_deployment_with_errors() {
+    let out = portplan()
+        .args(["plan", "-"])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    let (code, out, err) = (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    );
+    assert_eq!(code, Some(2));
+    assert!(out.is_empty());
+    assert!(err.contains("<stdin>: error: the file is empty"), "{err}");
+}
