@@ -67,7 +67,7 @@ pub fn listeners() -> Result<Vec<Listener>, String> {
             });
         }
     }
-    out.sort_by(|a, b| (a.protocol, a.port, a.address).cmp(&(b.protocol, b.port, b.address)));
+    out.sort_by_key(|l| (l.protocol, l.port, l.address));
     out.dedup_by(|a, b| a.inode == b.inode && a.protocol == b.protocol);
     Ok(out)
 }

@@ -29,7 +29,10 @@ pub fn run(args: Args, g: &Global) -> Outcome {
     let bound = listeners::listeners().map_err(Failure::Message)?;
     let Some(path) = &args.deployment else {
         let text = if args.json {
-            format!("{}\n", serde_json::to_string_pretty(&bound).unwrap_or_default())
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&bound).unwrap_or_default()
+            )
         } else {
             let rows: Vec<Vec<String>> = bound
                 .iter()
@@ -38,10 +41,21 @@ pub fn run(args: Args, g: &Global) -> Outcome {
                         Some(p) => (p.pid.to_string(), p.name.clone(), p.cmdline.clone()),
                         None => ("-".into(), "?".into(), "(not visible in /proc)".into()),
                     };
-                    vec![l.protocol.to_string(), l.address.to_string(), l.port.to_string(), pid, name, cmd]
+                    vec![
+                        l.protocol.to_string(),
+                        l.address.to_string(),
+                        l.port.to_string(),
+                        pid,
+                        name,
+                        cmd,
+                    ]
                 })
                 .collect();
-            crate::out::table(&["PROTO", "ADDRESS", "PORT", "PID", "PROCESS", "COMMAND"], &rows, g.color)
+            crate::out::table(
+                &["PROTO", "ADDRESS", "PORT", "PID", "PROCESS", "COMMAND"],
+                &rows,
+                g.color,
+            )
         };
         crate::out::emit(&text, None)?;
         return Ok(ExitCode::SUCCESS);
@@ -73,9 +87,15 @@ pub fn run(args: Args, g: &Global) -> Outcome {
         .into_iter()
         .chain(listeners::assess(&lo, &bound, &words))
         .collect();
-    let conflicts = checks.iter().filter(|c| c.verdict == Verdict::Conflict).count();
+    let conflicts = checks
+        .iter()
+        .filter(|c| c.verdict == Verdict::Conflict)
+        .count();
     let text = if args.json {
-        format!("{}\n", serde_json::to_string_pretty(&checks).unwrap_or_default())
+        format!(
+            "{}\n",
+            serde_json::to_string_pretty(&checks).unwrap_or_default()
+        )
     } else {
         let rows: Vec<Vec<String>> = checks
             .iter()
@@ -84,7 +104,11 @@ pub fn run(args: Args, g: &Global) -> Outcome {
                     format!("{}/{}", c.need.protocol, c.need.port),
                     c.need.scope.as_str().to_string(),
                     c.verdict.as_str().to_string(),
-                    if c.note.is_empty() { "-".into() } else { c.note.clone() },
+                    if c.note.is_empty() {
+                        "-".into()
+                    } else {
+                        c.note.clone()
+                    },
                     c.need.reasons.join(", "),
                 ]
             })
@@ -92,8 +116,12 @@ pub fn run(args: Args, g: &Global) -> Outcome {
         let names: Vec<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
         format!(
             "{}\n{} port{} {} must listen on; {} free, {} conflict{}\n",
-            crate::out::table(&["PORT", "SCOPE", "STATE", "HELD BY", "REQUIREMENTS"], &rows, g.color)
-                .trim_end(),
+            crate::out::table(
+                &["PORT", "SCOPE", "STATE", "HELD BY", "REQUIREMENTS"],
+                &rows,
+                g.color
+            )
+            .trim_end(),
             checks.len(),
             if checks.len() == 1 { "" } else { "s" },
             names.join(", "),
@@ -103,5 +131,9 @@ pub fn run(args: Args, g: &Global) -> Outcome {
         )
     };
     crate::out::emit(&text, None)?;
-    Ok(if conflicts == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if conflicts == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -66,7 +66,10 @@ impl ProbeOpts {
         let radius_secret = match &self.radius_secret_file {
             Some(p) => {
                 let mut b = std::fs::read(p).map_err(|e| {
-                    Failure::Message(format!("cannot read the RADIUS secret file {}: {e}", p.display()))
+                    Failure::Message(format!(
+                        "cannot read the RADIUS secret file {}: {e}",
+                        p.display()
+                    ))
                 })?;
                 while matches!(b.last(), Some(b'\n' | b'\r')) {
                     b.pop();

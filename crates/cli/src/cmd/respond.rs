@@ -56,7 +56,8 @@ pub fn run(args: Args, g: &Global) -> Outcome {
         .map_err(Failure::Message)?
         .ok_or_else(|| {
             Failure::Message(
-                "a responder needs the shared secret: set PORTPLAN_SECRET or give --secret-file".into(),
+                "a responder needs the shared secret: set PORTPLAN_SECRET or give --secret-file"
+                    .into(),
             )
         })?;
     let ports: Vec<(Protocol, u16)> = match &args.deployment {
@@ -78,7 +79,11 @@ pub fn run(args: Args, g: &Global) -> Outcome {
                     names.join(", ")
                 )));
             }
-            println!("portplan respond: as {} ({} ports)", names.join(", "), ports.len());
+            println!(
+                "portplan respond: as {} ({} ports)",
+                names.join(", "),
+                ports.len()
+            );
             ports
         }
         None => spec::parse_ports(&args.ports.join(" "))
@@ -97,7 +102,12 @@ pub fn run(args: Args, g: &Global) -> Outcome {
                 v.push((protocol, port));
             }
         }
-        Event::Skipped { protocol, port, why, holder } => {
+        Event::Skipped {
+            protocol,
+            port,
+            why,
+            holder,
+        } => {
             if let Ok(mut n) = f.lock() {
                 *n += 1;
             }
@@ -118,21 +128,39 @@ pub fn run(args: Args, g: &Global) -> Outcome {
                 duration_text(ttl)
             );
         }
-        Event::Probe { from, protocol, port } => {
+        Event::Probe {
+            from,
+            protocol,
+            port,
+        } => {
             println!("probe from {from} to {protocol}/{port}: answered with a token")
         }
-        Event::Ignored { from, protocol, port, why } => {
+        Event::Ignored {
+            from,
+            protocol,
+            port,
+            why,
+        } => {
             println!("ignored from {from} to {protocol}/{port}: {why}")
         }
         Event::Done { probes, ignored } => {
             println!("done: {probes} probes answered, {ignored} ignored")
         }
     });
-    let settings = Settings { ports, bind: args.bind, secret, ttl: args.ttl };
+    let settings = Settings {
+        ports,
+        bind: args.bind,
+        secret,
+        ttl: args.ttl,
+    };
     responder::run_blocking(settings, on)
         .map_err(|e| Failure::Message(format!("cannot start the responder: {e}")))?;
     let n = failed.lock().map(|n| *n).unwrap_or(0);
-    Ok(if n == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if n == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn duration_text(d: std::time::Duration) -> String {

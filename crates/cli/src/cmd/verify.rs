@@ -35,7 +35,11 @@ pub fn planned(path: &Path, g: &Global) -> Result<(Catalog, Parsed<Deployment>, 
 
 /// The host(s) a command acts as: the one named, or every deployment host
 /// with an address on this machine.
-pub fn this_host(dep: &Parsed<Deployment>, named: Option<&str>, flag: &str) -> Result<Vec<Host>, Failure> {
+pub fn this_host(
+    dep: &Parsed<Deployment>,
+    named: Option<&str>,
+    flag: &str,
+) -> Result<Vec<Host>, Failure> {
     let known = || {
         let names: Vec<&str> = dep.value.hosts.keys().map(String::as_str).collect();
         if names.is_empty() {
@@ -101,6 +105,12 @@ pub fn run(args: Args, g: &Global) -> Outcome {
     let targets = checks.iter().map(|c| c.target.clone()).collect();
     let probed = run_probes(targets, cfg)?;
     let title = format!("portplan verify {} --from {}", dep.file, names.join(","));
-    let report = Report::from_checks(title, checks, probed, skipped, args.opts.allow_open_filtered);
+    let report = Report::from_checks(
+        title,
+        checks,
+        probed,
+        skipped,
+        args.opts.allow_open_filtered,
+    );
     print(&report, &args.opts, g)
 }

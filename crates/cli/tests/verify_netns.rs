@@ -1,0 +1,662 @@
+//! `portplan verify` / `respond` / `probe` / `listeners` in a real test bed:
+//! two network namespaces joined by a veth pair, nftables rules in the
+//! destination namespace, the built binary run in each with `ip netns exec`.
+//! Every state is produced by the kernel, not mocked. Needs root, `ip` and
+//! `nft`: skipped with a reason otherwise, except under CI (env `CI`), where
+//! a skip is a failure.
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_portplan");
+const SECRET: &str = "bed-secret-1";
+const AGENT: &str = "10.213.0.1";
+const SERVER: &str = "10.213.0.2";
+
+fn fixture(p: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/verify")
+        .join(p)
+        .display()
+        .to_string()
+}
+
+/// Whether the bed can be built; under CI it must be.
+fn bed_possible(test: &str) -> bool {
+    let uid = Command::new("id")
+        .arg("-u")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let reason = if uid.as_deref() != Some("0") {
+        Some("not root (network namespaces need root)".to_string())
+    } else if Command::new("ip").arg("-V").output().is_err() {
+        Some("`ip` (iproute2) is not installed".to_string())
+    } else if Command::new("nft").arg("--version").output().is_err() {
+        Some("`nft` (nftables) is not installed".to_string())
+    } else {
+        None
+    };
+    match reason {
+        None => true,
+        Some(r) if std::env::var_os("CI").is_some() => {
+            panic!("{test}: CI must run the namespace tests, but {r}")
+        }
+        Some(r) => {
+            eprintln!("skipping {test}: {r}");
+            false
+        }
+    }
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+}
+
+fn must(cmd: &mut Command) {
+    let o = run(cmd);
+    assert!(
+        o.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// Two namespaces, `a` (agent, 10.213.0.1) and `b` (server, 10.213.0.2),
+/// joined by veth; both removed on drop, even when the test fails.
+struct Bed {
+    a: String,
+    b: String,
+}
+
+impl Bed {
+    fn new(tag: &str) -> Bed {
+        let id = std::process::id() % 100_000;
+        let bed = Bed {
+            a: format!("pptest-{id}-{tag}-a"),
+            b: format!("pptest-{id}-{tag}-b"),
+        };
+        let (va, vb) = (format!("pp{id}{tag}a"), format!("pp{id}{tag}b"));
+        must(Command::new("ip").args(["netns", "add", &bed.a]));
+        must(Command::new("ip").args(["netns", "add", &bed.b]));
+        must(Command::new("ip").args(["link", "add", &va, "type", "veth", "peer", "name", &vb]));
+        must(Command::new("ip").args(["link", "set", &va, "netns", &bed.a]));
+        must(Command::new("ip").args(["link", "set", &vb, "netns", &bed.b]));
+        for (ns, dev, addr) in [(&bed.a, &va, AGENT), (&bed.b, &vb, SERVER)] {
+            must(Command::new("ip").args([
+                "-n",
+                ns,
+                "addr",
+                "add",
+                &format!("{addr}/30"),
+                "dev",
+                dev,
+            ]));
+            must(Command::new("ip").args(["-n", ns, "link", "set", dev, "up"]));
+            must(Command::new("ip").args(["-n", ns, "link", "set", "lo", "up"]));
+        }
+        bed
+    }
+
+    /// The portplan binary in namespace `ns`, with the bed's catalog and secret.
+    fn portplan(&self, ns: &str, args: &[&str]) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", ns, BIN, "--catalog", &fixture("catalog")])
+            .args(args)
+            .env("PORTPLAN_SECRET", SECRET)
+            .env("NO_COLOR", "1");
+        c
+    }
+
+    /// Drops, resets and admin-prohibited rejects on the server side.
+    fn firewall_server(&self) {
+        let rules = "table ip pptest {\n chain input {\n  type filter hook input priority 0; policy accept;\n  tcp dport 7002 reject with tcp reset\n  udp dport 7002 reject with icmp type port-unreachable\n  tcp dport 7003 drop\n  udp dport 7003 drop\n  tcp dport 7004 reject with icmp type admin-prohibited\n  udp dport 7004 reject with icmp type admin-prohibited\n }\n}\n";
+        let mut c = Command::new("ip")
+            .args(["netns", "exec", &self.b, "nft", "-f", "-"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        c.stdin.take().unwrap().write_all(rules.as_bytes()).unwrap();
+        assert!(c.wait().unwrap().success(), "nft rules did not load");
+    }
+
+    /// A real (non-portplan) service in namespace `ns`: this test binary's
+    /// `helper_process` serving TCP and UDP on `port`.
+    fn real_service(&self, ns: &str, port: u16) -> Spawned {
+        let exe = std::env::current_exe().unwrap();
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", ns])
+            .arg(exe)
+            .args([
+                "helper_process",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("PORTPLAN_TEST_SERVE", port.to_string());
+        Spawned::start(c, "ready")
+    }
+}
+
+impl Drop for Bed {
+    fn drop(&mut self) {
+        for ns in [&self.a, &self.b] {
+            let _ = Command::new("ip").args(["netns", "del", ns]).output();
+        }
+    }
+}
+
+/// A background process whose stdout lines are collected; killed on drop.
+struct Spawned {
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Spawned {
+    /// Starts `cmd` and waits until a stdout line contains `ready`.
+    fn start(mut cmd: Command, ready: &str) -> Spawned {
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        for (stream, tag) in [
+            (
+                Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+                "",
+            ),
+            (Box::new(child.stderr.take().unwrap()), "stderr: "),
+        ] {
+            let l = lines.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    l.lock().unwrap().push(format!("{tag}{line}"));
+                }
+            });
+        }
+        let s = Spawned { child, lines };
+        let t0 = Instant::now();
+        while !s.text().contains(ready) {
+            assert!(
+                t0.elapsed() < Duration::from_secs(20),
+                "{cmd:?} never said `{ready}`:\n{}",
+                s.text()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        s
+    }
+    fn text(&self) -> String {
+        self.lines.lock().unwrap().join("\n")
+    }
+    /// Waits for the process to end by itself; its exit code.
+    fn wait(&mut self) -> Option<i32> {
+        let t0 = Instant::now();
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                std::thread::sleep(Duration::from_millis(50)); // let readers drain
+                return st.code();
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(30),
+                "process did not end:\n{}",
+                self.text()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `verify` JSON results as "proto/port host" -> (state, evidence).
+fn states(o: &Output) -> BTreeMap<String, (String, String)> {
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    });
+    v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                format!(
+                    "{}/{} {}",
+                    r["protocol"].as_str().unwrap(),
+                    r["port"],
+                    r["host"].as_str().unwrap()
+                ),
+                (
+                    r["state"].as_str().unwrap().to_string(),
+                    r["evidence"].as_str().unwrap().to_string(),
+                ),
+            )
+        })
+        .collect()
+}
+
+fn assert_state(m: &BTreeMap<String, (String, String)>, key: &str, state: &str, evidence: &str) {
+    let (s, e) = m
+        .get(key)
+        .unwrap_or_else(|| panic!("no result for {key}: {m:#?}"));
+    assert_eq!(s, state, "{key}: {e}");
+    assert!(
+        e.contains(evidence),
+        "{key}: evidence `{e}` lacks `{evidence}`"
+    );
+}
+
+#[test]
+fn before_install_the_responder_proves_each_state() {
+    if !bed_possible("before_install_the_responder_proves_each_state") {
+        return;
+    }
+    let bed = Bed::new("bi");
+    bed.firewall_server();
+    let dep = fixture("bed.yaml");
+    let resp = Spawned::start(
+        bed.portplan(
+            &bed.b,
+            &["respond", &dep, "--as", "server-host", "--ttl", "20s"],
+        ),
+        "listening on",
+    );
+    assert!(
+        resp.text()
+            .contains("listening on 9 ports (tcp/7001-7004,7020 udp/7001-7004)"),
+        "{}",
+        resp.text()
+    );
+    // No --from: the agent's address is the only local one in namespace a.
+    let o = run(&mut bed.portplan(
+        &bed.a,
+        &["verify", &dep, "--timeout", "1s", "--format", "json"],
+    ));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "closed/filtered required flows fail the run"
+    );
+    let m = states(&o);
+    assert_state(&m, "tcp/7001 10.213.0.2", "verified", "token valid");
+    assert_state(&m, "tcp/7020 10.213.0.2", "verified", "token valid");
+    assert_state(&m, "tcp/7002 10.213.0.2", "closed", "TCP reset");
+    assert_state(&m, "tcp/7003 10.213.0.2", "filtered", "no answer");
+    assert_state(&m, "tcp/7004 10.213.0.2", "filtered", "EHOSTUNREACH");
+    assert_state(&m, "udp/7001 10.213.0.2", "verified", "token valid");
+    assert_state(&m, "udp/7002 10.213.0.2", "closed", "ICMP port-unreachable");
+    assert_state(
+        &m,
+        "udp/7003 10.213.0.2",
+        "open|filtered",
+        "no answer and no ICMP error",
+    );
+    assert_state(&m, "udp/7004 10.213.0.2", "filtered", "EHOSTUNREACH");
+    assert_state(
+        &m,
+        "tcp/443 registry.invalid",
+        "unresolved",
+        "registry.invalid",
+    );
+    assert_eq!(m.len(), 10);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v["summary"]["required_failed"], 7,
+        "3 TCP, 3 UDP, 1 unresolved"
+    );
+
+    // JUnit for CI: the same failures.
+    let o = run(&mut bed.portplan(
+        &bed.a,
+        &[
+            "verify",
+            &dep,
+            "--from",
+            "agent-host",
+            "--timeout",
+            "1s",
+            "--format",
+            "junit",
+        ],
+    ));
+    let x = String::from_utf8_lossy(&o.stdout);
+    assert!(x.starts_with("<?xml"), "{x}");
+    assert_eq!(x.matches("<failure ").count(), 7, "{x}");
+    assert!(x.contains("failures=\"7\""));
+
+    // The responder logged who probed which port: that proves direction.
+    let log = resp.text();
+    assert!(log.contains("probe from 10.213.0.1:"), "{log}");
+    assert!(log.contains("to tcp/7001: answered with a token"), "{log}");
+    assert!(log.contains("to udp/7001: answered with a token"), "{log}");
+}
+
+#[test]
+fn after_install_a_real_listener_is_open_and_unused_ports_closed() {
+    if !bed_possible("after_install_a_real_listener_is_open_and_unused_ports_closed") {
+        return;
+    }
+    let bed = Bed::new("ai");
+    let _svc = bed.real_service(&bed.b, 7001);
+    let dep = fixture("bed.yaml");
+    let o = run(&mut bed.portplan(
+        &bed.a,
+        &[
+            "verify",
+            &dep,
+            "--from",
+            "agent-host",
+            "--timeout",
+            "1s",
+            "--format",
+            "json",
+        ],
+    ));
+    let m = states(&o);
+    assert_state(&m, "tcp/7001 10.213.0.2", "open", "handshake completed");
+    assert_state(&m, "udp/7001 10.213.0.2", "open", "the service answered");
+    for p in [7002, 7003, 7004] {
+        assert_state(&m, &format!("tcp/{p} 10.213.0.2"), "closed", "TCP reset");
+        assert_state(
+            &m,
+            &format!("udp/{p} 10.213.0.2"),
+            "closed",
+            "ICMP port-unreachable",
+        );
+    }
+    assert_eq!(o.status.code(), Some(1));
+
+    // `probe` is the same engine: the listening port passes, exit 0.
+    let o = run(&mut bed.portplan(
+        &bed.a,
+        &[
+            "probe",
+            SERVER,
+            "--ports",
+            "tcp:7001",
+            "udp:7001",
+            "--timeout",
+            "1s",
+        ],
+    ));
+    let t = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    assert!(
+        t.contains("tcp/7001") && t.contains("udp/7001") && t.contains("2 paths: 2 open"),
+        "{t}"
+    );
+}
+
+#[test]
+fn a_wrong_secret_is_open_not_verified_and_garbage_does_not_stop_the_responder() {
+    if !bed_possible("a_wrong_secret_is_open_not_verified_and_garbage_does_not_stop_the_responder")
+    {
+        return;
+    }
+    let bed = Bed::new("ws");
+    let _resp = Spawned::start(
+        bed.portplan(
+            &bed.b,
+            &["respond", "--ports", "tcp:7001", "udp:7001", "--ttl", "20s"],
+        ),
+        "listening on",
+    );
+    // Garbage from the agent side: datagrams and connections of all shapes.
+    let exe = std::env::current_exe().unwrap();
+    let o = run(Command::new("ip")
+        .args(["netns", "exec", &bed.a])
+        .arg(&exe)
+        .args([
+            "helper_process",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("PORTPLAN_TEST_GARBAGE", format!("{SERVER}:7001")));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    let mut wrong = bed.portplan(
+        &bed.a,
+        &[
+            "probe", SERVER, "--ports", "tcp:7001", "udp:7001", "--format", "json",
+        ],
+    );
+    wrong.env("PORTPLAN_SECRET", "not-the-secret");
+    let m = states(&run(&mut wrong));
+    assert_state(&m, "tcp/7001 10.213.0.2", "open", "token mismatch");
+    assert_state(&m, "udp/7001 10.213.0.2", "open", "token mismatch");
+
+    let o = run(&mut bed.portplan(
+        &bed.a,
+        &[
+            "probe", SERVER, "--ports", "tcp:7001", "udp:7001", "--format", "json",
+        ],
+    ));
+    assert_eq!(o.status.code(), Some(0));
+    let m = states(&o);
+    assert_state(&m, "tcp/7001 10.213.0.2", "verified", "token valid");
+    assert_state(&m, "udp/7001 10.213.0.2", "verified", "token valid");
+    let log = _resp.text();
+    assert!(log.contains("ignored from 10.213.0.1:"), "{log}");
+    assert!(log.contains("not a portplan probe"), "{log}");
+}
+
+#[test]
+fn a_port_held_by_another_process_is_a_listener_conflict() {
+    if !bed_possible("a_port_held_by_another_process_is_a_listener_conflict") {
+        return;
+    }
+    let bed = Bed::new("lc");
+    let _svc = bed.real_service(&bed.b, 7001);
+    let dep = fixture("bed.yaml");
+    let o = run(&mut bed.portplan(
+        &bed.b,
+        &[
+            "listeners",
+            "--deployment",
+            &dep,
+            "--as",
+            "server-host",
+            "--json",
+        ],
+    ));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let verdict = |proto: &str, port: u16| -> (String, String, String) {
+        let c = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["protocol"] == proto && c["port"] == port)
+            .unwrap_or_else(|| panic!("{proto}/{port} missing: {v:#}"));
+        (
+            c["verdict"].as_str().unwrap().into(),
+            c["note"].as_str().unwrap().into(),
+            c["scope"].as_str().unwrap().into(),
+        )
+    };
+    let (tcp, note, _) = verdict("tcp", 7001);
+    assert_eq!(tcp, "conflict");
+    assert!(note.contains("pid"), "{note}");
+    assert_eq!(verdict("udp", 7001).0, "conflict");
+    assert_eq!(verdict("tcp", 7002).0, "free");
+    let (lo, _, scope) = verdict("tcp", 7010);
+    assert_eq!((lo.as_str(), scope.as_str()), ("free", "loopback"));
+
+    // The same process named as the product's is expected, not a conflict.
+    let o = run(&mut bed.portplan(
+        &bed.b,
+        &[
+            "listeners",
+            "--deployment",
+            &dep,
+            "--as",
+            "server-host",
+            "--expect",
+            "helper_process",
+        ],
+    ));
+    let t = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    assert!(t.contains("expected"), "{t}");
+
+    // The responder skips the held port, says by whom, and serves the rest.
+    let mut resp = Spawned::start(
+        bed.portplan(
+            &bed.b,
+            &["respond", &dep, "--as", "server-host", "--ttl", "1s"],
+        ),
+        "listening on",
+    );
+    assert_eq!(
+        resp.wait(),
+        Some(1),
+        "a skipped port makes the responder exit 1"
+    );
+    let log = resp.text();
+    assert!(log.contains("skipped tcp/7001: in use, held by"), "{log}");
+    assert!(log.contains("listening on 7 ports"), "{log}");
+}
+
+#[test]
+fn bad_input_is_refused_with_exit_2() {
+    // No namespaces needed: these fail before any packet is sent.
+    let cat = fixture("catalog");
+    let o = run(Command::new(BIN).args([
+        "--catalog",
+        &cat,
+        "verify",
+        &fixture("malformed.yaml"),
+        "--from",
+        "agent-host",
+    ]));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(e.contains("malformed.yaml:6:"), "{e}");
+
+    let o = run(Command::new(BIN).args([
+        "--catalog",
+        &cat,
+        "verify",
+        &fixture("bed.yaml"),
+        "--from",
+        "no-such-host",
+    ]));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(
+        e.contains("no-such-host") && e.contains("agent-host, server-host"),
+        "{e}"
+    );
+
+    let o = run(Command::new(BIN)
+        .args([
+            "--catalog",
+            &cat,
+            "respond",
+            &fixture("bed.yaml"),
+            "--as",
+            "server-host",
+        ])
+        .env_remove("PORTPLAN_SECRET"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("PORTPLAN_SECRET"));
+
+    let o = run(Command::new(BIN).args(["probe", "127.0.0.1", "--ports", "tcp:0-5"]));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("1..=65535"));
+}
+
+/// Not a test of portplan: the stand-in "real service" and "garbage sender"
+/// that the tests above run inside a namespace (`ip netns exec <this binary>
+/// helper_process`). Run directly, it checks the service answers on loopback.
+#[test]
+fn helper_process() {
+    if let Ok(port) = std::env::var("PORTPLAN_TEST_SERVE") {
+        serve(port.parse().unwrap(), "0.0.0.0", true);
+        return;
+    }
+    if let Ok(target) = std::env::var("PORTPLAN_TEST_GARBAGE") {
+        send_garbage(target.parse().unwrap());
+        return;
+    }
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    std::thread::spawn(move || serve(port, "127.0.0.1", false));
+    std::thread::sleep(Duration::from_millis(200));
+    let u = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    u.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    u.send_to(b"hi", ("127.0.0.1", port)).unwrap();
+    let mut b = [0u8; 64];
+    let (n, _) = u.recv_from(&mut b).unwrap();
+    assert_eq!(&b[..n], b"pong");
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+}
+
+/// A plain service: TCP greets and closes, UDP answers `pong`.
+fn serve(port: u16, addr: &str, announce: bool) {
+    let t = std::net::TcpListener::bind((addr, port)).unwrap();
+    let u = std::net::UdpSocket::bind((addr, port)).unwrap();
+    std::thread::spawn(move || {
+        let mut b = [0u8; 2048];
+        while let Ok((_, from)) = u.recv_from(&mut b) {
+            let _ = u.send_to(b"pong", from);
+        }
+    });
+    if announce {
+        println!("ready");
+    }
+    for s in t.incoming().flatten() {
+        use std::io::Write;
+        let mut s = s;
+        let _ = s.write_all(b"220 real service ready\r\n");
+    }
+}
+
+/// Everything a portplan responder must survive.
+fn send_garbage(to: std::net::SocketAddr) {
+    use std::io::Write;
+    let u = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+    let mut magic_wrong_kind = b"PORTPLN1!".to_vec();
+    magic_wrong_kind.extend_from_slice(&[0u8; 16]);
+    for d in [
+        &b""[..],
+        b"x",
+        b"PORTPLN1",
+        &magic_wrong_kind,
+        &[0xffu8; 1500],
+        b"GET / HTTP/1.0\r\n\r\n",
+    ] {
+        u.send_to(d, to).unwrap();
+    }
+    for d in [&b""[..], b"PORTPLN1?short", &[0u8; 4096], b"SSH-2.0-x\r\n"] {
+        if let Ok(mut s) = std::net::TcpStream::connect_timeout(&to, Duration::from_secs(2)) {
+            let _ = s.write_all(d);
+        }
+    }
+    std::thread::sleep(Duration::from_millis(200));
+}
