@@ -1,8 +1,9 @@
 //! A page against a catalog entry: which (protocol, port) statements the page
 //! adds, which the catalog holds that the page no longer says, and which
-//! changed their service, direction or required flag.
+//! changed what they are for or whether they are required.
 
-use crate::finding::Finding;
+use crate::finding::{Finding, PortItem};
+use crate::knowledge::Dir;
 use portplan_model::{PortSpec, Product, Protocol};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -11,7 +12,7 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Entry {
     pub protocol: Protocol,
-    /// `443`, `8000-8999`, or a parameter's name.
+    /// `443`, `8000-8999`, `-` (ICMP) or `param` (a port with no fixed number).
     pub port: String,
     pub service: String,
     /// `from -> to` roles (catalog) or the direction the page states.
@@ -19,13 +20,16 @@ pub struct Entry {
     pub required: bool,
     /// `requirement id` (catalog) or `line N` (page).
     pub at: String,
+    /// Words that say what it is for (service, description, peers, hosts).
+    #[serde(skip)]
+    pub words: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Diff {
     pub added: Vec<Entry>,
     pub removed: Vec<Entry>,
-    /// (catalog, page) pairs whose service, direction or required flag differ.
+    /// (catalog, page) pairs that no longer agree on purpose or `required`.
     pub changed: Vec<(Entry, Entry)>,
     pub unchanged: usize,
 }
@@ -36,9 +40,38 @@ impl Diff {
     }
 }
 
-fn catalog_entries(p: &Product) -> BTreeMap<(Protocol, String), Vec<Entry>> {
-    let mut m: BTreeMap<(Protocol, String), Vec<Entry>> = BTreeMap::new();
+const STOP: &[&str] = &[
+    "the", "for", "and", "port", "ports", "tcp", "udp", "with", "from", "this", "that", "are",
+    "required", "optional", "used", "use", "all", "any", "other", "page", "review", "not",
+];
+
+fn keywords(texts: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for t in texts {
+        for w in crate::words(t) {
+            if w.len() > 2 && !STOP.contains(&w.as_str()) && !out.contains(&w) {
+                out.push(w);
+            }
+        }
+    }
+    out
+}
+
+type Entries = BTreeMap<(Protocol, String), Vec<Entry>>;
+
+fn catalog_entries(p: &Product) -> Entries {
+    let mut m: Entries = BTreeMap::new();
     for r in &p.requirements {
+        let mut texts: Vec<String> =
+            vec![r.service.clone(), r.description.clone().unwrap_or_default()];
+        for role in r.from_roles().iter().chain(r.to_roles().iter()) {
+            if let Some(x) = p.role(role) {
+                texts.push(x.name.clone());
+                texts.extend(x.endpoints.iter().cloned());
+            }
+        }
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let words = keywords(&refs);
         for proto in r.protocols() {
             let ports: Vec<String> = if proto.has_ports() {
                 r.ports
@@ -48,7 +81,7 @@ fn catalog_entries(p: &Product) -> BTreeMap<(Protocol, String), Vec<Entry>> {
                         PortSpec::Param(name) => p
                             .parameter(name)
                             .and_then(|x| x.default)
-                            .map_or_else(|| format!("param:{name}"), |d| d.to_string()),
+                            .map_or_else(|| "param".to_string(), |d| d.to_string()),
                     })
                     .collect()
             } else {
@@ -66,6 +99,7 @@ fn catalog_entries(p: &Product) -> BTreeMap<(Protocol, String), Vec<Entry>> {
                     ),
                     required: r.required,
                     at: r.id.clone(),
+                    words: words.clone(),
                 });
             }
         }
@@ -73,15 +107,30 @@ fn catalog_entries(p: &Product) -> BTreeMap<(Protocol, String), Vec<Entry>> {
     m
 }
 
-fn page_entries(findings: &[Finding]) -> BTreeMap<(Protocol, String), Vec<Entry>> {
-    let mut m: BTreeMap<(Protocol, String), Vec<Entry>> = BTreeMap::new();
+fn page_entries(findings: &[Finding]) -> Entries {
+    let mut m: Entries = BTreeMap::new();
     for f in findings {
         let dir = match f.dir {
-            crate::knowledge::Dir::In => "inbound",
-            crate::knowledge::Dir::Out => "outbound",
-            crate::knowledge::Dir::Unknown => "unstated",
+            Dir::In => "inbound",
+            Dir::Out => "outbound",
+            Dir::Unknown => "unstated",
         };
-        for (proto, port) in f.pairs() {
+        let mut texts: Vec<&str> = vec![&f.service, &f.text];
+        if let Some(d) = &f.description {
+            texts.push(d);
+        }
+        texts.extend(f.hosts.iter().map(String::as_str));
+        let words = keywords(&texts);
+        let mut pairs = f.pairs();
+        // A parameter with no default is compared as "some configurable port".
+        for item in &f.ports {
+            if let PortItem::Param { default: None, .. } = item {
+                for p in f.protocols.iter().filter(|p| p.has_ports()) {
+                    pairs.push((*p, "param".to_string()));
+                }
+            }
+        }
+        for (proto, port) in pairs {
             m.entry((proto, port.clone())).or_default().push(Entry {
                 protocol: proto,
                 port,
@@ -89,17 +138,16 @@ fn page_entries(findings: &[Finding]) -> BTreeMap<(Protocol, String), Vec<Entry>
                 direction: dir.into(),
                 required: f.required.unwrap_or(true),
                 at: format!("line {}", f.line),
+                words: words.clone(),
             });
         }
     }
     m
 }
 
-/// Whether two service names plausibly name the same thing: they share a word.
-fn same_service(a: &str, b: &str) -> bool {
-    let wa = crate::words(a);
-    let wb = crate::words(b);
-    wa.iter().any(|w| w.len() > 2 && wb.contains(w)) || (wa.is_empty() && wb.is_empty())
+/// Whether two entries plausibly describe the same statement: they share a word.
+fn related(a: &Entry, b: &Entry) -> bool {
+    a.words.iter().any(|w| b.words.contains(w))
 }
 
 pub fn diff(catalog: &Product, findings: &[Finding]) -> Diff {
@@ -110,15 +158,18 @@ pub fn diff(catalog: &Product, findings: &[Finding]) -> Diff {
         match cat.get(k) {
             None => d.added.extend(pes.iter().take(1).cloned()),
             Some(ces) => {
-                // Same (protocol, port): changed when no catalog entry shares
-                // a service word with the page's, or `required` flipped.
-                let pe = &pes[0];
-                let matched = ces
-                    .iter()
-                    .find(|c| same_service(&c.service, &pe.service) && c.required == pe.required);
-                match matched {
-                    Some(_) => d.unchanged += 1,
-                    None => d.changed.push((ces[0].clone(), pe.clone())),
+                // Unchanged when some page statement and some catalog
+                // requirement share a word and agree on `required`.
+                let agree = pes.iter().any(|pe| {
+                    ces.iter()
+                        .any(|c| related(c, pe) && c.required == pe.required)
+                });
+                if agree {
+                    d.unchanged += 1;
+                } else {
+                    let pe = &pes[0];
+                    let c = ces.iter().find(|c| related(c, pe)).unwrap_or(&ces[0]);
+                    d.changed.push((c.clone(), pe.clone()));
                 }
             }
         }

@@ -371,7 +371,10 @@ fn typos_and_transport(
                 message: msg.clone(),
             });
             g.notes.push(format!("REVIEW: {msg}"));
-            g.page_said = Some((g.text.clone(), msg));
+            g.page_said = Some(match g.page_said.take() {
+                Some((text, before)) => (text, format!("{before}; {msg}")),
+                None => (g.text.clone(), msg),
+            });
             g.protocols = vec![s.only];
             break;
         }

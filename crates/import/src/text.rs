@@ -85,7 +85,13 @@ pub fn rows(src: &str) -> (Format, Vec<Row>) {
         _ => src
             .lines()
             .enumerate()
-            .map(|(i, l)| (u32::try_from(i + 1).unwrap_or(u32::MAX), l.to_string(), vec![]))
+            .map(|(i, l)| {
+                (
+                    u32::try_from(i + 1).unwrap_or(u32::MAX),
+                    l.to_string(),
+                    vec![],
+                )
+            })
             .collect(),
     };
     let rows = lines
@@ -332,7 +338,11 @@ fn html_lines(src: &str) -> Vec<(u32, String, Vec<u32>)> {
         let text = strip_tags(raw, TagMode::Document);
         for (k, part) in text.split('\n').enumerate() {
             if k > 0 {
-                out.push((start_line, std::mem::take(&mut current), std::mem::take(&mut cell_lines)));
+                out.push((
+                    start_line,
+                    std::mem::take(&mut current),
+                    std::mem::take(&mut cell_lines),
+                ));
             }
             if current.trim().is_empty() && !part.trim().is_empty() && !current.contains('\t') {
                 start_line = n;

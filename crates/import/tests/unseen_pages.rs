@@ -5,13 +5,20 @@ mod common;
 use common::*;
 
 fn check_page(file: &str, truth_stem: &str) {
-    let page = std::fs::read_to_string(repo().join(format!("tests/import-pages/pages/{file}"))).unwrap();
+    let page =
+        std::fs::read_to_string(repo().join(format!("tests/import-pages/pages/{file}"))).unwrap();
     let truth = truth(&repo().join(format!("tests/import-pages/truth/{truth_stem}.tsv")));
     let got = extracted(&page);
     let (recall, precision, missed, extra) = score(&truth, &got);
     eprintln!("{file}: recall {recall:.3} precision {precision:.3}\n  missed: {missed:?}\n  extra: {extra:?}");
-    assert!(recall >= 0.95, "{file}: recall {recall:.3}; missed {missed:?}");
-    assert!(precision >= 0.90, "{file}: precision {precision:.3}; extra {extra:?}");
+    assert!(
+        recall >= 0.95,
+        "{file}: recall {recall:.3}; missed {missed:?}"
+    );
+    assert!(
+        precision >= 0.90,
+        "{file}: precision {precision:.3}; extra {extra:?}"
+    );
 }
 
 #[test]

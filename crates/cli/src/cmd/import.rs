@@ -1,10 +1,225 @@
-//! `portplan import` (not built yet).
+//! `portplan import FILE`: a vendor ports page becomes a draft catalog entry
+//! (YAML, CSV or JSON), with the page's anomalies on stderr and in the draft;
+//! `--against PRODUCT` compares the page with a catalog entry instead.
 
 use super::{Failure, Global, Outcome};
+use crate::out;
+use clap::ValueEnum;
+use portplan_import::diff::{diff, Diff, Entry};
+use portplan_import::{import, Import, Options};
+use portplan_model::export::{self, ExportRow};
+use portplan_model::Diagnostic;
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The page: plain text, Markdown or HTML (`-` reads stdin).
+    pub file: PathBuf,
+    /// Product id of the draft (default: from the file name).
+    #[arg(long, value_name = "ID")]
+    pub product: Option<String>,
+    /// Write the draft to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// yaml: a catalog file; csv: the columns of `catalog export`; json: draft, findings and anomalies.
+    #[arg(long, value_enum, default_value_t = ImportFormat::Yaml)]
+    pub format: ImportFormat,
+    /// Exit 2 when the page has any anomaly.
+    #[arg(long)]
+    pub strict: bool,
+    /// Compare the page with this catalog product instead of writing a draft.
+    #[arg(long, value_name = "PRODUCT")]
+    pub against: Option<String>,
+}
 
-pub fn run(_args: Args, _g: &Global) -> Outcome {
-    Err(Failure::Message("`portplan import` is not built yet".into()))
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    Yaml,
+    Csv,
+    Json,
+}
+
+pub fn run(a: Args, g: &Global) -> Outcome {
+    let (name, src) = read_page(&a.file)?;
+    let file_name = std::path::Path::new(&name)
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .filter(|_| name != "<stdin>");
+    let imp = import(
+        &src,
+        &Options {
+            product: a.product.clone(),
+            file: file_name,
+        },
+    );
+    for an in &imp.anomalies {
+        let d = Diagnostic::warning(
+            &name,
+            format!("{} ({}): {}", an.message, kind_word(an.kind), an.text),
+        )
+        .at(Some(portplan_model::Location {
+            line: an.line as usize,
+            column: 1,
+        }));
+        eprintln!("{}", out::diagnostic(&d, g.color));
+    }
+    if !imp.anomalies.is_empty() {
+        eprintln!(
+            "portplan: {} anomal{} on the page; each is marked REVIEW in the draft",
+            imp.anomalies.len(),
+            if imp.anomalies.len() == 1 { "y" } else { "ies" }
+        );
+    }
+    let text = match &a.against {
+        Some(id) => {
+            let cat = g.catalog()?;
+            let product = super::catalog::product(&cat, id)?;
+            let d = diff(product, &imp.findings);
+            match a.format {
+                ImportFormat::Json => json(&d)?,
+                _ => diff_text(id, &name, &d),
+            }
+        }
+        None => match a.format {
+            ImportFormat::Yaml => yaml(&imp)?,
+            ImportFormat::Csv => csv_text(&export::rows(&imp.draft))?,
+            ImportFormat::Json => json(&serde_json::json!({
+                "format": imp.format,
+                "draft": imp.draft,
+                "provenance": imp.provenance,
+                "findings": imp.findings,
+                "anomalies": imp.anomalies,
+            }))?,
+        },
+    };
+    out::emit(&text, a.output.as_deref())?;
+    if a.strict && !imp.anomalies.is_empty() {
+        return Ok(ExitCode::from(2));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn kind_word(k: portplan_import::AnomalyKind) -> String {
+    serde_json::to_value(k)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn read_page(path: &std::path::Path) -> Result<(String, String), Failure> {
+    let (name, bytes) = if path == std::path::Path::new("-") {
+        let mut b = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut b)
+            .map_err(|e| Failure::Message(format!("cannot read stdin: {e}")))?;
+        ("<stdin>".to_string(), b)
+    } else {
+        let b = std::fs::read(path)
+            .map_err(|e| Failure::Message(format!("cannot read {}: {e}", path.display())))?;
+        (path.display().to_string(), b)
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!(
+                "portplan: warning: {name} is not valid UTF-8; undecodable bytes are replaced"
+            );
+            String::from_utf8_lossy(e.as_bytes()).into_owned()
+        }
+    };
+    Ok((name, text))
+}
+
+/// The draft as a catalog file, each requirement's line and confidence as a comment.
+fn yaml(imp: &Import) -> Result<String, Failure> {
+    let body = serde_norway::to_string(&imp.draft)
+        .map_err(|e| Failure::Message(format!("cannot write yaml: {e}")))?;
+    let mut out = String::from(
+        "# Draft written by `portplan import`: review every REVIEW note, then check with\n\
+         # `portplan catalog check FILE`. Comments give each requirement's page line and confidence.\n",
+    );
+    let by_id: std::collections::HashMap<&str, &portplan_import::draft::Provenance> = imp
+        .provenance
+        .iter()
+        .map(|p| (p.requirement.as_str(), p))
+        .collect();
+    for line in body.lines() {
+        out.push_str(line);
+        if let Some(id) = line.trim_start().strip_prefix("- id: ") {
+            if let Some(p) = by_id.get(id.trim()) {
+                out.push_str(&format!(
+                    "  # line {}, confidence {:.2} (protocol: {})",
+                    p.line,
+                    p.confidence,
+                    kind_word_basis(p.basis)
+                ));
+            }
+        }
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+fn kind_word_basis(b: portplan_import::ProtocolBasis) -> String {
+    serde_json::to_value(b)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn json<T: serde::Serialize>(v: &T) -> Result<String, Failure> {
+    serde_json::to_string_pretty(v)
+        .map(|s| s + "\n")
+        .map_err(|e| Failure::Message(format!("cannot write json: {e}")))
+}
+
+/// Same writer as `catalog export`, so the columns are the same.
+fn csv_text(rows: &[ExportRow]) -> Result<String, Failure> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let fail = |e: csv::Error| Failure::Message(format!("cannot write csv: {e}"));
+    if rows.is_empty() {
+        w.write_record(export::COLUMNS).map_err(fail)?;
+    }
+    for r in rows {
+        w.serialize(r).map_err(fail)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Failure::Message(format!("cannot write csv: {e}")))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn entry_text(e: &Entry) -> String {
+    format!(
+        "{}/{}  {}  [{}{}]  ({})",
+        e.protocol,
+        e.port,
+        e.service,
+        e.direction,
+        if e.required { "" } else { ", optional" },
+        e.at
+    )
+}
+
+fn diff_text(id: &str, page: &str, d: &Diff) -> String {
+    let mut s = format!("--- catalog {id}\n+++ page {page}\n");
+    for e in &d.added {
+        s.push_str(&format!("+ {}\n", entry_text(e)));
+    }
+    for e in &d.removed {
+        s.push_str(&format!("- {}\n", entry_text(e)));
+    }
+    for (c, p) in &d.changed {
+        s.push_str(&format!("~ {}\n    was {}\n", entry_text(p), entry_text(c)));
+    }
+    s.push_str(&format!(
+        "{} added, {} removed, {} changed, {} unchanged (protocol, port) statements\n",
+        d.added.len(),
+        d.removed.len(),
+        d.changed.len(),
+        d.unchanged
+    ));
+    s
 }
