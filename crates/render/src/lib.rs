@@ -3,6 +3,26 @@
 
 use portplan_model::{Addr, FlowSet};
 
+mod common;
+mod host;
+mod prepare;
+mod tf;
+
+mod aws_terraform;
+mod azure_terraform;
+mod cisco_asa;
+mod cisco_ios;
+mod dot;
+mod gcp_terraform;
+mod iptables;
+mod json;
+mod junos;
+mod k8s;
+mod mermaid;
+mod nftables;
+mod panos;
+mod windows;
+
 /// The host a host firewall (nftables, iptables, Windows) is written for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostView {
@@ -56,5 +76,20 @@ pub fn renderer(name: &str) -> Option<Box<dyn Renderer>> {
 }
 
 fn registry() -> Vec<Box<dyn Renderer>> {
-    Vec::new()
+    vec![
+        Box::new(json::Json),
+        Box::new(nftables::Nftables),
+        Box::new(iptables::Iptables),
+        Box::new(cisco_ios::CiscoIos),
+        Box::new(cisco_asa::CiscoAsa),
+        Box::new(junos::Junos),
+        Box::new(panos::Panos),
+        Box::new(aws_terraform::AwsTerraform),
+        Box::new(azure_terraform::AzureTerraform),
+        Box::new(gcp_terraform::GcpTerraform),
+        Box::new(k8s::K8s),
+        Box::new(windows::Windows),
+        Box::new(mermaid::Mermaid),
+        Box::new(dot::Dot),
+    ]
 }

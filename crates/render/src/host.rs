@@ -1,0 +1,83 @@
+//! Host firewalls see the plan from one host: the flows it receives
+//! (input), the flows it sends (output), and its own loopback traffic.
+
+use crate::HostView;
+use portplan_model::catalog::Scope;
+use portplan_model::{Addr, Flow, Side};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Dir {
+    /// The host is the destination.
+    In,
+    /// The host is the source.
+    Out,
+}
+
+/// One flow as the host sees it.
+pub struct HostFlow<'a> {
+    pub dir: Dir,
+    pub flow: &'a Flow,
+}
+
+impl HostFlow<'_> {
+    /// The other end: the source of inbound traffic, the destination of outbound.
+    pub fn peer(&self) -> &Side {
+        match self.dir {
+            Dir::In => &self.flow.src,
+            Dir::Out => &self.flow.dst,
+        }
+    }
+}
+
+/// Whether a side is (or contains) the host: by label, or by an address the
+/// host has inside one of the side's networks (or names equal).
+pub fn is_host(side: &Side, host: &HostView) -> bool {
+    if side.labels.iter().any(|l| l == &host.name) {
+        return true;
+    }
+    side.addrs.iter().any(|a| {
+        host.addrs.iter().any(|h| match (a, h) {
+            (Addr::Net(s), Addr::Net(h)) => s.contains(h) || h.contains(s),
+            (Addr::Name(s), Addr::Name(h)) => s == h,
+            _ => false,
+        })
+    })
+}
+
+/// The host's flows, split: network flows in/out, and loopback flows (which
+/// the host firewall's loopback rule already admits).
+pub fn host_flows<'a>(flows: &[&'a Flow], host: &HostView) -> (Vec<HostFlow<'a>>, Vec<&'a Flow>) {
+    let mut net = Vec::new();
+    let mut lo = Vec::new();
+    for f in flows {
+        let as_dst = is_host(&f.dst, host);
+        let as_src = is_host(&f.src, host);
+        if f.scope == Scope::Loopback {
+            if as_dst || as_src {
+                lo.push(*f);
+            }
+            continue;
+        }
+        if as_dst {
+            net.push(HostFlow {
+                dir: Dir::In,
+                flow: f,
+            });
+        }
+        if as_src {
+            net.push(HostFlow {
+                dir: Dir::Out,
+                flow: f,
+            });
+        }
+    }
+    net.sort_by_key(|h| h.dir);
+    (net, lo)
+}
+
+/// The refusal every host format gives without `--for-host`.
+pub fn need_host(format: &str) -> String {
+    format!(
+        "`{format}` writes one host's firewall: name the host with --for-host (a host name from the deployment, or one of its addresses)"
+    )
+}

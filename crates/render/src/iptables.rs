@@ -1,0 +1,234 @@
+//! iptables: `iptables-restore` input for the filter table of one host,
+//! IPv4 only (IPv6 is ip6tables' job; every IPv6 address of the plan is
+//! listed as not expressed). Restoring replaces the whole filter table.
+
+use crate::common::{self, broadcast_addrs, why_lines, Gaps, Split};
+use crate::host::{host_flows, need_host, Dir, HostFlow};
+use crate::{RenderOptions, Rendered, Renderer};
+use portplan_model::catalog::Scope;
+use portplan_model::{FlowSet, PortRange, Protocol};
+use std::fmt::Write;
+
+pub struct Iptables;
+
+/// `-m multiport` takes at most 15 ports; a range counts as two.
+const MULTIPORT_MAX: usize = 15;
+/// `-m comment` keeps at most 256 bytes.
+const COMMENT_MAX: usize = 255;
+
+impl Renderer for Iptables {
+    fn name(&self) -> &'static str {
+        "iptables"
+    }
+    fn per_host(&self) -> bool {
+        true
+    }
+    fn render(&self, set: &FlowSet, opts: &RenderOptions) -> Result<Rendered, String> {
+        let host = opts
+            .for_host
+            .as_ref()
+            .ok_or_else(|| need_host(self.name()))?;
+        let flows = common::sorted(set);
+        let (net, lo) = host_flows(&flows, host);
+        let mut gaps = Gaps::default();
+        let mut t = String::new();
+        let _ = writeln!(
+            t,
+            "# portplan: host firewall for {} (deployment {})",
+            common::one_line(&host.name),
+            common::one_line(&set.deployment)
+        );
+        let _ = writeln!(
+            t,
+            "# Apply with `iptables-restore < FILE`: it replaces the filter table."
+        );
+        let _ = writeln!(
+            t,
+            "# IPv4 only: IPv6 flows are listed below as not expressed (ip6tables)."
+        );
+        let _ = writeln!(
+            t,
+            "# Default deny both ways (FORWARD too: this host is not a router). Anything"
+        );
+        let _ = writeln!(
+            t,
+            "# not listed (DNS, NTP, updates, remote administration) is dropped; add it first."
+        );
+        let _ = writeln!(t, "*filter");
+        let _ = writeln!(t, ":INPUT DROP [0:0]");
+        let _ = writeln!(t, ":FORWARD DROP [0:0]");
+        let _ = writeln!(t, ":OUTPUT DROP [0:0]");
+        for (chain, lo_if) in [("INPUT", "-i lo"), ("OUTPUT", "-o lo")] {
+            let _ = writeln!(t, "-A {chain} {lo_if} -j ACCEPT");
+            let _ = writeln!(
+                t,
+                "-A {chain} -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT"
+            );
+            let _ = writeln!(t, "-A {chain} -m conntrack --ctstate INVALID -j DROP");
+        }
+        for hf in &net {
+            rules(hf, &mut gaps, &mut t);
+        }
+        if !lo.is_empty() {
+            let _ = writeln!(
+                t,
+                "# Loopback flows of this host: accepted by the lo rules above, no rule needed."
+            );
+            for f in &lo {
+                let _ = writeln!(
+                    t,
+                    "#   {} ({})",
+                    common::one_line(&common::service_phrase(f)),
+                    common::one_line(&common::reasons(f))
+                );
+            }
+        }
+        if net.is_empty() && lo.is_empty() {
+            let _ = writeln!(t, "# The plan has no flow to or from this host.");
+        }
+        let _ = writeln!(t, "COMMIT");
+        common::gaps_footer(&mut t, &gaps, "#");
+        Ok(gaps.finish(t))
+    }
+}
+
+fn rules(hf: &HostFlow, gaps: &mut Gaps, t: &mut String) {
+    let f = hf.flow;
+    for l in why_lines(f) {
+        let _ = writeln!(t, "# {}", common::one_line(&l));
+    }
+    let peer = Split::of(&hf.peer().addrs);
+    let (chain, flag) = match hf.dir {
+        Dir::In => ("INPUT", "-s"),
+        Dir::Out => ("OUTPUT", "-d"),
+    };
+    let mut addrs: Vec<String> = Vec::new();
+    if f.scope == Scope::Broadcast && hf.dir == Dir::Out {
+        addrs.extend(broadcast_addrs(&peer).iter().map(|a| format!(" -d {a}/32")));
+    } else if peer.any {
+        addrs.push(String::new());
+    } else {
+        addrs.extend(peer.v4.iter().map(|n| format!(" {flag} {n}")));
+    }
+    if !peer.v6.is_empty() && !peer.any {
+        let l: Vec<String> = peer.v6.iter().map(ToString::to_string).collect();
+        let _ = writeln!(
+            t,
+            "# {}",
+            gaps.add(
+                f,
+                &format!("IPv6 {}", l.join(" ")),
+                "iptables is IPv4 only: write these for ip6tables"
+            )
+        );
+    }
+    if !peer.any {
+        for n in &peer.names {
+            let _ = writeln!(
+                t,
+                "# {}",
+                gaps.add(
+                    f,
+                    &format!("DNS name {n}"),
+                    "iptables matches addresses, not names (it would resolve a name once, at load time)"
+                )
+            );
+        }
+    }
+    if addrs.is_empty() {
+        if peer.is_empty() {
+            let _ = writeln!(
+                t,
+                "# {}",
+                gaps.add(f, "no address", "the other end of this flow has no address")
+            );
+        }
+        return;
+    }
+    let comment = format!(
+        " -m comment --comment \"{}\"",
+        common::cut(
+            &common::one_line(&common::reasons(f)).replace(['"', '\\'], "'"),
+            COMMENT_MAX
+        )
+    );
+    let matches: Vec<String> = match f.protocol {
+        Protocol::Tcp | Protocol::Udp => port_matches(f.ports.ranges())
+            .into_iter()
+            .map(|m| format!(" -p {}{m}", f.protocol))
+            .collect(),
+        Protocol::Icmp => match common::icmp_of(f) {
+            Err(e) => {
+                let _ = writeln!(t, "# {}", gaps.add(f, "ICMP type", &e));
+                return;
+            }
+            Ok(None) => vec![" -p icmp".to_string()],
+            Ok(Some((Some(v4), _))) => vec![format!(" -p icmp --icmp-type {v4}")],
+            Ok(Some((None, _))) => {
+                let _ = writeln!(
+                    t,
+                    "# {}",
+                    gaps.add(
+                        f,
+                        "ICMPv6 type",
+                        "this ICMP type exists only in ICMPv6 (ip6tables)"
+                    )
+                );
+                return;
+            }
+        },
+    };
+    for a in &addrs {
+        for m in &matches {
+            let _ = writeln!(t, "-A {chain}{a}{m}{comment} -j ACCEPT");
+        }
+    }
+}
+
+/// `--dport` for one port or range, else `-m multiport --dports` in chunks
+/// of at most 15 ports (ranges count twice).
+fn port_matches(ranges: &[PortRange]) -> Vec<String> {
+    let fmt = |r: &PortRange| {
+        if r.is_single() {
+            r.low.to_string()
+        } else {
+            format!("{}:{}", r.low, r.high)
+        }
+    };
+    if ranges.len() == 1 {
+        return vec![format!(" --dport {}", fmt(&ranges[0]))];
+    }
+    let mut out = Vec::new();
+    let mut cur: Vec<String> = Vec::new();
+    let mut weight = 0;
+    for r in ranges {
+        let w = if r.is_single() { 1 } else { 2 };
+        if weight + w > MULTIPORT_MAX {
+            out.push(std::mem::take(&mut cur));
+            weight = 0;
+        }
+        cur.push(fmt(r));
+        weight += w;
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out.into_iter()
+        .map(|c| format!(" -m multiport --dports {}", c.join(",")))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multiport_chunks_count_ranges_twice() {
+        let mut rs: Vec<PortRange> = (1..=14).map(|p| PortRange::single(p * 10)).collect();
+        rs.push(PortRange::new(1000, 2000).unwrap());
+        let m = port_matches(&rs);
+        assert_eq!(m.len(), 2);
+        assert!(m[1].ends_with("--dports 1000:2000"));
+        assert_eq!(port_matches(&rs[..1]), vec![" --dport 10".to_string()]);
+    }
+}

@@ -1,0 +1,305 @@
+//! nftables: an `nft -f` script with its own `inet portplan` table, so it
+//! never touches other tables and can be re-applied (the table is deleted
+//! and rebuilt in one transaction).
+
+use crate::common::{self, broadcast_addrs, short4, short6, why_lines, Gaps, Split};
+use crate::host::{host_flows, need_host, Dir, HostFlow};
+use crate::{RenderOptions, Rendered, Renderer};
+use portplan_model::catalog::Scope;
+use portplan_model::{FlowSet, Protocol};
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+pub struct Nftables;
+
+/// nftables keeps at most 128 bytes of a rule comment.
+const COMMENT_MAX: usize = 127;
+
+impl Renderer for Nftables {
+    fn name(&self) -> &'static str {
+        "nftables"
+    }
+    fn per_host(&self) -> bool {
+        true
+    }
+    fn render(&self, set: &FlowSet, opts: &RenderOptions) -> Result<Rendered, String> {
+        let host = opts
+            .for_host
+            .as_ref()
+            .ok_or_else(|| need_host(self.name()))?;
+        let flows = common::sorted(set);
+        let (net, lo) = host_flows(&flows, host);
+        let mut gaps = Gaps::default();
+        let mut names: BTreeSet<String> = BTreeSet::new();
+        let mut input = String::new();
+        let mut output = String::new();
+        for hf in &net {
+            let body = if hf.dir == Dir::In {
+                &mut input
+            } else {
+                &mut output
+            };
+            rule(hf, &mut gaps, &mut names, body);
+        }
+
+        let mut t = String::new();
+        let _ = writeln!(t, "#!/usr/sbin/nft -f");
+        let _ = writeln!(
+            t,
+            "# portplan: host firewall for {} (deployment {})",
+            common::one_line(&host.name),
+            common::one_line(&set.deployment)
+        );
+        let _ = writeln!(
+            t,
+            "# Apply with `nft -f FILE`. Only table inet portplan is replaced."
+        );
+        let _ = writeln!(
+            t,
+            "# Default deny both ways: anything not listed here (DNS, NTP, updates, remote"
+        );
+        let _ = writeln!(
+            t,
+            "# administration) is dropped by this table; add it before applying."
+        );
+        let _ = writeln!(
+            t,
+            "# Replies (established/related), loopback and IPv6 neighbour discovery are accepted."
+        );
+        if !names.is_empty() {
+            let _ = writeln!(
+                t,
+                "# Sets named dns_* start empty: fill them with the addresses the names"
+            );
+            let _ = writeln!(
+                t,
+                "# resolve to (dnsmasq `nftset=/NAME/4#inet#portplan#SET`, or a script)."
+            );
+        }
+        let _ = writeln!(t);
+        let _ = writeln!(t, "table inet portplan");
+        let _ = writeln!(t, "delete table inet portplan");
+        let _ = writeln!(t);
+        let _ = writeln!(t, "table inet portplan {{");
+        for n in &names {
+            for (fam, ty) in [("v4", "ipv4_addr"), ("v6", "ipv6_addr")] {
+                let _ = writeln!(t, "\tset {}_{fam} {{", set_name(n));
+                let _ = writeln!(t, "\t\ttype {ty}");
+                let _ = writeln!(t, "\t\tflags interval");
+                let _ = writeln!(t, "\t\tcomment \"{}\"", text(&format!("addresses of {n}")));
+                let _ = writeln!(t, "\t}}");
+                let _ = writeln!(t);
+            }
+        }
+        chain(&mut t, "input", "iifname", &input);
+        let _ = writeln!(t);
+        chain(&mut t, "output", "oifname", &output);
+        if !lo.is_empty() {
+            let _ = writeln!(t);
+            let _ = writeln!(
+                t,
+                "\t# Loopback flows of this host: accepted by the lo rules above, no rule needed."
+            );
+            for f in &lo {
+                let _ = writeln!(
+                    t,
+                    "\t#   {} ({})",
+                    text_c(&common::service_phrase(f)),
+                    text_c(&common::reasons(f))
+                );
+            }
+        }
+        let _ = writeln!(t, "}}");
+        if net.is_empty() && lo.is_empty() {
+            let _ = writeln!(t, "# The plan has no flow to or from this host.");
+        }
+        common::gaps_footer(&mut t, &gaps, "#");
+        Ok(gaps.finish(t))
+    }
+}
+
+fn chain(t: &mut String, name: &str, lo_match: &str, body: &str) {
+    let _ = writeln!(t, "\tchain {name} {{");
+    let _ = writeln!(
+        t,
+        "\t\ttype filter hook {name} priority filter; policy drop;"
+    );
+    let _ = writeln!(t, "\t\t{lo_match} \"lo\" accept");
+    let _ = writeln!(t, "\t\tct state established,related accept");
+    let _ = writeln!(t, "\t\tct state invalid drop");
+    let _ = writeln!(
+        t,
+        "\t\ticmpv6 type {{ nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, nd-router-advert }} accept"
+    );
+    t.push_str(body);
+    let _ = writeln!(t, "\t}}");
+}
+
+/// The rules of one flow: one per address family (and per DNS name set).
+fn rule(hf: &HostFlow, gaps: &mut Gaps, names: &mut BTreeSet<String>, out: &mut String) {
+    let f = hf.flow;
+    let _ = writeln!(out);
+    for l in why_lines(f) {
+        let _ = writeln!(out, "\t\t# {}", text_c(&l));
+    }
+    let peer = Split::of(&hf.peer().addrs);
+    let saddr = match hf.dir {
+        Dir::In => "saddr",
+        Dir::Out => "daddr",
+    };
+    let comment = format!(" comment \"{}\"", text(&common::reasons(f)));
+
+    // (family keyword, address match) pairs; an empty match means any address.
+    let mut matches: Vec<(&str, String)> = Vec::new();
+    let broadcast_out = f.scope == Scope::Broadcast && hf.dir == Dir::Out;
+    if broadcast_out {
+        let b = broadcast_addrs(&peer);
+        if !b.is_empty() {
+            let list: Vec<String> = b.iter().map(ToString::to_string).collect();
+            matches.push(("ip", format!("ip daddr {}", set_of(&list))));
+        }
+        if !peer.v6.is_empty() {
+            let _ = writeln!(
+                out,
+                "\t\t# {}",
+                gaps.add(
+                    f,
+                    "IPv6 broadcast",
+                    "IPv6 has no broadcast; the IPv6 destinations get no rule"
+                )
+            );
+        }
+    } else if peer.any {
+        matches.push(("", String::new()));
+    } else {
+        if !peer.v4.is_empty() {
+            let l: Vec<String> = peer.v4.iter().map(short4).collect();
+            matches.push(("ip", format!("ip {saddr} {}", set_of(&l))));
+        }
+        if !peer.v6.is_empty() {
+            let l: Vec<String> = peer.v6.iter().map(short6).collect();
+            matches.push(("ip6", format!("ip6 {saddr} {}", set_of(&l))));
+        }
+    }
+    if !peer.any && !broadcast_out {
+        for n in &peer.names {
+            names.insert(n.clone());
+            let s = set_name(n);
+            matches.push(("ip", format!("ip {saddr} @{s}_v4")));
+            matches.push(("ip6", format!("ip6 {saddr} @{s}_v6")));
+            let _ = writeln!(
+                out,
+                "\t\t# {}",
+                gaps.add(
+                    f,
+                    &format!("DNS name {n}"),
+                    &format!(
+                        "nftables matches addresses, not names: the rules use sets {s}_v4/{s}_v6, which stay empty until something fills them with {n}'s addresses"
+                    )
+                )
+            );
+        }
+    }
+    if matches.is_empty() {
+        let _ = writeln!(
+            out,
+            "\t\t# {}",
+            gaps.add(f, "no address", "the other end of this flow has no address")
+        );
+        return;
+    }
+    let icmp = match common::icmp_of(f) {
+        Ok(i) => i,
+        Err(e) => {
+            let _ = writeln!(out, "\t\t# {}", gaps.add(f, "ICMP type", &e));
+            return;
+        }
+    };
+    for (fam, m) in matches {
+        let sep = if m.is_empty() { "" } else { " " };
+        match f.protocol {
+            Protocol::Tcp | Protocol::Udp => {
+                let ports: Vec<String> = f.ports.ranges().iter().map(ToString::to_string).collect();
+                let _ = writeln!(
+                    out,
+                    "\t\t{m}{sep}{} dport {} accept{comment}",
+                    f.protocol,
+                    set_of(&ports)
+                );
+            }
+            Protocol::Icmp => {
+                // ICMPv4 for IPv4 peers, ICMPv6 for IPv6 peers, both for any.
+                let (t4, t6) = match icmp {
+                    None => (Some(None), Some(None)),
+                    Some((a, b)) => (a.map(Some), b.map(Some)),
+                };
+                if fam != "ip6" {
+                    match t4 {
+                        Some(Some(t)) => {
+                            let _ = writeln!(out, "\t\t{m}{sep}icmp type {t} accept{comment}");
+                        }
+                        Some(None) => {
+                            let _ = writeln!(out, "\t\t{m}{sep}meta l4proto icmp accept{comment}");
+                        }
+                        None => {
+                            let _ = writeln!(
+                                out,
+                                "\t\t# {}",
+                                gaps.add(f, "ICMPv4", "this ICMP type exists only in ICMPv6")
+                            );
+                        }
+                    }
+                }
+                if fam != "ip" {
+                    match t6 {
+                        Some(Some(t)) => {
+                            let _ = writeln!(out, "\t\t{m}{sep}icmpv6 type {t} accept{comment}");
+                        }
+                        Some(None) => {
+                            let _ =
+                                writeln!(out, "\t\t{m}{sep}meta l4proto ipv6-icmp accept{comment}");
+                        }
+                        None if fam == "ip6" => {
+                            let _ = writeln!(
+                                out,
+                                "\t\t# {}",
+                                gaps.add(f, "ICMPv6", "this ICMP type has no ICMPv6 equivalent")
+                            );
+                        }
+                        None => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn set_of(items: &[String]) -> String {
+    if items.len() == 1 {
+        items[0].clone()
+    } else {
+        format!("{{ {} }}", items.join(", "))
+    }
+}
+
+/// A set name for a DNS name: letters, digits and `_` (nft identifiers).
+fn set_name(name: &str) -> String {
+    let n = common::sanitize(
+        &name.replace('*', "wildcard"),
+        |c| c.is_ascii_alphanumeric(),
+        '_',
+        60,
+    );
+    format!("dns_{}", n.replace("...", ""))
+}
+
+/// A quoted nft string: no double quotes or backslashes inside.
+fn text(s: &str) -> String {
+    let t = common::one_line(s).replace(['"', '\\'], "'");
+    common::cut(&t, COMMENT_MAX)
+}
+
+/// Text for a `#` comment line.
+fn text_c(s: &str) -> String {
+    common::one_line(s)
+}

@@ -1,0 +1,247 @@
+//! Windows: a PowerShell script of `New-NetFirewallRule` calls for one
+//! host, inbound and outbound, in one rule group that the script first
+//! removes, so running it again replaces the rules instead of adding more.
+
+use crate::common::{self, broadcast_addrs, why_lines, Gaps, Split};
+use crate::host::{host_flows, need_host, Dir, HostFlow};
+use crate::{RenderOptions, Rendered, Renderer};
+use portplan_model::catalog::Scope;
+use portplan_model::{FlowSet, Protocol};
+use std::fmt::Write;
+
+pub struct Windows;
+
+/// A single-quoted PowerShell string: nothing inside is expanded; quotes
+/// (ASCII and the typographic ones PowerShell also honours) are doubled.
+fn ps(s: &str) -> String {
+    let mut out = String::from("'");
+    for c in common::one_line(s).chars() {
+        if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}') {
+            out.push(c);
+        }
+        out.push(c);
+    }
+    out.push('\'');
+    out
+}
+
+fn ps_list(items: &[String]) -> String {
+    items.iter().map(|i| ps(i)).collect::<Vec<_>>().join(",")
+}
+
+impl Renderer for Windows {
+    fn name(&self) -> &'static str {
+        "windows"
+    }
+    fn per_host(&self) -> bool {
+        true
+    }
+    fn render(&self, set: &FlowSet, opts: &RenderOptions) -> Result<Rendered, String> {
+        let host = opts
+            .for_host
+            .as_ref()
+            .ok_or_else(|| need_host(self.name()))?;
+        let flows = common::sorted(set);
+        let (net, lo) = host_flows(&flows, host);
+        let mut gaps = Gaps::default();
+        let group = format!("portplan: {}", common::one_line(&set.deployment));
+        let slug = common::sanitize(&set.deployment, |c| c.is_ascii_alphanumeric(), '-', 40);
+        let mut t = String::new();
+        let _ = writeln!(
+            t,
+            "# portplan: Windows Firewall rules for {} (deployment {})",
+            common::one_line(&host.name),
+            common::one_line(&set.deployment)
+        );
+        let _ = writeln!(
+            t,
+            "# Run in an elevated PowerShell. Rules go to the group below, which is replaced."
+        );
+        let _ = writeln!(
+            t,
+            "# Windows blocks unlisted inbound by default but allows all outbound; the"
+        );
+        let _ = writeln!(
+            t,
+            "# outbound rules only limit traffic once outbound is blocked too:"
+        );
+        let _ = writeln!(
+            t,
+            "#   Set-NetFirewallProfile -All -DefaultOutboundAction Block"
+        );
+        let _ = writeln!(
+            t,
+            "# (do that only after adding what else the host needs: DNS, updates, ...)."
+        );
+        let _ = writeln!(t, "$ErrorActionPreference = 'Stop'");
+        let _ = writeln!(t, "$group = {}", ps(&group));
+        let _ = writeln!(
+            t,
+            "Get-NetFirewallRule -Group $group -ErrorAction SilentlyContinue | Remove-NetFirewallRule"
+        );
+        let mut n = 0;
+        for hf in &net {
+            rule(hf, &slug, &mut n, &mut gaps, &mut t);
+        }
+        if !lo.is_empty() {
+            let _ = writeln!(t);
+            let _ = writeln!(t, "# Loopback flows of this host: Windows Firewall does not filter loopback, no rule needed.");
+            for f in &lo {
+                let _ = writeln!(
+                    t,
+                    "#   {} ({})",
+                    common::one_line(&common::service_phrase(f)),
+                    common::one_line(&common::reasons(f))
+                );
+            }
+        }
+        if net.is_empty() && lo.is_empty() {
+            let _ = writeln!(t, "# The plan has no flow to or from this host.");
+        }
+        common::gaps_footer(&mut t, &gaps, "#");
+        Ok(gaps.finish(t))
+    }
+}
+
+fn rule(hf: &HostFlow, slug: &str, n: &mut usize, gaps: &mut Gaps, t: &mut String) {
+    let f = hf.flow;
+    let _ = writeln!(t);
+    for l in why_lines(f) {
+        let _ = writeln!(t, "# {}", common::one_line(&l));
+    }
+    let peer = Split::of(&hf.peer().addrs);
+    // (remote addresses, ICMP family) per rule; `None` addresses is Any.
+    let mut v4: Option<Vec<String>> = None;
+    let mut v6: Option<Vec<String>> = None;
+    let mut any = false;
+    if f.scope == Scope::Broadcast && hf.dir == Dir::Out {
+        let b: Vec<String> = broadcast_addrs(&peer)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        if !b.is_empty() {
+            v4 = Some(b);
+        }
+        if !peer.v6.is_empty() {
+            let _ = writeln!(
+                t,
+                "# {}",
+                gaps.add(f, "IPv6 broadcast", "IPv6 has no broadcast")
+            );
+        }
+    } else if peer.any {
+        any = true;
+    } else {
+        if !peer.v4.is_empty() {
+            v4 = Some(peer.v4.iter().map(ToString::to_string).collect());
+        }
+        if !peer.v6.is_empty() {
+            v6 = Some(peer.v6.iter().map(ToString::to_string).collect());
+        }
+        for name in &peer.names {
+            let _ = writeln!(
+                t,
+                "# {}",
+                gaps.add(
+                    f,
+                    &format!("DNS name {name}"),
+                    "Windows Firewall rules match addresses, not names"
+                )
+            );
+        }
+    }
+    if !any && v4.is_none() && v6.is_none() {
+        if peer.is_empty() {
+            let _ = writeln!(
+                t,
+                "# {}",
+                gaps.add(f, "no address", "the other end has no address")
+            );
+        }
+        return;
+    }
+    let (dir, dword, port_flag) = match hf.dir {
+        Dir::In => ("Inbound", "in", "-LocalPort"),
+        Dir::Out => ("Outbound", "out", "-RemotePort"),
+    };
+    // (protocol argument, extra arguments, remote addresses)
+    let mut calls: Vec<(String, String, String)> = Vec::new();
+    let remote_all = {
+        let mut all = Vec::new();
+        all.extend(v4.clone().unwrap_or_default());
+        all.extend(v6.clone().unwrap_or_default());
+        if any {
+            "Any".to_string()
+        } else {
+            ps_list(&all)
+        }
+    };
+    match f.protocol {
+        Protocol::Tcp | Protocol::Udp => {
+            let ports: Vec<String> = f.ports.ranges().iter().map(ToString::to_string).collect();
+            calls.push((
+                f.protocol.as_str().to_ascii_uppercase(),
+                format!(" {port_flag} {}", ps_list(&ports)),
+                remote_all,
+            ));
+        }
+        Protocol::Icmp => {
+            let icmp = match common::icmp_of(f) {
+                Ok(i) => i,
+                Err(e) => {
+                    let _ = writeln!(t, "# {}", gaps.add(f, "ICMP type", &e));
+                    return;
+                }
+            };
+            let (t4, t6) = match icmp {
+                None => (Some(None), Some(None)),
+                Some((a, b)) => (a.map(Some), b.map(Some)),
+            };
+            let fam4 = if any {
+                Some("Any".to_string())
+            } else {
+                v4.as_ref().map(|v| ps_list(v))
+            };
+            let fam6 = if any {
+                Some("Any".to_string())
+            } else {
+                v6.as_ref().map(|v| ps_list(v))
+            };
+            for (proto, ty, remote) in [("ICMPv4", t4, fam4), ("ICMPv6", t6, fam6)] {
+                let Some(remote) = remote else { continue };
+                match ty {
+                    Some(Some(ty)) => {
+                        calls.push((proto.into(), format!(" -IcmpType {ty}"), remote))
+                    }
+                    Some(None) => calls.push((proto.into(), String::new(), remote)),
+                    None => {
+                        let _ = writeln!(
+                            t,
+                            "# {}",
+                            gaps.add(
+                                f,
+                                proto,
+                                "this ICMP type does not exist in this ICMP version"
+                            )
+                        );
+                    }
+                }
+            }
+        }
+    }
+    for (proto, extra, remote) in calls {
+        *n += 1;
+        let name = format!("portplan-{slug}-{dword}-{:03}", *n);
+        let display = format!(
+            "portplan {dword}: {}",
+            common::cut(&common::reasons(f), 200)
+        );
+        let _ = writeln!(
+            t,
+            "New-NetFirewallRule -Name {} -DisplayName {} -Group $group -Direction {dir} -Action Allow -Protocol {proto}{extra} -RemoteAddress {remote} -Description {} | Out-Null",
+            ps(&name),
+            ps(&display),
+            ps(&common::reasons(f))
+        );
+    }
+}
