@@ -30,15 +30,11 @@ fn aws_text(s: &str, max: usize) -> String {
 /// instance of this VPC, so rules name it by CIDR.
 fn member(side: &Side) -> bool {
     let s = Split::of(&side.addrs);
-    let private = |n: &ipnet::Ipv4Net| {
-        let a = n.network();
-        a.is_private() || (a.octets()[0] == 100 && (a.octets()[1] & 0xc0) == 64)
-    };
     !side.labels.is_empty()
         && !s.any
         && s.names.is_empty()
-        && !(s.v4.is_empty() && s.v6.is_empty())
-        && s.v4.iter().all(private)
+        && (!s.v4.is_empty() || !s.v6.is_empty())
+        && s.v4.iter().all(common::is_private4)
 }
 
 /// One end of a rule: another group, or a CIDR of one family.
@@ -188,7 +184,7 @@ fn rules(
     group: &str,
     peer: &Peer,
     f: &Flow,
-    icmp: Option<Option<(Option<u8>, Option<u8>)>>,
+    icmp: Option<Option<common::IcmpPair>>,
     p: &Prepared,
 ) {
     let (peer_attr, peer_val, peer_id, fam4, fam6) = match peer {

@@ -7,6 +7,7 @@ use crate::common::{self, why_lines, Gaps};
 use crate::prepare::{prepare, Can};
 use crate::tf::{self, Labels};
 use crate::{RenderOptions, Rendered, Renderer};
+use portplan_model::catalog::Scope;
 use portplan_model::{FlowSet, Protocol};
 use std::fmt::Write;
 
@@ -73,8 +74,14 @@ impl Renderer for AzureTerraform {
         let mut labels = Labels::default();
         let mut prio = FIRST;
         for f in &flows {
-            let p = prepare(f, can, &mut gaps, "NSG rules");
             let mut why = why_lines(f);
+            if f.scope == Scope::Network && common::outside(&f.dst.addrs) {
+                why.push("destination is outside the virtual network: allowed by Azure's default outbound rules, no inbound rule applies".into());
+                let _ = writeln!(t);
+                tf::comments(&why, &mut t);
+                continue;
+            }
+            let p = prepare(f, can, &mut gaps, "NSG rules");
             why.extend(p.comments.iter().cloned());
             let mut fams: Vec<(Vec<String>, Vec<String>, &str)> = Vec::new();
             if p.dst.any && !p.src.is_empty() {
@@ -99,7 +106,10 @@ impl Renderer for AzureTerraform {
                 if !p.pairs4().is_empty() {
                     fams.push((cidrs4(&p.src), cidrs4(&p.dst), "ipv4"));
                 }
-                if !p.pairs6().is_empty() && !(p.src.any && p.dst.any) {
+                // `any` to `any` is one rule: `*` covers both families.
+                let has6 = !p.pairs6().is_empty();
+                let covered = p.src.any && p.dst.any && !p.pairs4().is_empty();
+                if has6 && !covered {
                     fams.push((cidrs6(&p.src), cidrs6(&p.dst), "ipv6"));
                 }
             }

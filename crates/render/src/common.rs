@@ -67,6 +67,22 @@ impl Split {
     }
 }
 
+/// Private IPv4 space (RFC 1918 and the shared 100.64.0.0/10): what a VPC
+/// or cluster holds. A public address is a party outside it.
+pub fn is_private4(n: &Ipv4Net) -> bool {
+    let a = n.network();
+    a.is_private() || (a.octets()[0] == 100 && (a.octets()[1] & 0xc0) == 64)
+}
+
+/// A side that cannot be inside a VPC or cluster: `any`, only DNS names, or
+/// only public IPv4 addresses.
+pub fn outside(addrs: &[Addr]) -> bool {
+    let s = Split::of(addrs);
+    s.any
+        || (s.v4.is_empty() && s.v6.is_empty() && !s.names.is_empty())
+        || (!s.v4.is_empty() && s.v6.is_empty() && !s.v4.iter().any(is_private4))
+}
+
 pub fn is_wildcard(name: &str) -> bool {
     name.starts_with("*.")
 }
@@ -100,6 +116,9 @@ pub fn broadcast_addrs(dst: &Split) -> Vec<Ipv4Addr> {
     v
 }
 
+/// An ICMP type as (ICMPv4 number, ICMPv6 number); either may not exist.
+pub type IcmpPair = (Option<u8>, Option<u8>);
+
 /// ICMP type numbers for the names catalogs use: (ICMPv4, ICMPv6).
 /// A bare number is taken as ICMPv4's.
 pub fn icmp_types(name: &str) -> Option<(Option<u8>, Option<u8>)> {
@@ -126,7 +145,7 @@ pub fn icmp_types(name: &str) -> Option<(Option<u8>, Option<u8>)> {
 }
 
 /// The ICMP type a flow asks for, resolved: `Ok(None)` is every type.
-pub fn icmp_of(flow: &Flow) -> Result<Option<(Option<u8>, Option<u8>)>, String> {
+pub fn icmp_of(flow: &Flow) -> Result<Option<IcmpPair>, String> {
     match &flow.icmp_type {
         None => Ok(None),
         Some(t) => icmp_types(t)
@@ -139,7 +158,7 @@ pub fn icmp_of(flow: &Flow) -> Result<Option<(Option<u8>, Option<u8>)>, String> 
 /// source-quench is ICMPv4 only, packet-too-big ICMPv6 only).
 pub fn icmp_family_gaps(
     flow: &Flow,
-    icmp: Option<Option<(Option<u8>, Option<u8>)>>,
+    icmp: Option<Option<IcmpPair>>,
     has4: bool,
     has6: bool,
     gaps: &mut Gaps,
@@ -404,15 +423,7 @@ mod tests {
     #[test]
     fn wrap_keeps_width_and_words() {
         let w = wrap("aaa bbb ccc dddddddddd", 7);
-        assert_eq!(
-            w,
-            vec![
-                "aaa bbb",
-                "ccc",
-                "dddddddddd"[..7].to_string(),
-                "ddd".into()
-            ]
-        );
+        assert_eq!(w, ["aaa bbb", "ccc", "ddddddd", "ddd"]);
         assert!(w.iter().all(|l| l.len() <= 7));
     }
 

@@ -7,6 +7,7 @@ use crate::common::{self, why_lines, Gaps, Parties};
 use crate::prepare::{prepare, Can};
 use crate::tf::{self, Labels};
 use crate::{RenderOptions, Rendered, Renderer};
+use portplan_model::catalog::Scope;
 use portplan_model::{FlowSet, Protocol};
 use std::fmt::Write;
 
@@ -77,8 +78,14 @@ impl Renderer for GcpTerraform {
         let _ = writeln!(t, "}}");
         let mut labels = Labels::default();
         for (i, f) in flows.iter().enumerate() {
-            let p = prepare(f, can, &mut gaps, "VPC firewall rules");
             let mut why = why_lines(f);
+            if f.scope == Scope::Network && common::outside(&f.dst.addrs) {
+                why.push("destination is outside the VPC: allowed by GCP's implied egress rule, no ingress rule applies".into());
+                let _ = writeln!(t);
+                tf::comments(&why, &mut t);
+                continue;
+            }
+            let p = prepare(f, can, &mut gaps, "VPC firewall rules");
             why.extend(p.comments.iter().cloned());
             let dst_party = parties.get(&f.dst);
             let tag = gname(&format!("pp-{}", dst_party.ident.replace('_', "-")));
@@ -139,7 +146,11 @@ impl Renderer for GcpTerraform {
                 let _ = writeln!(t, "  priority      = 1000");
                 let _ = writeln!(t, "  description   = {}", tf::s(&common::reasons(f)));
                 let _ = writeln!(t, "  source_ranges = {}", tf::list(&ranges));
-                let _ = writeln!(t, "  target_tags   = {}", tf::list(&[tag.clone()]));
+                let _ = writeln!(
+                    t,
+                    "  target_tags   = {}",
+                    tf::list(std::slice::from_ref(&tag))
+                );
                 let _ = writeln!(t, "  allow {{");
                 let _ = writeln!(t, "    protocol = {}", tf::s(&proto));
                 if !ports.is_empty() {

@@ -76,6 +76,14 @@ impl Renderer for K8s {
                 loose.extend(why);
                 continue;
             }
+            if f.scope == Scope::Network && common::outside(&f.dst.addrs) {
+                why.push(
+                    "destination is outside the cluster: egress is not restricted, no rule needed"
+                        .into(),
+                );
+                loose.extend(why);
+                continue;
+            }
             let p = prepare(f, can, &mut gaps, "NetworkPolicy");
             why.extend(p.comments.iter().cloned());
             if p.dst.any && !p.src.is_empty() {

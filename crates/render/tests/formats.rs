@@ -1,0 +1,410 @@
+//! Behaviour every format owes: each requirement named in the output, the
+//! same output for the same plan in any order, host formats refusing to run
+//! without a host, gaps both returned and written; and parsers of the
+//! structured outputs (JSON, Kubernetes YAML, Terraform HCL, DOT, Mermaid).
+
+mod support;
+
+use portplan_model::{FlowSet, Protocol};
+use portplan_render::{formats, renderer, RenderOptions};
+use serde::Deserialize;
+use std::process::Command;
+
+fn render(name: &str, fx: &str, set: &FlowSet) -> portplan_render::Rendered {
+    renderer(name)
+        .unwrap()
+        .render(set, &support::opts(fx))
+        .unwrap()
+}
+
+#[test]
+fn every_requirement_is_named_in_every_format() {
+    for (fx, set) in support::fixtures() {
+        // JSON carries product and requirement as separate fields.
+        for name in formats().into_iter().filter(|n| *n != "json") {
+            let r = renderer(name).unwrap();
+            let text = render(name, fx, &set).text;
+            let host = support::host_of(fx);
+            for f in &set.flows {
+                // Host formats only speak of the host's own flows.
+                if r.per_host() && !(mentions(&f.src, &host) || mentions(&f.dst, &host)) {
+                    continue;
+                }
+                for id in f.reason_ids() {
+                    assert!(text.contains(&id), "{name}/{fx} never names {id}");
+                }
+            }
+        }
+    }
+}
+
+fn mentions(side: &portplan_model::Side, host: &portplan_render::HostView) -> bool {
+    side.labels.contains(&host.name)
+        || side.addrs.iter().any(|a| {
+            host.addrs.iter().any(|h| match (a, h) {
+                (portplan_model::Addr::Net(s), portplan_model::Addr::Net(h)) => s.contains(h),
+                _ => false,
+            })
+        })
+}
+
+#[test]
+fn output_does_not_depend_on_flow_order() {
+    for (fx, set) in support::fixtures() {
+        let mut rev = set.clone();
+        rev.flows.reverse();
+        for name in formats() {
+            assert_eq!(
+                render(name, fx, &set).text,
+                render(name, fx, &rev).text,
+                "{name}/{fx} changed with the order of the flows"
+            );
+        }
+    }
+}
+
+#[test]
+fn host_formats_need_a_host() {
+    let set = support::campus();
+    for name in formats() {
+        let r = renderer(name).unwrap();
+        let res = r.render(&set, &RenderOptions::default());
+        if r.per_host() {
+            let e = res.err().unwrap_or_default();
+            assert!(e.contains("--for-host"), "{name}: {e}");
+        } else {
+            assert!(res.is_ok(), "{name} needs no host");
+        }
+    }
+    let mut per: Vec<&str> = formats()
+        .into_iter()
+        .filter(|n| renderer(n).unwrap().per_host())
+        .collect();
+    per.sort();
+    assert_eq!(per, ["iptables", "nftables", "windows"]);
+}
+
+#[test]
+fn gaps_are_returned_and_written() {
+    for (fx, set) in support::fixtures() {
+        for name in formats() {
+            let out = render(name, fx, &set);
+            for u in &out.unexpressed {
+                assert!(!u.requirements.is_empty());
+                assert!(
+                    out.text.contains(&u.reason),
+                    "{name}/{fx}: gap not in output: {}",
+                    u.reason
+                );
+            }
+        }
+    }
+    // The shapes each format is known to lack.
+    let gap = |name: &str, needle: &str| {
+        let out = render(name, "campus", &support::campus());
+        assert!(
+            out.unexpressed.iter().any(|u| u.reason.contains(needle)),
+            "{name} should report `{needle}`: {:?}",
+            out.unexpressed
+        );
+    };
+    gap("k8s", "ICMP");
+    gap("k8s", "broadcast");
+    gap("aws-terraform", "broadcast");
+    gap("azure-terraform", "ICMP type");
+    gap("gcp-terraform", "ICMP type");
+    gap("iptables", "DNS name tools.cisco.com");
+    gap("cisco-ios", "DNS name tools.cisco.com");
+    gap("cisco-asa", "DNS name *.walkme.com");
+    gap("panos", "DNS name *.walkme.com");
+    // FQDN objects exist on ASA, SRX and PAN-OS: a plain name is no gap there.
+    for name in ["cisco-asa", "junos", "panos"] {
+        let out = render(name, "campus", &support::campus());
+        assert!(!out
+            .unexpressed
+            .iter()
+            .any(|u| u.reason.contains("tools.cisco.com")));
+        assert!(out.text.contains("tools.cisco.com"));
+    }
+    // IPv6 sources reach pan-1 over ip6 in nftables, and are a gap in iptables.
+    let nft = render("nftables", "campus", &support::campus()).text;
+    assert!(nft.contains("ip6 saddr 2001:db8:10::/48 tcp dport 443 accept"));
+    let ipt = render("iptables", "campus", &support::campus());
+    assert!(ipt
+        .unexpressed
+        .iter()
+        .any(|u| u.reason.contains("2001:db8:10::/48")));
+}
+
+#[test]
+fn ports_are_numbers_never_names() {
+    for (fx, set) in support::fixtures() {
+        for name in [
+            "cisco-ios",
+            "cisco-asa",
+            "junos",
+            "panos",
+            "iptables",
+            "nftables",
+        ] {
+            let text = render(name, fx, &set).text;
+            for svc in [
+                " eq https",
+                " eq ssh",
+                " eq domain",
+                "dport https",
+                "port https",
+                "ntp accept",
+            ] {
+                assert!(
+                    !text.contains(svc),
+                    "{name}/{fx} uses a service name: {svc}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn json_round_trips() {
+    for (fx, set) in support::fixtures() {
+        let text = render("json", fx, &set).text;
+        let back: FlowSet = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.deployment, set.deployment);
+        assert_eq!(back.flows.len(), set.flows.len());
+        for f in &set.flows {
+            assert!(back.flows.contains(f));
+        }
+    }
+}
+
+#[test]
+fn k8s_is_valid_network_policy_yaml() {
+    for (fx, set) in support::fixtures() {
+        let text = render("k8s", fx, &set).text;
+        let mut policies = 0;
+        let mut tcp_udp_ports: Vec<(String, u64, u64)> = Vec::new();
+        for doc in serde_norway::Deserializer::from_str(&text) {
+            let v = serde_norway::Value::deserialize(doc).unwrap();
+            if v.is_null() {
+                continue;
+            }
+            policies += 1;
+            assert_eq!(v["apiVersion"].as_str(), Some("networking.k8s.io/v1"));
+            assert_eq!(v["kind"].as_str(), Some("NetworkPolicy"));
+            let name = v["metadata"]["name"].as_str().unwrap();
+            assert!(
+                name.len() <= 253
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            );
+            let sel = &v["spec"]["podSelector"]["matchLabels"]["portplan.dev/party"];
+            assert!(sel.as_str().is_some_and(|s| !s.is_empty() && s.len() <= 63));
+            for rule in v["spec"]["ingress"].as_sequence().unwrap() {
+                for p in rule["ports"].as_sequence().unwrap() {
+                    let proto = p["protocol"].as_str().unwrap().to_string();
+                    assert!(proto == "TCP" || proto == "UDP");
+                    let lo = p["port"].as_u64().unwrap();
+                    let hi = p.get("endPort").and_then(|e| e.as_u64()).unwrap_or(lo);
+                    assert!((1..=65535).contains(&lo) && lo <= hi && hi <= 65535);
+                    tcp_udp_ports.push((proto, lo, hi));
+                }
+                if let Some(from) = rule.get("from") {
+                    for peer in from.as_sequence().unwrap() {
+                        if let Some(c) = peer.get("ipBlock") {
+                            let cidr = c["cidr"].as_str().unwrap();
+                            assert!(cidr.parse::<ipnet::IpNet>().is_ok(), "{cidr}");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(policies > 0, "{fx}: no policy");
+        // Every TCP/UDP flow between private parties is admitted by some rule.
+        for f in &set.flows {
+            if f.protocol == Protocol::Icmp
+                || f.scope != portplan_model::catalog::Scope::Network
+                || portplan_render_outside(&f.dst)
+                || f.src
+                    .addrs
+                    .iter()
+                    .any(|a| matches!(a, portplan_model::Addr::Name(_)))
+            {
+                continue;
+            }
+            let proto = f.protocol.as_str().to_ascii_uppercase();
+            for r in f.ports.ranges() {
+                assert!(
+                    tcp_udp_ports.iter().any(|(p, lo, hi)| *p == proto
+                        && *lo == u64::from(r.low)
+                        && *hi == u64::from(r.high)),
+                    "{fx}: no k8s rule for {proto} {r}"
+                );
+            }
+        }
+    }
+}
+
+/// The k8s format's notion of "outside the cluster", restated for the test.
+fn portplan_render_outside(side: &portplan_model::Side) -> bool {
+    use portplan_model::Addr;
+    let nets: Vec<&ipnet::IpNet> = side
+        .addrs
+        .iter()
+        .filter_map(|a| match a {
+            Addr::Net(n) => Some(n),
+            _ => None,
+        })
+        .collect();
+    side.addrs.contains(&Addr::Any)
+        || nets.is_empty()
+        || nets.iter().all(|n| match n {
+            ipnet::IpNet::V4(n) => !n.addr().is_private(),
+            ipnet::IpNet::V6(_) => false,
+        })
+}
+
+#[test]
+fn terraform_parses_as_hcl() {
+    for (fx, set) in support::fixtures() {
+        for (name, kinds) in [
+            (
+                "aws-terraform",
+                vec![
+                    "aws_security_group",
+                    "aws_vpc_security_group_ingress_rule",
+                    "aws_vpc_security_group_egress_rule",
+                ],
+            ),
+            (
+                "azure-terraform",
+                vec![
+                    "azurerm_network_security_group",
+                    "azurerm_network_security_rule",
+                ],
+            ),
+            ("gcp-terraform", vec!["google_compute_firewall"]),
+        ] {
+            let text = render(name, fx, &set).text;
+            let body: hcl::Body = hcl::from_str(&text)
+                .unwrap_or_else(|e| panic!("{name}/{fx} is not HCL: {e}\n{text}"));
+            let mut seen = std::collections::BTreeSet::new();
+            let mut labels = std::collections::BTreeSet::new();
+            for block in body.blocks() {
+                if block.identifier() != "resource" {
+                    assert_eq!(block.identifier(), "variable");
+                    continue;
+                }
+                let labs: Vec<String> = block
+                    .labels()
+                    .iter()
+                    .map(|l| l.as_str().to_string())
+                    .collect();
+                assert!(
+                    kinds.contains(&labs[0].as_str()),
+                    "{name}: unexpected {}",
+                    labs[0]
+                );
+                assert!(
+                    labels.insert(labs.clone()),
+                    "{name}/{fx}: duplicate resource {labs:?}"
+                );
+                seen.insert(labs[0].clone());
+                let attr = |k: &str| {
+                    block
+                        .body()
+                        .attributes()
+                        .find(|a| a.key() == k)
+                        .map(|a| a.expr().clone())
+                };
+                // Rules carry a description naming a requirement; ports are numbers.
+                let deny = attr("access").is_some_and(|a| format!("{a:?}").contains("Deny"));
+                if !deny && (labs[0].contains("rule") || labs[0] == "google_compute_firewall") {
+                    let d = attr("description").unwrap();
+                    let d = format!("{d:?}");
+                    assert!(
+                        d.contains('/'),
+                        "{name}: description names no requirement: {d}"
+                    );
+                }
+                for k in ["from_port", "to_port"] {
+                    if let Some(e) = attr(k) {
+                        assert!(
+                            matches!(e, hcl::Expression::Number(_)),
+                            "{name}: {k} is {e:?}"
+                        );
+                    }
+                }
+            }
+            assert!(
+                seen.len() >= 2 || name == "gcp-terraform",
+                "{name}/{fx}: {seen:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn dot_renders_with_graphviz_or_parses() {
+    for (fx, set) in support::fixtures() {
+        let text = render("dot", fx, &set).text;
+        let have_dot = Command::new("sh")
+            .args(["-c", "command -v dot"])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
+        if have_dot {
+            let p = std::env::temp_dir()
+                .join(format!("portplan-render-{}-{fx}.dot", std::process::id()));
+            std::fs::write(&p, &text).unwrap();
+            let o = Command::new("dot").arg("-Tsvg").arg(&p).output().unwrap();
+            let _ = std::fs::remove_file(&p);
+            assert!(
+                o.status.success(),
+                "dot rejected {fx}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            let svg = String::from_utf8_lossy(&o.stdout);
+            assert_eq!(svg.matches("class=\"edge\"").count(), set.flows.len());
+        } else {
+            eprintln!("graphviz not installed: checking DOT structure only");
+        }
+        // Structure: one digraph, balanced quotes on every line, one edge per flow.
+        assert!(text.contains("digraph portplan {") && text.trim_end().ends_with('}'));
+        let edges = text.lines().filter(|l| l.contains(" -> ")).count();
+        assert_eq!(edges, set.flows.len());
+        for l in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            let unescaped = l.replace("\\\\", "").replace("\\\"", "");
+            assert_eq!(
+                unescaped.matches('"').count() % 2,
+                0,
+                "unbalanced quotes: {l}"
+            );
+        }
+    }
+}
+
+#[test]
+fn mermaid_edges_join_declared_nodes() {
+    for (fx, set) in support::fixtures() {
+        let text = render("mermaid", fx, &set).text;
+        let mut lines = text.lines().filter(|l| !l.trim_start().starts_with("%%"));
+        assert_eq!(lines.next(), Some("flowchart LR"));
+        let nodes: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.trim().split_once("[\"").map(|(id, _)| id))
+            .collect();
+        let mut edges = 0;
+        for l in text.lines().filter(|l| l.contains("|\"")) {
+            edges += 1;
+            let t = l.trim();
+            let from = t.split_whitespace().next().unwrap();
+            let to = t.rsplit(' ').next().unwrap();
+            assert!(nodes.contains(&from) && nodes.contains(&to), "{l}");
+            let label = t.split("|\"").nth(1).unwrap().split("\"|").next().unwrap();
+            assert!(!label.contains('"'), "{l}");
+        }
+        assert_eq!(edges, set.flows.len());
+    }
+}
