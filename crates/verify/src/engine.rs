@@ -2,14 +2,15 @@
 //! open-files limit, results in input order.
 
 use crate::udp_protocols::UdpOptions;
-use crate::{limits, tcp, udp, Finding, Secret, State};
+use crate::{limits, tcp, tcp_scan, udp, Finding, Secret, State};
 use portplan_model::Protocol;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Semaphore;
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, Semaphore};
 
 /// How to probe.
 #[derive(Debug, Clone)]
@@ -94,90 +95,192 @@ async fn resolve(
 }
 
 /// Probes every target; the result has one entry per target, in order.
+/// TCP connects run on a blocking thread (tcp_scan), UDP probes and the
+/// token exchange of connected TCP sockets run as tasks, all at once.
 pub async fn run(targets: Vec<Target>, cfg: Config, progress: Option<Progress>) -> Vec<Probed> {
     let names = resolve(
         targets.iter().map(|t| t.host.clone()),
         cfg.timeout.max(Duration::from_secs(2)),
     )
     .await;
-    let cfg = Arc::new(cfg);
-    let sem = Arc::new(Semaphore::new(limits::concurrency(cfg.concurrency)));
     let total = targets.len();
-    let mut results: Vec<Option<Probed>> = vec![None; total];
-    let mut set = tokio::task::JoinSet::new();
+    let cfg = Arc::new(cfg);
+    // Three pools share the descriptor budget: connects, token exchanges, UDP.
+    let each = (limits::concurrency(cfg.concurrency) / 3).max(1);
+    let (res_tx, mut res_rx) = mpsc::unbounded_channel::<(usize, Finding)>();
+    let mut addr_of: Vec<Option<IpAddr>> = vec![None; total];
+    let mut tcp: Vec<(usize, SocketAddr)> = Vec::new();
+    let mut udp: Vec<(usize, SocketAddr)> = Vec::new();
+    for (i, t) in targets.iter().enumerate() {
+        match names.get(&t.host) {
+            Some(Ok(ip)) => {
+                addr_of[i] = Some(*ip);
+                let sa = SocketAddr::new(*ip, t.port);
+                match t.protocol {
+                    Protocol::Tcp => tcp.push((i, sa)),
+                    Protocol::Udp => udp.push((i, sa)),
+                    Protocol::Icmp => {
+                        let _ = res_tx.send((
+                            i,
+                            Finding::new(
+                                State::Filtered,
+                                "ICMP is not probed (it needs raw sockets)",
+                                None,
+                            ),
+                        ));
+                    }
+                }
+            }
+            Some(Err(why)) => {
+                let _ = res_tx.send((i, Finding::new(State::Unresolved, why.clone(), None)));
+            }
+            None => {
+                let _ = res_tx.send((
+                    i,
+                    Finding::new(
+                        State::Unresolved,
+                        format!("`{}` was not looked up", t.host),
+                        None,
+                    ),
+                ));
+            }
+        }
+    }
+    // UDP: one task per probe, at most `each` at once.
+    let udp_sem = Arc::new(Semaphore::new(each));
+    {
+        let (cfg, tx) = (cfg.clone(), res_tx.clone());
+        tokio::spawn(async move {
+            for (i, sa) in udp {
+                let Ok(permit) = udp_sem.clone().acquire_owned().await else {
+                    return;
+                };
+                let (cfg, tx) = (cfg.clone(), tx.clone());
+                tokio::spawn(async move {
+                    let f = udp::probe(sa, &cfg).await;
+                    drop(permit);
+                    let _ = tx.send((i, f));
+                });
+            }
+        });
+    }
+    // TCP: connects on a blocking thread; connected sockets come back here
+    // for the token exchange, which has its own bound (the scan waits for it).
+    if !tcp.is_empty() {
+        let token_sem = Arc::new(Semaphore::new(each));
+        let (cfg2, tx) = (cfg.clone(), res_tx.clone());
+        let handle = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            let addrs: Vec<SocketAddr> = tcp.iter().map(|(_, a)| *a).collect();
+            tcp_scan::scan(&addrs, cfg2.timeout, each, |k, c| {
+                let (i, sa) = tcp[k];
+                match c {
+                    tcp_scan::Connect::Failed(e, rtt) => {
+                        let _ = tx.send((i, tcp::not_connected(Some((&e, rtt)), &cfg2)));
+                    }
+                    tcp_scan::Connect::Silent => {
+                        let _ = tx.send((i, tcp::not_connected(None, &cfg2)));
+                    }
+                    tcp_scan::Connect::Open(s, rtt) => {
+                        let Ok(permit) = handle.block_on(token_sem.clone().acquire_owned()) else {
+                            return;
+                        };
+                        let (cfg, tx) = (cfg2.clone(), tx.clone());
+                        handle.spawn(async move {
+                            let f = match TcpStream::from_std(s) {
+                                Ok(s) => tcp::after_connect(s, sa, rtt, &cfg).await,
+                                Err(e) => tcp::not_connected(Some((&e, rtt)), &cfg),
+                            };
+                            drop(permit);
+                            let _ = tx.send((i, f));
+                        });
+                    }
+                }
+            });
+        });
+    }
+    drop(res_tx);
+    let mut found: Vec<Option<Finding>> = vec![None; total];
     let mut done = 0usize;
-    let tick = |done: usize| {
+    while let Some((i, f)) = res_rx.recv().await {
+        found[i] = Some(f);
+        done += 1;
         if let Some(p) = &progress {
             p(done, total);
         }
-    };
-    for (i, t) in targets.into_iter().enumerate() {
-        let addr = match names.get(&t.host) {
-            Some(Ok(ip)) => *ip,
-            Some(Err(why)) => {
-                results[i] = Some(Probed {
-                    target: t,
-                    address: None,
-                    finding: Finding::new(State::Unresolved, why.clone(), None),
-                });
-                done += 1;
-                tick(done);
-                continue;
-            }
-            None => unreachable!("every host was resolved above"),
-        };
-        // Reap finished probes while waiting for a slot, so progress moves.
-        let permit = loop {
-            if let Ok(p) = sem.clone().try_acquire_owned() {
-                break p;
-            }
-            if let Some(Ok((j, p))) = set.join_next().await {
-                results[j] = Some(p);
-                done += 1;
-                tick(done);
-            }
-        };
-        let cfg = cfg.clone();
-        set.spawn(async move {
-            let sa = SocketAddr::new(addr, t.port);
-            let finding = match t.protocol {
-                Protocol::Tcp => tcp::probe(sa, &cfg).await,
-                Protocol::Udp => udp::probe(sa, &cfg).await,
-                Protocol::Icmp => Finding::new(
+    }
+    targets
+        .into_iter()
+        .zip(found)
+        .zip(addr_of)
+        .map(|((target, f), address)| Probed {
+            target,
+            address,
+            finding: f.unwrap_or_else(|| {
+                Finding::new(
                     State::Filtered,
-                    "ICMP is not probed (it needs raw sockets)",
+                    "the probe did not finish (internal error)",
                     None,
-                ),
-            };
-            drop(permit);
-            (
-                i,
-                Probed {
-                    target: t,
-                    address: Some(addr),
-                    finding,
-                },
-            )
-        });
-    }
-    while let Some(r) = set.join_next().await {
-        if let Ok((j, p)) = r {
-            results[j] = Some(p);
-            done += 1;
-            tick(done);
-        }
-    }
-    results.into_iter().flatten().collect()
+                )
+            }),
+        })
+        .collect()
 }
 
-/// `run` on a runtime of its own, for callers that are not async.
+/// `run` for callers that are not async. Probes are split over one
+/// single-threaded runtime per core: a shared multi-threaded runtime spends
+/// more time waking threads (futex) than probing when most probes end in
+/// microseconds (a reset on the same host).
 pub fn run_blocking(
     targets: Vec<Target>,
     cfg: Config,
     progress: Option<Progress>,
 ) -> std::io::Result<Vec<Probed>> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    Ok(rt.block_on(run(targets, cfg, progress)))
+    let total = targets.len();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let shards = cores.min(total / 256).max(1);
+    let one = |targets: Vec<Target>, cfg: Config, progress: Option<Progress>| {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map(|rt| rt.block_on(run(targets, cfg, progress)))
+    };
+    if shards == 1 {
+        return one(targets, cfg, progress);
+    }
+    let per_shard = limits::concurrency(cfg.concurrency).div_ceil(shards);
+    let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut parts: Vec<(Vec<usize>, Vec<Target>)> = vec![(Vec::new(), Vec::new()); shards];
+    for (i, t) in targets.into_iter().enumerate() {
+        parts[i % shards].0.push(i);
+        parts[i % shards].1.push(t);
+    }
+    let mut out: Vec<Option<Probed>> = vec![None; total];
+    std::thread::scope(|s| -> std::io::Result<()> {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|(idx, ts)| {
+                let mut c = cfg.clone();
+                c.concurrency = Some(per_shard);
+                let cb: Option<Progress> = progress.clone().map(|p| {
+                    let done = done.clone();
+                    Arc::new(move |_: usize, _: usize| {
+                        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                        p(n, total);
+                    }) as Progress
+                });
+                s.spawn(move || one(ts, c, cb).map(|r| (idx, r)))
+            })
+            .collect();
+        for h in handles {
+            let (idx, res) = h
+                .join()
+                .map_err(|_| std::io::Error::other("a probe thread panicked"))??;
+            for (i, p) in idx.into_iter().zip(res) {
+                out[i] = Some(p);
+            }
+        }
+        Ok(())
+    })?;
+    Ok(out.into_iter().flatten().collect())
 }

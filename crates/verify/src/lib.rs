@@ -14,6 +14,7 @@ pub mod responder;
 pub mod spec;
 pub mod state;
 pub mod tcp;
+pub mod tcp_scan;
 pub mod token;
 pub mod udp;
 pub mod udp_protocols;

@@ -39,5 +39,5 @@ pub fn concurrency(wanted: Option<usize>) -> usize {
     let budget = fd_budget();
     // A UDP probe holds one fd and a TCP probe one; leave a quarter spare.
     let cap = (budget * 3 / 4).max(8);
-    wanted.unwrap_or(4096).clamp(1, cap)
+    wanted.unwrap_or(2048).clamp(1, cap)
 }

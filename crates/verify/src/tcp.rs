@@ -7,10 +7,10 @@ use crate::token::{self, REPLY_LEN};
 use crate::{icmp, Finding, State};
 use portplan_model::Protocol;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::time::{timeout, timeout_at};
+use tokio::time::timeout_at;
 
 /// How long to wait for a token once connected: a responder answers within
 /// about one round trip, so a few handshake times (plus scheduling slack)
@@ -19,20 +19,25 @@ fn token_wait(rtt: Duration, limit: Duration) -> Duration {
     (rtt * 4 + Duration::from_millis(50)).min(limit)
 }
 
-pub async fn probe(addr: SocketAddr, cfg: &Config) -> Finding {
-    let start = Instant::now();
-    let mut stream = match timeout(cfg.timeout, TcpStream::connect(addr)).await {
-        Err(_) => {
-            return Finding::new(
-                State::Filtered,
-                format!("no answer to SYN within {} ms", cfg.timeout.as_millis()),
-                None,
-            )
-        }
-        Ok(Err(e)) => return icmp::classify(&e, Protocol::Tcp, start.elapsed()),
-        Ok(Ok(s)) => s,
-    };
-    let rtt = start.elapsed();
+/// The finding of a connect that did not complete.
+pub fn not_connected(c: Option<(&std::io::Error, Duration)>, cfg: &Config) -> Finding {
+    match c {
+        Some((e, rtt)) => icmp::classify(e, Protocol::Tcp, rtt),
+        None => Finding::new(
+            State::Filtered,
+            format!("no answer to SYN within {} ms", cfg.timeout.as_millis()),
+            None,
+        ),
+    }
+}
+
+/// After the handshake: offer a portplan probe and judge what comes back.
+pub async fn after_connect(
+    mut stream: TcpStream,
+    addr: SocketAddr,
+    rtt: Duration,
+    cfg: &Config,
+) -> Finding {
     let _ = stream.set_nodelay(true);
     let nonce = token::nonce();
     if stream.write_all(&token::probe(&nonce)).await.is_err() {

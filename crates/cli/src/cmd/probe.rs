@@ -36,7 +36,7 @@ pub struct ProbeOpts {
     /// Extra UDP sends when nothing answers.
     #[arg(long, default_value_t = 2)]
     pub retries: u32,
-    /// Probes in flight at once (default 4096; never above what the open-files limit allows).
+    /// Probes in flight at once (default 2048; never above what the open-files limit allows).
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
     /// File holding the shared secret (default: the PORTPLAN_SECRET environment variable).
