@@ -105,11 +105,18 @@ pub fn short6(n: &Ipv6Net) -> String {
 }
 
 /// Where a broadcast to these networks goes: each network's directed
-/// broadcast address, and the limited broadcast when the side is `any`.
-pub fn broadcast_addrs(dst: &Split) -> Vec<Ipv4Addr> {
-    let mut v: Vec<Ipv4Addr> = dst.v4.iter().map(|n| n.broadcast()).collect();
-    if dst.any {
-        v.push(Ipv4Addr::BROADCAST);
+/// broadcast address, and the limited broadcast (255.255.255.255) when the
+/// side is `any` and `limited` allows it. Works on the side's own networks,
+/// not aggregated ones: two /16 subnets have two broadcast addresses, their
+/// /15 union has one that reaches neither.
+pub fn broadcast_addrs(addrs: &[Addr], limited: bool) -> Vec<Ipv4Addr> {
+    let mut v: Vec<Ipv4Addr> = Vec::new();
+    for a in addrs {
+        match a {
+            Addr::Net(IpNet::V4(n)) => v.push(n.broadcast()),
+            Addr::Any if limited => v.push(Ipv4Addr::BROADCAST),
+            _ => {}
+        }
     }
     v.sort();
     v.dedup();

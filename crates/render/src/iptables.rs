@@ -104,7 +104,11 @@ fn rules(hf: &HostFlow, gaps: &mut Gaps, t: &mut String) {
     };
     let mut addrs: Vec<String> = Vec::new();
     if f.scope == Scope::Broadcast && hf.dir == Dir::Out {
-        addrs.extend(broadcast_addrs(&peer).iter().map(|a| format!(" -d {a}/32")));
+        addrs.extend(
+            broadcast_addrs(&hf.peer().addrs, true)
+                .iter()
+                .map(|a| format!(" -d {a}/32")),
+        );
     } else if peer.any {
         addrs.push(String::new());
     } else {

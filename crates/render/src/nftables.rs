@@ -153,7 +153,7 @@ fn rule(hf: &HostFlow, gaps: &mut Gaps, names: &mut BTreeSet<String>, out: &mut 
     let mut matches: Vec<(&str, String)> = Vec::new();
     let broadcast_out = f.scope == Scope::Broadcast && hf.dir == Dir::Out;
     if broadcast_out {
-        let b = broadcast_addrs(&peer);
+        let b = broadcast_addrs(&hf.peer().addrs, true);
         if !b.is_empty() {
             let list: Vec<String> = b.iter().map(ToString::to_string).collect();
             matches.push(("ip", format!("ip daddr {}", set_of(&list))));

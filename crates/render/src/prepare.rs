@@ -112,10 +112,7 @@ pub fn prepare<'a>(flow: &'a Flow, can: Can, gaps: &mut Gaps, format: &str) -> P
             src = Split::default();
             dst = Split::default();
         } else {
-            let b = broadcast_addrs(&Split {
-                any: false,
-                ..dst.clone()
-            });
+            let b = broadcast_addrs(&flow.dst.addrs, false);
             if dst.any {
                 comments.push(gaps.add(
                     flow,

@@ -115,7 +115,7 @@ fn rule(hf: &HostFlow, slug: &str, n: &mut usize, gaps: &mut Gaps, t: &mut Strin
     let mut v6: Option<Vec<String>> = None;
     let mut any = false;
     if f.scope == Scope::Broadcast && hf.dir == Dir::Out {
-        let b: Vec<String> = broadcast_addrs(&peer)
+        let b: Vec<String> = broadcast_addrs(&hf.peer().addrs, true)
             .iter()
             .map(ToString::to_string)
             .collect();

@@ -137,6 +137,49 @@ fn gaps_are_returned_and_written() {
 }
 
 #[test]
+fn broadcast_goes_to_each_subnet_broadcast_address() {
+    // Two adjacent /16s: their union's broadcast (10.21.255.255 only) would
+    // miss the first subnet, so each keeps its own.
+    let set = support::campus();
+    for name in ["cisco-ios", "junos", "panos", "cisco-asa"] {
+        let text = render(name, "campus", &set).text;
+        assert!(
+            text.contains("10.20.255.255") && text.contains("10.21.255.255"),
+            "{name}"
+        );
+    }
+    let ums = portplan_render::HostView {
+        name: "ums".into(),
+        addrs: vec!["10.0.3.5".parse().unwrap()],
+    };
+    let opts = RenderOptions {
+        for_host: Some(ums),
+    };
+    let nft = renderer("nftables")
+        .unwrap()
+        .render(&set, &opts)
+        .unwrap()
+        .text;
+    assert!(
+        nft.contains("ip daddr { 10.20.255.255, 10.21.255.255 } udp dport 30005 accept"),
+        "{nft}"
+    );
+    let ipt = renderer("iptables")
+        .unwrap()
+        .render(&set, &opts)
+        .unwrap()
+        .text;
+    assert!(
+        ipt.contains("-A OUTPUT -d 10.20.255.255/32 -p udp --dport 30005"),
+        "{ipt}"
+    );
+    assert!(
+        ipt.contains("-A OUTPUT -d 10.21.255.255/32 -p udp --dport 30005"),
+        "{ipt}"
+    );
+}
+
+#[test]
 fn ports_are_numbers_never_names() {
     for (fx, set) in support::fixtures() {
         for name in [

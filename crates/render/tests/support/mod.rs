@@ -146,7 +146,7 @@ pub fn campus() -> FlowSet {
         ),
         F::new(
             side(&["igel-ums/server"], &["10.0.3.5"]),
-            side(&["igel-ums/devices"], &["10.20.0.0/16"]),
+            side(&["igel-ums/devices"], &["10.20.0.0/16", "10.21.0.0/16"]),
             Udp,
             "30005",
         )
