@@ -13,6 +13,16 @@ use serde::Serialize;
 
 const DOC: &str = "page";
 
+/// Ids already used, so building a large draft stays linear.
+#[derive(Default)]
+struct Seen {
+    roles: std::collections::HashSet<String>,
+    params: std::collections::HashSet<String>,
+    features: std::collections::HashSet<String>,
+    requirements: std::collections::HashSet<String>,
+    next: std::collections::HashMap<String, u32>,
+}
+
 /// Where each draft requirement came from and how sure the importer is.
 #[derive(Debug, Clone, Serialize)]
 pub struct Provenance {
@@ -70,15 +80,16 @@ pub fn draft(
         errata: vec![],
     };
     let mut prov = Vec::new();
+    let mut seen = Seen::default();
     for f in findings {
         let this = if f.this_role.is_empty() {
             "this-product".to_string()
         } else {
             f.this_role.clone()
         };
-        add_role(&mut p, &this, &this, RoleKind::Component, None);
+        add_role(&mut p, &mut seen, &this, &this, RoleKind::Component, None);
         let mut notes: Vec<String> = f.notes.clone();
-        let (from, to) = ends(&mut p, f, &this, &mut notes);
+        let (from, to) = ends(&mut p, &mut seen, f, &this, &mut notes);
         let mut ports = Vec::new();
         for item in &f.ports {
             match item {
@@ -89,7 +100,7 @@ pub fn draft(
                     allowed,
                 } => {
                     let pid = param_id(named, &f.service);
-                    if p.parameter(&pid).is_none() {
+                    if seen.params.insert(pid.clone()) {
                         let many = named.to_ascii_lowercase().contains("ports")
                             || named.to_ascii_lowercase().contains("ephemeral");
                         p.parameters.push(Parameter {
@@ -114,7 +125,7 @@ pub fn draft(
         }
         let feature = f.condition.as_ref().map(|c| {
             let fid = feature_id(c);
-            if p.feature(&fid).is_none() {
+            if seen.features.insert(fid.clone()) {
                 p.features.push(Feature {
                     id: fid.clone(),
                     name: c.clone(),
@@ -133,7 +144,7 @@ pub fn draft(
         if let Some(h) = &f.heading {
             notes.push(format!("section: {h}"));
         }
-        let rid = unique_id(&p, &format!("{this}-{}", short(&f.service)));
+        let rid = unique_id(&mut seen, &format!("{this}-{}", short(&f.service)));
         let alternatives = f.alternatives && ports.len() > 1;
         p.requirements.push(Requirement {
             id: rid.clone(),
@@ -204,6 +215,7 @@ fn one_or_many<T>(mut v: Vec<T>) -> OneOrMany<T> {
 /// (from, to) roles of a finding, adding the roles to the product.
 fn ends(
     p: &mut Product,
+    seen: &mut Seen,
     f: &Finding,
     this: &str,
     notes: &mut Vec<String>,
@@ -212,7 +224,8 @@ fn ends(
         return (vec![this.to_string()], vec![this.to_string()]);
     }
     if f.listener.is_some() || f.talker.is_some() {
-        let side = |p: &mut Product, name: &Option<String>, notes: &mut Vec<String>| -> String {
+        let side = |p: &mut Product,
+                    seen: &mut Seen, name: &Option<String>, notes: &mut Vec<String>| -> String {
             match name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
                 Some(n) if n.split_whitespace().count() <= 8 => {
                     let base = n.split('(').next().unwrap_or(n).trim();
@@ -228,15 +241,14 @@ fn ends(
                     } else {
                         RoleKind::Internet
                     };
-                    add_role(p, &id, n, kind, Some(endpoints));
+                    add_role(p, seen, &id, n, kind, Some(endpoints));
                     id
                 }
                 Some(n) => {
                     notes.push(format!(
                         "REVIEW: `{n}` does not read as a role name; the columns may be shifted"
                     ));
-                    add_role(
-                        p,
+                    add_role(p, seen,
                         "peer",
                         "REVIEW: the other party",
                         RoleKind::Service,
@@ -245,8 +257,7 @@ fn ends(
                     "peer".into()
                 }
                 None => {
-                    add_role(
-                        p,
+                    add_role(p, seen,
                         "peer",
                         "REVIEW: the other party",
                         RoleKind::Service,
@@ -256,8 +267,8 @@ fn ends(
                 }
             }
         };
-        let from = side(p, &f.talker, notes);
-        let to = side(p, &f.listener, notes);
+        let from = side(p, seen, &f.talker, notes);
+        let to = side(p, seen, &f.listener, notes);
         return (vec![from], vec![to]);
     }
     let peers: Vec<String> = if !f.hosts.is_empty() {
@@ -266,13 +277,12 @@ fn ends(
             .map(|h| {
                 let id = slug(h.trim_start_matches("*."));
                 let id = if id.is_empty() { "peer".into() } else { id };
-                add_role(p, &id, h, RoleKind::Internet, Some(vec![h.clone()]));
+                add_role(p, seen, &id, h, RoleKind::Internet, Some(vec![h.clone()]));
                 id
             })
             .collect()
     } else if let Some(peer) = f.peer.as_deref().map(slug).filter(|s| !s.is_empty()) {
-        add_role(
-            p,
+        add_role(p, seen,
             &peer,
             f.peer.as_deref().unwrap_or(&peer),
             RoleKind::Service,
@@ -280,8 +290,7 @@ fn ends(
         );
         vec![peer]
     } else {
-        add_role(
-            p,
+        add_role(p, seen,
             "peer",
             "REVIEW: the other party",
             RoleKind::Service,
@@ -307,8 +316,15 @@ fn ends(
     }
 }
 
-fn add_role(p: &mut Product, id: &str, name: &str, kind: RoleKind, endpoints: Option<Vec<String>>) {
-    if p.role(id).is_none() {
+fn add_role(
+    p: &mut Product,
+    seen: &mut Seen,
+    id: &str,
+    name: &str,
+    kind: RoleKind,
+    endpoints: Option<Vec<String>>,
+) {
+    if seen.roles.insert(id.to_string()) {
         p.roles.push(Role {
             id: id.to_string(),
             name: name.chars().take(100).collect(),
@@ -328,20 +344,24 @@ fn short(s: &str) -> String {
     }
 }
 
-fn unique_id(p: &Product, base: &str) -> String {
+fn unique_id(seen: &mut Seen, base: &str) -> String {
     let base = slug(base);
     let base = if base.is_empty() {
         "requirement".to_string()
     } else {
         base
     };
-    if !p.requirements.iter().any(|r| r.id == base) {
+    if seen.requirements.insert(base.clone()) {
         return base;
     }
-    (2..)
-        .map(|n| format!("{base}-{n}"))
-        .find(|c| !p.requirements.iter().any(|r| &r.id == c))
-        .unwrap_or(base)
+    loop {
+        let n = seen.next.entry(base.clone()).or_insert(1);
+        *n += 1;
+        let candidate = format!("{base}-{n}");
+        if seen.requirements.insert(candidate.clone()) {
+            return candidate;
+        }
+    }
 }
 
 fn param_id(named: &str, service: &str) -> String {

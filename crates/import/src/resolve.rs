@@ -34,6 +34,9 @@ pub fn resolve(walk: Walk) -> (Vec<Finding>, Vec<Anomaly>) {
         }
     }
     let mut out: Vec<Finding> = Vec::new();
+    // Duplicate statements (one line saying a port twice) are kept once.
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut icmp_lines: BTreeSet<u32> = BTreeSet::new();
     for f in findings {
         let own_icmp = grammar::parse(&f.text)
             .bare_protocols
@@ -42,13 +45,11 @@ pub fn resolve(walk: Walk) -> (Vec<Finding>, Vec<Anomaly>) {
                 && f.ports.is_empty()
                 && f.row_protocols.contains(&Protocol::Icmp));
         for mut g in split(f.clone(), &footnotes, &stated, &mut anomalies) {
-            let dup = out.iter().any(|o| {
-                o.line == g.line
-                    && o.protocols == g.protocols
-                    && o.ports == g.ports
-                    && o.service == g.service
-                    && o.dir == g.dir
-            });
+            let key = format!(
+                "{}|{:?}|{:?}|{}|{:?}",
+                g.line, g.protocols, g.ports, g.service, g.dir
+            );
+            let dup = !seen.insert(key);
             if !dup && (!g.ports.is_empty()) {
                 g.confidence = g.basis.confidence()
                     - if g.notes.iter().any(|n| n.starts_with("REVIEW")) {
@@ -59,11 +60,7 @@ pub fn resolve(walk: Walk) -> (Vec<Finding>, Vec<Anomaly>) {
                 out.push(g);
             }
         }
-        if own_icmp
-            && !out
-                .iter()
-                .any(|o| o.line == f.line && o.protocols == [Protocol::Icmp])
-        {
+        if own_icmp && icmp_lines.insert(f.line) {
             let mut g = f.clone();
             g.protocols = vec![Protocol::Icmp];
             g.ports.clear();

@@ -598,6 +598,10 @@ fn table_row(row: &Row, cells: &[String], st: &mut State, w: &mut Walk) {
         Some(first) if stated_sets.iter().all(|s| s == first) => (*first).clone(),
         _ => vec![],
     };
+    // Row-wide context, read once per row so long rows stay linear.
+    let row_hosts = hosts(&row_text);
+    let mut row_cond = Finding::new(row.line, "");
+    conditions(&mut row_cond, &row_text);
     let before = w.findings.len();
     for (ci, cell) in row.cells.iter().enumerate() {
         let interface = match col(ci) {
@@ -646,12 +650,14 @@ fn table_row(row: &Row, cells: &[String], st: &mut State, w: &mut Walk) {
             let (l_in, l_out) = directions(&label);
             let (h_in, h_out) = directions(st.heading.as_deref().unwrap_or(""));
             f.dir = pick_dir(&[(i_in, i_out), (l_in, l_out), (h_in, h_out)]);
-            for h in hosts(&row_text) {
-                if !f.hosts.contains(&h) {
-                    f.hosts.push(h);
+            for h in &row_hosts {
+                if !f.hosts.contains(h) {
+                    f.hosts.push(h.clone());
                 }
             }
-            conditions(&mut f, &row_text);
+            f.required = row_cond.required;
+            f.condition = row_cond.condition.clone();
+            f.scope = row_cond.scope;
             w.findings.push(f);
         }
         no_port_items(row.line, &items, &parsed, w);

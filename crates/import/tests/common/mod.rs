@@ -1,4 +1,5 @@
 //! Scoring against hand-made truth tables: (line, protocol, port) sets.
+#![allow(dead_code)] // each test binary uses a part of these helpers
 
 use portplan_import::{import, Options};
 use std::collections::BTreeSet;
