@@ -28,9 +28,9 @@ fn common(a: &PortSet, b: &PortSet) -> PortSet {
     }))
 }
 
-/// A port that two roles (of one product or of two) listen on, on one host.
-/// Roles a single requirement lists as its listeners share the service and
-/// do not conflict.
+/// A port that two roles (of one product or of two) listen on, on one host,
+/// where at least one of them is installed by its product. Roles a single
+/// requirement lists as its listeners share the service and do not conflict.
 pub fn listener_conflicts(dep: &Parsed<Deployment>, ls: &[Listener]) -> Vec<Diagnostic> {
     let mut by_host: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, l) in ls.iter().enumerate() {
@@ -49,6 +49,12 @@ pub fn listener_conflicts(dep: &Parsed<Deployment>, ls: &[Listener]) -> Vec<Diag
             for &j in &idx[n + 1..] {
                 let (a, b) = (&ls[i], &ls[j]);
                 if a.protocol != b.protocol || (a.product == b.product && a.role == b.role) {
+                    continue;
+                }
+                // Two products using one outside service (a directory, a
+                // syslog server) share its listener; only what a product
+                // installs can collide.
+                if !a.installed && !b.installed {
                     continue;
                 }
                 if a.product == b.product

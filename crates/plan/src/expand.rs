@@ -30,6 +30,9 @@ pub struct Listener {
     pub protocol: Protocol,
     /// Fixed listening ports (dynamic reply ranges are not listeners).
     pub ports: PortSet,
+    /// The role is part of the product (installed by it), not an outside
+    /// party such as a directory or syslog server that products share.
+    pub installed: bool,
 }
 
 /// One role entry's claim on addresses (for overlap checks).
@@ -526,14 +529,8 @@ impl ProductCtx<'_> {
 
     /// An override target's label and addresses (a name, or what it parses to).
     fn override_target(&self, target: &str) -> (String, Vec<Addr>) {
-        let by_name = self
-            .names
-            .hosts
-            .iter()
-            .chain(&self.names.networks)
-            .find(|(n, _)| n == target);
-        match by_name {
-            Some((n, a)) => (n.clone(), a.clone()),
+        match self.names.named(target) {
+            Some(a) => (target.to_string(), a.clone()),
             None => (
                 target.to_string(),
                 target.parse::<Addr>().into_iter().collect(),
@@ -570,6 +567,10 @@ impl ProductCtx<'_> {
                 entry: te.clone(),
                 protocol: proto,
                 ports: ports.clone(),
+                installed: self
+                    .p
+                    .role(role)
+                    .is_some_and(|r| r.kind == portplan_model::RoleKind::Component),
             });
         }
     }

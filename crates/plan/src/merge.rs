@@ -30,20 +30,13 @@ fn kind(f: &Flow) -> Kind {
     }
 }
 
-fn union_into(into: &mut Vec<String>, from: &[String]) {
-    into.extend(from.iter().cloned());
-    into.sort();
-    into.dedup();
-}
-
-/// Adds `f`'s reasons, labels and notes to `acc`.
+/// Adds `f`'s reasons, labels and notes to `acc`; `tidy` sorts them once
+/// the group is complete (sorting on every add would be quadratic).
 fn absorb(acc: &mut Flow, f: &Flow) {
-    union_into(&mut acc.src.labels, &f.src.labels);
-    union_into(&mut acc.dst.labels, &f.dst.labels);
-    union_into(&mut acc.notes, &f.notes);
+    acc.src.labels.extend(f.src.labels.iter().cloned());
+    acc.dst.labels.extend(f.dst.labels.iter().cloned());
+    acc.notes.extend(f.notes.iter().cloned());
     acc.because.extend(f.because.iter().cloned());
-    acc.because.sort();
-    acc.because.dedup();
 }
 
 fn tidy(mut f: Flow) -> Flow {
@@ -55,6 +48,8 @@ fn tidy(mut f: Flow) -> Flow {
     f.dst.labels.dedup();
     f.because.sort();
     f.because.dedup();
+    f.notes.sort();
+    f.notes.dedup();
     f
 }
 

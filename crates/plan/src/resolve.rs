@@ -6,6 +6,7 @@ use portplan_model::catalog::OneOrMany;
 use portplan_model::diag::{unknown, Diagnostic};
 use portplan_model::load::Parsed;
 use portplan_model::{Addr, Deployment};
+use std::collections::BTreeMap;
 
 /// Where an entry came from: that decides colocation and which overlaps are meant.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,8 +102,8 @@ fn parse_named(
 
 /// Resolves the named hosts and networks once, reporting entries that do not parse.
 pub struct Names {
-    pub hosts: Vec<(String, Vec<Addr>)>,
-    pub networks: Vec<(String, Vec<Addr>)>,
+    pub hosts: BTreeMap<String, Vec<Addr>>,
+    pub networks: BTreeMap<String, Vec<Addr>>,
 }
 
 impl Names {
@@ -131,13 +132,14 @@ impl Names {
     }
 
     fn host(&self, name: &str) -> Option<&Vec<Addr>> {
-        self.hosts.iter().find(|(n, _)| n == name).map(|(_, a)| a)
+        self.hosts.get(name)
     }
     fn network(&self, name: &str) -> Option<&Vec<Addr>> {
-        self.networks
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, a)| a)
+        self.networks.get(name)
+    }
+    /// A named host's or network's addresses.
+    pub fn named(&self, name: &str) -> Option<&Vec<Addr>> {
+        self.host(name).or_else(|| self.network(name))
     }
 
     /// Resolves one role entry; `label` names it when it is written in place.
@@ -172,9 +174,9 @@ impl Names {
         if bare_word {
             let names = self
                 .hosts
-                .iter()
-                .chain(&self.networks)
-                .map(|(n, _)| n.as_str());
+                .keys()
+                .chain(self.networks.keys())
+                .map(String::as_str);
             let (msg, hint) = unknown("host or network", raw_t, names);
             return Err(dep.error_at(path, msg).hint(format!(
                 "{hint} (a role entry is a name from `hosts:`/`networks:`, an address, a CIDR, a DNS name or `any`)"

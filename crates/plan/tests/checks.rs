@@ -51,7 +51,9 @@ sources: [{id: ports, title: Ports, file: other.txt}]
 roles:
   - {id: node, name: Node, kind: component}
   - {id: user, name: User, kind: client}
+  - {id: store, name: Store, kind: service}
 requirements:
+  - {id: node-store, service: PostgreSQL, from: node, to: store, protocol: tcp, ports: [5432], source: {doc: ports, line: 3}}
   - {id: user-node, service: HTTPS, from: user, to: node, protocol: tcp, ports: [8443], source: {doc: ports, line: 1}}
   - {id: node-status, service: Status, from: node, to: node, protocol: tcp, ports: [9000], scope: loopback, source: {doc: ports, line: 2}}
 "#;
@@ -242,12 +244,13 @@ fn listeners_of_two_products_on_one_host_conflict_loopback_included() {
     let ds = diags(&format!(
         "{BASE}  - product: other\n    roles:\n      node: [srv1]\n      user: [192.0.2.0/24]\n"
     ));
-    let d = find(&ds, "port conflict on `srv1`: tcp/9000");
-    assert!(d.message.contains("acme/server (status)"));
-    assert!(d.message.contains("other/node (node-status)"));
+    let d = find(&ds, "port conflict on `srv1`");
+    assert_eq!(
+        d.message,
+        "port conflict on `srv1`: tcp/8443,9000 is a listener of acme/server (admin-web, status) \
+         and of other/node (node-status, user-node)"
+    );
     assert_eq!(d.line, Some(13));
-    let d = find(&ds, "tcp/8443");
-    assert!(d.message.contains("admin-web") && d.message.contains("user-node"));
 }
 
 #[test]
@@ -392,4 +395,36 @@ fn every_flow_carries_its_reason_and_citation() {
     assert_eq!(web.src.labels, vec!["acme/admin"]);
     assert_eq!(web.ports.to_string(), "8443");
     assert_eq!(web.because[0].source, "acme.txt:1");
+}
+
+#[test]
+fn products_sharing_an_outside_service_do_not_conflict() {
+    let shared = "name: t
+hosts: {pg: 10.0.9.9, srv1: 10.0.0.5, node1: 10.0.0.6}
+products:
+  - product: acme
+    choices: {database: pg}
+    roles:
+      server: [srv1]
+      admin: [192.0.2.0/24]
+      agent: [10.8.0.0/16]
+      db: [pg]
+  - product: other
+    roles:
+      node: [node1]
+      user: [192.0.2.0/24]
+      store: [pg]
+";
+    let ds = diags(shared);
+    assert!(ds.iter().all(|d| !d.is_error()), "{ds:#?}");
+    // Two outside services on one host (one server for both databases) neither.
+    let ds = diags(
+        &shared
+            .replace("store: [pg]", "store: [node1]")
+            .replace("db: [pg]", "db: [node1]"),
+    );
+    assert!(
+        ds.iter().all(|d| !d.is_error()),
+        "two outside services: {ds:#?}"
+    );
 }

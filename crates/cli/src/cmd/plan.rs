@@ -6,7 +6,7 @@ use crate::out;
 use clap::builder::PossibleValuesParser;
 use portplan_model::{Diagnostic, FlowSet};
 use portplan_plan::report::{self, COLUMNS};
-use portplan_plan::{host_view, load_deployment, plan_with, PlanOptions};
+use portplan_plan::{host_view, load_deployment, plan_unmerged, plan_with, PlanOptions};
 use portplan_render::{HostView, RenderOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,6 +42,10 @@ pub struct Args {
     /// Leave out requirements the catalog marks optional.
     #[arg(long)]
     pub no_optional: bool,
+    /// One rule per requirement, protocol and pair of role entries, as
+    /// planned: for reviewing or diffing a plan rule by rule.
+    #[arg(long)]
+    pub no_merge: bool,
 }
 
 pub fn run(args: Args, g: &Global) -> Outcome {
@@ -50,7 +54,10 @@ pub fn run(args: Args, g: &Global) -> Outcome {
     let opts = PlanOptions {
         no_optional: args.no_optional,
     };
-    let set = plan_with(&cat, &dep, &opts).map_err(Failure::Diagnostics)?;
+    let mut set = plan_with(&cat, &dep, &opts).map_err(Failure::Diagnostics)?;
+    if args.no_merge {
+        set.flows = plan_unmerged(&cat, &dep, &opts).map_err(Failure::Diagnostics)?;
+    }
     for d in &set.diagnostics {
         eprintln!("{}", out::diagnostic(d, g.color));
     }
