@@ -15,7 +15,6 @@ mod cisco_ios;
 mod dot;
 mod gcp_terraform;
 mod iptables;
-mod json;
 mod junos;
 mod k8s;
 mod mermaid;
@@ -65,7 +64,8 @@ pub trait Renderer {
     fn render(&self, flows: &FlowSet, opts: &RenderOptions) -> Result<Rendered, String>;
 }
 
-/// Every format's name, in the order `--help` lists them.
+/// Every format's name, in the order `--help` lists them. The data formats
+/// (table, json, csv, md) belong to the plan command, not to this stage.
 pub fn formats() -> Vec<&'static str> {
     registry().iter().map(|r| r.name()).collect()
 }
@@ -77,7 +77,6 @@ pub fn renderer(name: &str) -> Option<Box<dyn Renderer>> {
 
 fn registry() -> Vec<Box<dyn Renderer>> {
     vec![
-        Box::new(json::Json),
         Box::new(nftables::Nftables),
         Box::new(iptables::Iptables),
         Box::new(cisco_ios::CiscoIos),

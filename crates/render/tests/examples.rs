@@ -4,70 +4,14 @@
 
 mod support;
 
-use portplan_model::Catalog;
-use portplan_render::{formats, renderer, HostView, RenderOptions};
-use std::path::PathBuf;
+use portplan_render::{formats, renderer, RenderOptions};
 use std::process::Command;
-
-fn examples() -> Vec<PathBuf> {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples"));
-    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
-        .collect();
-    v.sort();
-    assert!(!v.is_empty(), "no examples in {}", dir.display());
-    v
-}
-
-struct Planned {
-    stem: String,
-    set: portplan_model::FlowSet,
-    hosts: Vec<HostView>,
-}
-
-fn planned() -> Vec<Planned> {
-    let cat = Catalog::load(None).unwrap();
-    examples()
-        .into_iter()
-        .map(|path| {
-            let dep = portplan_plan::load_deployment(&path).unwrap();
-            let set = portplan_plan::plan(&cat, &dep)
-                .unwrap_or_else(|d| panic!("{} does not plan: {d:?}", path.display()));
-            let hosts = dep
-                .value
-                .hosts
-                .keys()
-                .filter_map(|h| portplan_plan::host_view(&dep.value, h))
-                .map(|(name, addrs)| HostView { name, addrs })
-                .collect();
-            Planned {
-                stem: path.file_stem().unwrap().to_string_lossy().into_owned(),
-                set,
-                hosts,
-            }
-        })
-        .collect()
-}
 
 #[test]
 fn every_format_renders_every_example() {
-    for p in planned() {
+    for p in support::planned() {
         assert!(!p.set.flows.is_empty(), "{}: no flows", p.stem);
-        // The busiest host: its firewall shows the most of the format.
-        let busiest = |h: &HostView| {
-            p.set
-                .flows
-                .iter()
-                .filter(|f| touches(&f.src, h) || touches(&f.dst, h))
-                .count()
-        };
-        let first = p
-            .hosts
-            .iter()
-            .max_by(|a, b| busiest(a).cmp(&busiest(b)).then(b.name.cmp(&a.name)))
-            .cloned();
+        let first = p.busiest();
         for name in formats() {
             let r = renderer(name).unwrap();
             let opts = RenderOptions {
@@ -84,16 +28,6 @@ fn every_format_renders_every_example() {
             insta::assert_snapshot!(format!("{name}__{}", p.stem), snap);
         }
     }
-}
-
-fn touches(side: &portplan_model::Side, h: &HostView) -> bool {
-    side.labels.contains(&h.name)
-        || side.addrs.iter().any(|a| {
-            h.addrs.iter().any(|b| match (a, b) {
-                (portplan_model::Addr::Net(s), portplan_model::Addr::Net(b)) => s.contains(b),
-                _ => false,
-            })
-        })
 }
 
 fn ready(tools: &[&str]) -> bool {
@@ -137,7 +71,7 @@ fn host_firewalls_of_every_example_host_validate() {
     let tmp = std::env::temp_dir().join(format!("portplan-render-{}-ex", std::process::id()));
     let mut failures = Vec::new();
     let mut checked = 0;
-    for p in planned() {
+    for p in support::planned() {
         for h in &p.hosts {
             let opts = RenderOptions {
                 for_host: Some(h.clone()),

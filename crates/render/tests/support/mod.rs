@@ -258,3 +258,85 @@ pub fn opts(fixture: &str) -> RenderOptions {
         for_host: Some(host_of(fixture)),
     }
 }
+
+/// The fixtures and every planned example, each with the host its host
+/// firewalls are written for (an example's busiest named host).
+pub fn all() -> Vec<(String, FlowSet, RenderOptions)> {
+    let mut v: Vec<(String, FlowSet, RenderOptions)> = fixtures()
+        .into_iter()
+        .map(|(n, s)| (n.to_string(), s, opts(n)))
+        .collect();
+    for p in planned() {
+        let opts = RenderOptions {
+            for_host: p.busiest(),
+        };
+        v.push((p.stem, p.set, opts));
+    }
+    v
+}
+
+pub struct Planned {
+    pub stem: String,
+    pub set: FlowSet,
+    pub hosts: Vec<HostView>,
+}
+
+impl Planned {
+    /// The host with the most flows: its firewall shows the most of a format.
+    pub fn busiest(&self) -> Option<HostView> {
+        let count = |h: &HostView| {
+            self.set
+                .flows
+                .iter()
+                .filter(|f| touches(&f.src, h) || touches(&f.dst, h))
+                .count()
+        };
+        self.hosts
+            .iter()
+            .max_by(|a, b| count(a).cmp(&count(b)).then(b.name.cmp(&a.name)))
+            .cloned()
+    }
+}
+
+pub fn touches(side: &Side, h: &HostView) -> bool {
+    side.labels.contains(&h.name)
+        || side.addrs.iter().any(|a| {
+            h.addrs.iter().any(|b| match (a, b) {
+                (Addr::Net(s), Addr::Net(b)) => s.contains(b),
+                _ => false,
+            })
+        })
+}
+
+/// Every example deployment, planned by the real planner.
+pub fn planned() -> Vec<Planned> {
+    let dir = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples"));
+    let mut paths: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .collect();
+    paths.sort();
+    assert!(!paths.is_empty(), "no examples in {}", dir.display());
+    let cat = portplan_model::Catalog::load(None).unwrap();
+    paths
+        .into_iter()
+        .map(|path| {
+            let dep = portplan_plan::load_deployment(&path).unwrap();
+            let set = portplan_plan::plan(&cat, &dep)
+                .unwrap_or_else(|d| panic!("{} does not plan: {d:?}", path.display()));
+            let hosts = dep
+                .value
+                .hosts
+                .keys()
+                .filter_map(|h| portplan_plan::host_view(&dep.value, h))
+                .map(|(name, addrs)| HostView { name, addrs })
+                .collect();
+            Planned {
+                stem: path.file_stem().unwrap().to_string_lossy().into_owned(),
+                set,
+                hosts,
+            }
+        })
+        .collect()
+}
