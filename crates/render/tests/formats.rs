@@ -428,10 +428,10 @@ fn mermaid_edges_join_declared_nodes() {
             let t = l.trim();
             let from = t.split_whitespace().next().unwrap();
             let to = t.rsplit(' ').next().unwrap();
-            assert!(nodes.contains(&from) && nodes.contains(&to), "{l}");
+            assert!(nodes.contains(&from) && nodes.contains(&to), "{fx}: {l}");
             let label = t.split("|\"").nth(1).unwrap().split("\"|").next().unwrap();
             assert!(!label.contains('"'), "{l}");
         }
-        assert_eq!(edges, set.flows.len());
+        assert_eq!(edges, set.flows.len(), "{fx}");
     }
 }
