@@ -24,17 +24,17 @@ fn aws_text(s: &str, max: usize) -> String {
     )
 }
 
-/// A party gets a security group when it is named and only has addresses
-/// (`any` and DNS names cannot be members), and its IPv4 addresses are
-/// private: a public address (a resolver, a SaaS endpoint) is not an
-/// instance of this VPC, so rules name it by CIDR.
+/// A party gets a security group when it is named, only has addresses
+/// (`any` and DNS names cannot be members), and some of them are private:
+/// a party with only public addresses (a resolver, a SaaS endpoint) is not
+/// an instance of this VPC, so rules name it by CIDR.
 fn member(side: &Side) -> bool {
     let s = Split::of(&side.addrs);
     !side.labels.is_empty()
         && !s.any
         && s.names.is_empty()
         && (!s.v4.is_empty() || !s.v6.is_empty())
-        && s.v4.iter().all(common::is_private4)
+        && (s.v4.is_empty() || s.v4.iter().any(common::is_private4))
 }
 
 /// One end of a rule: another group, or a CIDR of one family.
@@ -63,19 +63,16 @@ impl Renderer for AwsTerraform {
             "# portplan: AWS security groups for deployment {}",
             common::one_line(&set.deployment)
         );
-        let _ = writeln!(t, "# One group per party with private addresses: attach each to the instances at the addresses its");
-        let _ = writeln!(
-            t,
-            "# description lists. Rules between parties reference each other's group; a"
-        );
-        let _ = writeln!(
-            t,
-            "# party outside this VPC (on premises) cannot carry a group: swap its"
-        );
-        let _ = writeln!(
-            t,
-            "# referenced_security_group_id for cidr_ipv4/cidr_ipv6 of its addresses."
-        );
+        for line in [
+            "# One security group per party with private addresses: attach each to the",
+            "# instances at the addresses its description lists. Rules between such",
+            "# parties reference each other's group. `any` and parties with only public",
+            "# addresses are written as CIDRs; DNS names are listed as not expressed.",
+            "# A party outside this VPC (on premises) cannot carry a group: swap its",
+            "# referenced_security_group_id for cidr_ipv4/cidr_ipv6 of its addresses.",
+        ] {
+            let _ = writeln!(t, "{line}");
+        }
         let _ = writeln!(t, "# Security groups are stateful: replies need no rule.");
         let _ = writeln!(t);
         let _ = writeln!(t, "variable \"vpc_id\" {{");
@@ -125,7 +122,7 @@ impl Renderer for AwsTerraform {
                 why.push(gaps.add(
                     f,
                     "no group",
-                    "neither end is a party of this VPC (both are outside or `any`), so no security group can hold the rule",
+                    "neither end can hold a security group (each is `any`, a DNS name or only public addresses)",
                 ));
             }
             let _ = writeln!(t);
