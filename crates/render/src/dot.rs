@@ -1,5 +1,6 @@
 //! Graphviz DOT: the same picture as Mermaid for `dot -Tsvg`. Each edge's
-//! tooltip and the comment above it name its requirements.
+//! tooltip and the comment above it name its requirements. Node ids are
+//! quoted, so a party called `node` or `edge` is no keyword.
 
 use crate::common::{self, Parties};
 use crate::{RenderOptions, Rendered, Renderer};
@@ -38,7 +39,7 @@ impl Renderer for Dot {
             let addrs: Vec<String> = side.addrs.iter().map(ToString::to_string).collect();
             let _ = writeln!(
                 t,
-                "  {} [label=\"{}\\n{}\"];",
+                "  \"{}\" [label=\"{}\\n{}\"];",
                 party.ident,
                 q(&party.title),
                 q(&addrs.join(", "))
@@ -61,7 +62,7 @@ impl Renderer for Dot {
             }
             let _ = writeln!(
                 t,
-                "  {} -> {} [{}];",
+                "  \"{}\" -> \"{}\" [{}];",
                 parties.get(&f.src).ident,
                 parties.get(&f.dst).ident,
                 attrs.join(", ")

@@ -435,3 +435,32 @@ fn mermaid_edges_join_declared_nodes() {
         assert_eq!(edges, set.flows.len(), "{fx}");
     }
 }
+
+#[test]
+fn pictures_survive_keyword_names() {
+    // Parties called like DOT and Mermaid keywords.
+    let mut set = support::access();
+    for f in &mut set.flows {
+        f.src.labels = vec!["node".into()];
+        f.dst.labels = vec!["end".into()];
+    }
+    let dot = render("dot", "access", &set).text;
+    assert!(
+        dot.contains("  \"node") && dot.contains("-> \"end"),
+        "{dot}"
+    );
+    let have_dot = Command::new("sh")
+        .args(["-c", "command -v dot"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if have_dot {
+        let p = std::env::temp_dir().join(format!("portplan-render-{}-kw.dot", std::process::id()));
+        std::fs::write(&p, &dot).unwrap();
+        let o = Command::new("dot").arg("-Tsvg").arg(&p).output().unwrap();
+        let _ = std::fs::remove_file(&p);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let mm = render("mermaid", "access", &set).text;
+    assert!(mm.contains("n_node") && mm.contains("n_end") && !mm.contains(" end "));
+}
