@@ -464,3 +464,130 @@ fn pictures_survive_keyword_names() {
     let mm = render("mermaid", "access", &set).text;
     assert!(mm.contains("n_node") && mm.contains("n_end") && !mm.contains(" end "));
 }
+
+/// One `-A` line of iptables output, as far as this check needs it.
+#[derive(Debug, PartialEq)]
+struct IptRule {
+    chain: String,
+    addr: Option<String>,
+    proto: String,
+    ports: Vec<(u16, u16)>,
+}
+
+fn ipt_rules(text: &str) -> Vec<IptRule> {
+    let mut out = Vec::new();
+    for l in text.lines().filter(|l| l.starts_with("-A ")) {
+        let t: Vec<&str> = l.split_whitespace().collect();
+        let get = |flag: &str| {
+            t.iter()
+                .position(|x| *x == flag)
+                .map(|i| t[i + 1].to_string())
+        };
+        let Some(proto) = get("-p") else { continue };
+        let ports = get("--dport")
+            .or_else(|| get("--dports"))
+            .map(|p| {
+                p.split(',')
+                    .map(|r| match r.split_once(':') {
+                        Some((a, b)) => (a.parse().unwrap(), b.parse().unwrap()),
+                        None => (r.parse().unwrap(), r.parse().unwrap()),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.push(IptRule {
+            chain: t[1].to_string(),
+            addr: get("-s").or_else(|| get("-d")),
+            proto,
+            ports,
+        });
+    }
+    out
+}
+
+/// iptables admits exactly the host's IPv4 TCP/UDP flows: every planned
+/// (peer network, port range) has its rule, and every rule is planned.
+#[test]
+fn iptables_rules_match_the_host_flows_exactly() {
+    use portplan_model::catalog::Scope;
+    use portplan_model::Addr;
+    let mut checked = 0;
+    for (fx, set, opts) in support::all() {
+        let Some(host) = opts.for_host.clone() else {
+            continue;
+        };
+        let rules = ipt_rules(&render_with("iptables", &set, &opts).text);
+        let mut expected: Vec<IptRule> = Vec::new();
+        for f in &set.flows {
+            if f.protocol == Protocol::Icmp || f.scope != Scope::Network {
+                continue;
+            }
+            for (chain, peer, me) in [("INPUT", &f.src, &f.dst), ("OUTPUT", &f.dst, &f.src)] {
+                if !support::touches(me, &host) {
+                    continue;
+                }
+                let mut addrs: Vec<Option<String>> = Vec::new();
+                if peer.addrs.contains(&Addr::Any) {
+                    addrs.push(None);
+                } else {
+                    let v4: Vec<ipnet::Ipv4Net> = peer
+                        .addrs
+                        .iter()
+                        .filter_map(|a| match a {
+                            Addr::Net(ipnet::IpNet::V4(n)) => Some(*n),
+                            _ => None,
+                        })
+                        .collect();
+                    addrs.extend(
+                        ipnet::Ipv4Net::aggregate(&v4)
+                            .iter()
+                            .map(|n| Some(n.to_string())),
+                    );
+                }
+                for a in addrs {
+                    let ports: Vec<(u16, u16)> =
+                        f.ports.ranges().iter().map(|r| (r.low, r.high)).collect();
+                    // Each expected rule's ports are spread over one or more lines.
+                    let mut covered: Vec<(u16, u16)> = rules
+                        .iter()
+                        .filter(|r| {
+                            r.chain == chain && r.addr == a && r.proto == f.protocol.as_str()
+                        })
+                        .flat_map(|r| r.ports.clone())
+                        .collect();
+                    covered.sort();
+                    for p in &ports {
+                        assert!(
+                            covered.contains(p),
+                            "{fx}: {chain} {a:?} {} {p:?} missing",
+                            f.protocol
+                        );
+                    }
+                    expected.push(IptRule {
+                        chain: chain.into(),
+                        addr: a,
+                        proto: f.protocol.to_string(),
+                        ports,
+                    });
+                }
+            }
+        }
+        // No more: every TCP/UDP rule line serves a planned flow.
+        for r in rules
+            .iter()
+            .filter(|r| r.proto != "icmp" && !r.ports.is_empty())
+        {
+            let is_broadcast = r.addr.as_deref().is_some_and(|a| a.ends_with(".255/32"));
+            assert!(
+                is_broadcast
+                    || expected.iter().any(|e| e.chain == r.chain
+                        && e.addr == r.addr
+                        && e.proto == r.proto
+                        && r.ports.iter().all(|p| e.ports.contains(p))),
+                "{fx}: unplanned rule {r:?}"
+            );
+        }
+        checked += expected.len();
+    }
+    assert!(checked > 10, "only {checked} planned rules checked");
+}
