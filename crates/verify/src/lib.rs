@@ -8,6 +8,7 @@ pub mod flows;
 pub mod icmp;
 pub mod limits;
 pub mod listeners;
+pub mod pktinfo;
 pub mod progress;
 pub mod report;
 pub mod responder;

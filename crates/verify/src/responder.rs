@@ -4,12 +4,12 @@
 //! the direction of each path), and stops when its time is up.
 
 use crate::listeners::{self, Listener};
-use crate::{icmp, limits, token, Secret};
+use crate::{icmp, limits, pktinfo, token, Secret};
 use portplan_model::Protocol;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::Semaphore;
 
@@ -57,9 +57,9 @@ pub struct Settings {
 
 /// How long a connection may take to send its probe.
 const READ_LIMIT: Duration = Duration::from_secs(5);
-/// TCP connections handled at once; more are closed at once (a flood must
+/// TCP connections handled at once; more wait to be accepted (a flood must
 /// not exhaust the descriptors the listeners need).
-const MAX_CONNECTIONS: usize = 256;
+const MAX_CONNECTIONS: usize = 1024;
 
 struct Counters {
     probes: std::sync::atomic::AtomicU64,
@@ -183,6 +183,11 @@ async fn serve_tcp(
     conns: Arc<Semaphore>,
 ) {
     loop {
+        // Take a slot first: past the limit, connections wait in the
+        // kernel's accept queue instead of being refused.
+        let Ok(permit) = conns.clone().acquire_owned().await else {
+            return;
+        };
         let (stream, from) = match l.accept().await {
             Ok(x) => x,
             // EMFILE and kin pass; back off instead of spinning.
@@ -190,17 +195,6 @@ async fn serve_tcp(
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
-        };
-        let Ok(permit) = conns.clone().try_acquire_owned() else {
-            drop(stream);
-            c.ignored.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            on(Event::Ignored {
-                from,
-                protocol: Protocol::Tcp,
-                port,
-                why: "too many connections at once; closed".into(),
-            });
-            continue;
         };
         let (secret, on, c) = (secret.clone(), on.clone(), c.clone());
         tokio::spawn(async move {
@@ -261,9 +255,17 @@ async fn answer_tcp(mut s: TcpStream, port: u16, secret: &Secret) -> Result<(), 
 }
 
 async fn serve_udp(u: UdpSocket, port: u16, secret: Arc<Secret>, on: OnEvent, c: Arc<Counters>) {
+    let v6 = u.local_addr().map(|a| a.is_ipv6()).unwrap_or(false);
+    let pktinfo = pktinfo::enable(&u, v6);
     let mut buf = [0u8; 2048];
     loop {
-        let (n, from) = match u.recv_from(&mut buf).await {
+        let got = if pktinfo {
+            u.async_io(Interest::READABLE, || pktinfo::recv(&u, &mut buf))
+                .await
+        } else {
+            u.recv_from(&mut buf).await.map(|(n, f)| (n, f, None))
+        };
+        let (n, from, dst) = match got {
             Ok(x) => x,
             Err(_) => {
                 tokio::time::sleep(Duration::from_millis(10)).await;
@@ -273,7 +275,15 @@ async fn serve_udp(u: UdpSocket, port: u16, secret: Arc<Secret>, on: OnEvent, c:
         match token::parse_probe(&buf[..n]) {
             Some(nonce) => {
                 let reply = token::reply(&secret.token(&nonce, port, Protocol::Udp));
-                let _ = u.send_to(&reply, from).await;
+                let _ = match dst {
+                    Some(src) => {
+                        u.async_io(Interest::WRITABLE, || {
+                            pktinfo::send_from(&u, &reply, from, src)
+                        })
+                        .await
+                    }
+                    None => u.send_to(&reply, from).await,
+                };
                 c.probes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 on(Event::Probe {
                     from,

@@ -38,6 +38,17 @@ pub async fn after_connect(
     rtt: Duration,
     cfg: &Config,
 ) -> Finding {
+    // A connect from an ephemeral port to the same port on the same host
+    // can meet itself (TCP simultaneous open): nothing listens there.
+    if let (Ok(l), Ok(p)) = (stream.local_addr(), stream.peer_addr()) {
+        if l == p {
+            return Finding::new(
+                State::Closed,
+                "connected to itself (TCP self-connect): nothing listens",
+                Some(rtt),
+            );
+        }
+    }
     let _ = stream.set_nodelay(true);
     let nonce = token::nonce();
     if stream.write_all(&token::probe(&nonce)).await.is_err() {
