@@ -27,8 +27,49 @@ struct InFlight {
     start: Instant,
 }
 
+/// An epoll instance, closed on drop.
+struct Epoll(std::os::fd::OwnedFd);
+
+impl Epoll {
+    fn new() -> io::Result<Epoll> {
+        // SAFETY: epoll_create1 returns a new descriptor or -1.
+        let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: fd is a fresh descriptor we own.
+        Ok(Epoll(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) }))
+    }
+    /// Watches `fd` once for writability (a finished connect), tagged `slot`.
+    fn watch(&self, fd: i32, slot: usize) -> io::Result<()> {
+        let mut ev = libc::epoll_event {
+            events: (libc::EPOLLOUT | libc::EPOLLONESHOT) as u32,
+            u64: slot as u64,
+        };
+        // SAFETY: ev is a valid epoll_event; both descriptors are open.
+        if unsafe { libc::epoll_ctl(self.0.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut ev) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+    fn wait(&self, events: &mut [libc::epoll_event], ms: i32) -> usize {
+        // SAFETY: events is a valid buffer of the given length.
+        let n = unsafe {
+            libc::epoll_wait(
+                self.0.as_raw_fd(),
+                events.as_mut_ptr(),
+                events.len() as i32,
+                ms,
+            )
+        };
+        usize::try_from(n).unwrap_or(0)
+    }
+}
+
 /// Connects to every address, at most `window` at once, and reports each
-/// outcome with the address's index as soon as it is known.
+/// outcome with the address's index as soon as it is known. Sockets are
+/// watched with epoll (one `epoll_ctl` each; closing a socket unwatches it),
+/// so each round costs what finished, not what is in flight.
 pub fn scan(
     addrs: &[SocketAddr],
     limit: Duration,
@@ -36,11 +77,27 @@ pub fn scan(
     mut done: impl FnMut(usize, Connect),
 ) {
     let window = window.max(1);
+    let ep = match Epoll::new() {
+        Ok(e) => e,
+        Err(e) => {
+            for i in 0..addrs.len() {
+                done(
+                    i,
+                    Connect::Failed(io::Error::new(e.kind(), e.to_string()), Duration::ZERO),
+                );
+            }
+            return;
+        }
+    };
+    let mut slots: Vec<Option<InFlight>> = Vec::with_capacity(window.min(addrs.len()));
+    let mut free: Vec<usize> = Vec::new();
+    // Slots in the order their connects started: the oldest expires first.
+    let mut order: std::collections::VecDeque<(usize, usize)> = std::collections::VecDeque::new();
+    let mut in_flight = 0usize;
+    let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; 1024];
     let mut next = 0;
-    let mut flying: Vec<InFlight> = Vec::with_capacity(window.min(addrs.len()));
-    let mut pfds: Vec<libc::pollfd> = Vec::with_capacity(flying.capacity());
-    while next < addrs.len() || !flying.is_empty() {
-        while flying.len() < window && next < addrs.len() {
+    while next < addrs.len() || in_flight > 0 {
+        while in_flight < window && next < addrs.len() {
             let a = addrs[next];
             let start = Instant::now();
             let sock = match Socket::new(
@@ -52,7 +109,7 @@ pub fn scan(
                 // Out of descriptors: wait for some in flight to finish.
                 Err(e)
                     if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
-                        && !flying.is_empty() =>
+                        && in_flight > 0 =>
                 {
                     break
                 }
@@ -64,57 +121,70 @@ pub fn scan(
             };
             match sock.connect(&a.into()) {
                 Ok(()) => done(next, Connect::Open(sock.into(), start.elapsed())),
-                Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => flying.push(InFlight {
-                    idx: next,
-                    sock,
-                    start,
-                }),
+                Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {
+                    let slot = free.pop().unwrap_or_else(|| {
+                        slots.push(None);
+                        slots.len() - 1
+                    });
+                    if let Err(e) = ep.watch(sock.as_raw_fd(), slot) {
+                        free.push(slot);
+                        done(next, Connect::Failed(e, start.elapsed()));
+                    } else {
+                        slots[slot] = Some(InFlight {
+                            idx: next,
+                            sock,
+                            start,
+                        });
+                        order.push_back((slot, next));
+                        in_flight += 1;
+                    }
+                }
                 Err(e) => done(next, Connect::Failed(e, start.elapsed())),
             }
             next += 1;
         }
-        if flying.is_empty() {
+        if in_flight == 0 {
             continue;
         }
-        pfds.clear();
-        pfds.extend(flying.iter().map(|f| libc::pollfd {
-            fd: f.sock.as_raw_fd(),
-            events: libc::POLLOUT,
-            revents: 0,
-        }));
-        let now = Instant::now();
-        let first_deadline = flying.iter().map(|f| f.start + limit).min().unwrap_or(now);
-        let wait = first_deadline
-            .saturating_duration_since(now)
+        let oldest = order.iter().find_map(|(slot, idx)| {
+            slots[*slot]
+                .as_ref()
+                .filter(|f| f.idx == *idx)
+                .map(|f| f.start)
+        });
+        let wait = oldest
+            .map(|t| (t + limit).saturating_duration_since(Instant::now()))
+            .unwrap_or(limit)
             .min(Duration::from_millis(100));
-        let wait_ms = wait.as_millis() as libc::c_int + 1;
-        // SAFETY: pfds is a valid array of pollfd of the given length.
-        let n = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, wait_ms) };
-        if n < 0 && io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
-            let e = io::Error::last_os_error();
-            for f in flying.drain(..) {
-                done(
-                    f.idx,
-                    Connect::Failed(io::Error::new(e.kind(), e.to_string()), f.start.elapsed()),
-                );
-            }
-            continue;
-        }
-        let mut keep = Vec::with_capacity(flying.len());
-        for (f, p) in flying.drain(..).zip(&pfds) {
-            if p.revents != 0 {
+        let n = ep.wait(&mut events, wait.as_millis() as i32 + 1);
+        for ev in &events[..n] {
+            let slot = ev.u64 as usize;
+            if let Some(f) = slots.get_mut(slot).and_then(Option::take) {
+                free.push(slot);
+                in_flight -= 1;
                 let rtt = f.start.elapsed();
                 match f.sock.take_error() {
                     Ok(None) => done(f.idx, Connect::Open(f.sock.into(), rtt)),
                     Ok(Some(e)) | Err(e) => done(f.idx, Connect::Failed(e, rtt)),
                 }
-            } else if f.start.elapsed() >= limit {
-                done(f.idx, Connect::Silent);
-            } else {
-                keep.push(f);
             }
         }
-        flying = keep;
+        // Expire the silent ones, oldest first; drop entries already finished.
+        while let Some(&(slot, idx)) = order.front() {
+            match &slots[slot] {
+                Some(f) if f.idx == idx => {
+                    if f.start.elapsed() < limit {
+                        break;
+                    }
+                    slots[slot] = None;
+                    free.push(slot);
+                    in_flight -= 1;
+                    done(idx, Connect::Silent);
+                }
+                _ => {}
+            }
+            order.pop_front();
+        }
     }
 }
 
