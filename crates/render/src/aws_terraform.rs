@@ -9,7 +9,7 @@ use crate::prepare::{prepare, Can, Prepared};
 use crate::tf::{self, Labels};
 use crate::{RenderOptions, Rendered, Renderer};
 use portplan_model::{Flow, FlowSet, Protocol, Side};
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt::Write;
 
 pub struct AwsTerraform;
@@ -82,7 +82,7 @@ impl Renderer for AwsTerraform {
             "  description = \"The VPC the security groups belong to.\""
         );
         let _ = writeln!(t, "}}");
-        let mut groups: BTreeMap<Side, String> = BTreeMap::new();
+        let mut groups: HashMap<Side, String> = HashMap::new();
         for (side, party) in parties.iter() {
             if !member(side) {
                 continue;

@@ -7,7 +7,7 @@ use crate::common::{self, why_lines, Gaps, Parties, Split};
 use crate::prepare::{prepare, Can, Prepared};
 use crate::{RenderOptions, Rendered, Renderer};
 use portplan_model::{FlowSet, PortSet, Protocol};
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt::Write;
 
 pub struct CiscoAsa;
@@ -63,10 +63,10 @@ impl Renderer for CiscoAsa {
 #[derive(Default)]
 struct Objects {
     text: String,
-    groups: BTreeMap<(String, String), String>,
-    used: BTreeMap<String, usize>,
-    fqdn: BTreeMap<String, String>,
-    services: BTreeMap<(Protocol, PortSet), String>,
+    groups: HashMap<(String, String), String>,
+    used: HashMap<String, usize>,
+    fqdn: HashMap<String, String>,
+    services: HashMap<(Protocol, PortSet), String>,
 }
 
 impl Objects {

@@ -6,14 +6,13 @@ use crate::{Rendered, Unexpressed};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use portplan_model::catalog::Scope;
 use portplan_model::{Addr, Flow, FlowSet, Side};
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
 /// The flows in a stable order (by source, destination, protocol, ports), so
 /// the same plan always renders byte for byte the same.
 pub fn sorted(flows: &FlowSet) -> Vec<&Flow> {
-    let mut v: Vec<&Flow> = flows.flows.iter().collect();
-    v.sort_by(|a, b| {
+    let cmp = |a: &&Flow, b: &&Flow| {
         (&a.src, &a.dst, a.protocol, &a.ports, &a.icmp_type, a.scope).cmp(&(
             &b.src,
             &b.dst,
@@ -22,7 +21,12 @@ pub fn sorted(flows: &FlowSet) -> Vec<&Flow> {
             &b.icmp_type,
             b.scope,
         ))
-    });
+    };
+    let mut v: Vec<&Flow> = flows.flows.iter().collect();
+    // The planner usually hands them over sorted already: check before sorting.
+    if !v.is_sorted_by(|a, b| cmp(a, b).is_le()) {
+        v.sort_by(cmp);
+    }
     v
 }
 
@@ -314,7 +318,10 @@ pub struct Party {
 /// Names for every side of the plan, unique and stable: the same side gets
 /// the same identifier in every rule and object of one output.
 pub struct Parties {
-    by_side: BTreeMap<Side, Party>,
+    /// Sides in order, for formats that list every party.
+    order: Vec<(Side, Party)>,
+    /// Side -> index in `order`; hashed, since every rule looks up two sides.
+    index: HashMap<Side, usize>,
 }
 
 impl Parties {
@@ -322,24 +329,26 @@ impl Parties {
         let mut sides: Vec<&Side> = flows.iter().flat_map(|f| [&f.src, &f.dst]).collect();
         sides.sort();
         sides.dedup();
-        let mut used: BTreeMap<String, usize> = BTreeMap::new();
-        let mut by_side = BTreeMap::new();
+        let mut used: HashMap<String, usize> = HashMap::new();
+        let mut order = Vec::with_capacity(sides.len());
+        let mut index = HashMap::with_capacity(sides.len());
         for side in sides {
             let title = title(side);
             let base = ident(&title);
             let n = used.entry(base.clone()).or_insert(0);
             *n += 1;
             let ident = if *n == 1 { base } else { format!("{base}_{n}") };
-            by_side.insert(side.clone(), Party { title, ident });
+            index.insert(side.clone(), order.len());
+            order.push((side.clone(), Party { title, ident }));
         }
-        Parties { by_side }
+        Parties { order, index }
     }
     pub fn get(&self, side: &Side) -> &Party {
         // Every side of every flow was named in `new`.
-        &self.by_side[side]
+        &self.order[self.index[side]].1
     }
     pub fn iter(&self) -> impl Iterator<Item = (&Side, &Party)> {
-        self.by_side.iter()
+        self.order.iter().map(|(s, p)| (s, p))
     }
 }
 

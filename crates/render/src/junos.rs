@@ -7,7 +7,7 @@ use crate::common::{self, why_lines, Gaps, Parties, Split};
 use crate::prepare::{prepare, Can};
 use crate::{RenderOptions, Rendered, Renderer};
 use portplan_model::{FlowSet, PortSet, Protocol};
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt::Write;
 
 pub struct Junos;
@@ -122,10 +122,10 @@ fn desc(s: &str) -> String {
 struct Book {
     text: String,
     apps: String,
-    addrs: BTreeMap<String, String>,
-    sets: BTreeMap<(String, String), String>,
-    used: BTreeMap<String, usize>,
-    app_names: BTreeMap<String, String>,
+    addrs: HashMap<String, String>,
+    sets: HashMap<(String, String), String>,
+    used: HashMap<String, usize>,
+    app_names: HashMap<String, String>,
 }
 
 impl Book {

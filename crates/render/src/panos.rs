@@ -7,7 +7,7 @@ use crate::common::{self, why_lines, Gaps, Parties, Split};
 use crate::prepare::{prepare, Can};
 use crate::{RenderOptions, Rendered, Renderer};
 use portplan_model::{FlowSet, PortSet, Protocol};
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt::Write;
 
 pub struct Panos;
@@ -118,10 +118,10 @@ impl Renderer for Panos {
 #[derive(Default)]
 struct Objects {
     text: String,
-    addrs: BTreeMap<String, String>,
-    groups: BTreeMap<(String, String), String>,
-    services: BTreeMap<(Protocol, PortSet), String>,
-    used: BTreeMap<String, usize>,
+    addrs: HashMap<String, String>,
+    groups: HashMap<(String, String), String>,
+    services: HashMap<(Protocol, PortSet), String>,
+    used: HashMap<String, usize>,
 }
 
 impl Objects {

@@ -2,7 +2,7 @@
 //! cannot interpolate, resource names, unique labels.
 
 use crate::common;
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 /// A quoted HCL string: escapes `\` and `"`, and doubles `${`/`%{` so the
 /// text can never start an interpolation or directive.
@@ -24,7 +24,7 @@ pub fn list(items: &[String]) -> String {
 /// Resource labels: unique, letters/digits/underscores, starting with a letter.
 #[derive(Default)]
 pub struct Labels {
-    used: BTreeMap<String, usize>,
+    used: HashMap<String, usize>,
 }
 
 impl Labels {
