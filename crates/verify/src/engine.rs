@@ -94,6 +94,9 @@ async fn resolve(
     out
 }
 
+/// Connect results sent to the runtime at once.
+const BATCH: usize = 256;
+
 /// Probes every target; the result has one entry per target, in order.
 /// TCP connects run on a blocking thread (tcp_scan), UDP probes and the
 /// token exchange of connected TCP sockets run as tasks, all at once.
@@ -107,7 +110,9 @@ pub async fn run(targets: Vec<Target>, cfg: Config, progress: Option<Progress>) 
     let cfg = Arc::new(cfg);
     // Three pools share the descriptor budget: connects, token exchanges, UDP.
     let each = (limits::concurrency(cfg.concurrency) / 3).max(1);
-    let (res_tx, mut res_rx) = mpsc::unbounded_channel::<(usize, Finding)>();
+    // Results travel in batches: a message per probe from the blocking connect
+    // thread would cost a runtime wake-up (eventfd write + epoll_wait) each.
+    let (res_tx, mut res_rx) = mpsc::unbounded_channel::<Vec<(usize, Finding)>>();
     let mut addr_of: Vec<Option<IpAddr>> = vec![None; total];
     let mut tcp: Vec<(usize, SocketAddr)> = Vec::new();
     let mut udp: Vec<(usize, SocketAddr)> = Vec::new();
@@ -120,29 +125,32 @@ pub async fn run(targets: Vec<Target>, cfg: Config, progress: Option<Progress>) 
                     Protocol::Tcp => tcp.push((i, sa)),
                     Protocol::Udp => udp.push((i, sa)),
                     Protocol::Icmp => {
-                        let _ = res_tx.send((
+                        let _ = res_tx.send(vec![(
                             i,
                             Finding::new(
                                 State::Filtered,
                                 "ICMP is not probed (it needs raw sockets)",
                                 None,
                             ),
-                        ));
+                        )]);
                     }
                 }
             }
             Some(Err(why)) => {
-                let _ = res_tx.send((i, Finding::new(State::Unresolved, why.clone(), None)));
+                let _ = res_tx.send(vec![(
+                    i,
+                    Finding::new(State::Unresolved, why.clone(), None),
+                )]);
             }
             None => {
-                let _ = res_tx.send((
+                let _ = res_tx.send(vec![(
                     i,
                     Finding::new(
                         State::Unresolved,
                         format!("`{}` was not looked up", t.host),
                         None,
                     ),
-                ));
+                )]);
             }
         }
     }
@@ -159,7 +167,7 @@ pub async fn run(targets: Vec<Target>, cfg: Config, progress: Option<Progress>) 
                 tokio::spawn(async move {
                     let f = udp::probe(sa, &cfg).await;
                     drop(permit);
-                    let _ = tx.send((i, f));
+                    let _ = tx.send(vec![(i, f)]);
                 });
             }
         });
@@ -172,14 +180,15 @@ pub async fn run(targets: Vec<Target>, cfg: Config, progress: Option<Progress>) 
         let handle = tokio::runtime::Handle::current();
         tokio::task::spawn_blocking(move || {
             let addrs: Vec<SocketAddr> = tcp.iter().map(|(_, a)| *a).collect();
+            let mut batch = Vec::with_capacity(BATCH);
             tcp_scan::scan(&addrs, cfg2.timeout, each, |k, c| {
                 let (i, sa) = tcp[k];
                 match c {
                     tcp_scan::Connect::Failed(e, rtt) => {
-                        let _ = tx.send((i, tcp::not_connected(Some((&e, rtt)), &cfg2)));
+                        batch.push((i, tcp::not_connected(Some((&e, rtt)), &cfg2)));
                     }
                     tcp_scan::Connect::Silent => {
-                        let _ = tx.send((i, tcp::not_connected(None, &cfg2)));
+                        batch.push((i, tcp::not_connected(None, &cfg2)));
                     }
                     tcp_scan::Connect::Open(s, rtt) => {
                         let Ok(permit) = handle.block_on(token_sem.clone().acquire_owned()) else {
@@ -192,21 +201,27 @@ pub async fn run(targets: Vec<Target>, cfg: Config, progress: Option<Progress>) 
                                 Err(e) => tcp::not_connected(Some((&e, rtt)), &cfg),
                             };
                             drop(permit);
-                            let _ = tx.send((i, f));
+                            let _ = tx.send(vec![(i, f)]);
                         });
                     }
                 }
+                if batch.len() >= BATCH {
+                    let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                }
             });
+            let _ = tx.send(batch);
         });
     }
     drop(res_tx);
     let mut found: Vec<Option<Finding>> = vec![None; total];
     let mut done = 0usize;
-    while let Some((i, f)) = res_rx.recv().await {
-        found[i] = Some(f);
-        done += 1;
-        if let Some(p) = &progress {
-            p(done, total);
+    while let Some(batch) = res_rx.recv().await {
+        for (i, f) in batch {
+            found[i] = Some(f);
+            done += 1;
+            if let Some(p) = &progress {
+                p(done, total);
+            }
         }
     }
     targets

@@ -13,10 +13,11 @@ use tokio::net::TcpStream;
 use tokio::time::timeout_at;
 
 /// How long to wait for a token once connected: a responder answers within
-/// about one round trip, so a few handshake times (plus scheduling slack)
+/// about one round trip, so a few handshake times plus scheduling slack (a
+/// busy responder host may take a while to run its accept loop)
 /// is enough and keeps a scan of silent services fast.
 fn token_wait(rtt: Duration, limit: Duration) -> Duration {
-    (rtt * 4 + Duration::from_millis(50)).min(limit)
+    (rtt * 4 + Duration::from_millis(200)).min(limit)
 }
 
 /// The finding of a connect that did not complete.
