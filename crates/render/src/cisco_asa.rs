@@ -63,7 +63,7 @@ impl Renderer for CiscoAsa {
 #[derive(Default)]
 struct Objects {
     text: String,
-    groups: HashMap<(String, String), String>,
+    groups: HashMap<(String, Split), String>,
     used: HashMap<String, usize>,
     fqdn: HashMap<String, String>,
     services: HashMap<(Protocol, PortSet), String>,
@@ -88,7 +88,7 @@ impl Objects {
         if s.is_empty() {
             return String::new();
         }
-        let key = (ident.to_string(), format!("{s:?}"));
+        let key = (ident.to_string(), s.clone());
         if let Some(n) = self.groups.get(&key) {
             return format!("object-group {n}");
         }

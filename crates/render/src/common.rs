@@ -32,7 +32,7 @@ pub fn sorted(flows: &FlowSet) -> Vec<&Flow> {
 
 /// A side's addresses by kind. Networks are aggregated (no overlaps), which
 /// formats with interval sets (nftables) require.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Split {
     pub any: bool,
     pub v4: Vec<Ipv4Net>,

@@ -123,7 +123,7 @@ struct Book {
     text: String,
     apps: String,
     addrs: HashMap<String, String>,
-    sets: HashMap<(String, String), String>,
+    sets: HashMap<(String, Split), String>,
     used: HashMap<String, usize>,
     app_names: HashMap<String, String>,
 }
@@ -154,7 +154,7 @@ impl Book {
         if s.any {
             return "any".into();
         }
-        let key = (ident.to_string(), format!("{s:?}"));
+        let key = (ident.to_string(), s.clone());
         if let Some(n) = self.sets.get(&key) {
             return n.clone();
         }

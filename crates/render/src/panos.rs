@@ -119,7 +119,7 @@ impl Renderer for Panos {
 struct Objects {
     text: String,
     addrs: HashMap<String, String>,
-    groups: HashMap<(String, String), String>,
+    groups: HashMap<(String, Split), String>,
     services: HashMap<(Protocol, PortSet), String>,
     used: HashMap<String, usize>,
 }
@@ -150,7 +150,7 @@ impl Objects {
         if s.any {
             return "any".into();
         }
-        let key = (ident.to_string(), format!("{s:?}"));
+        let key = (ident.to_string(), s.clone());
         if let Some(n) = self.groups.get(&key) {
             return n.clone();
         }

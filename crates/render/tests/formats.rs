@@ -591,3 +591,15 @@ fn iptables_rules_match_the_host_flows_exactly() {
     }
     assert!(checked > 10, "only {checked} planned rules checked");
 }
+
+#[test]
+fn an_empty_plan_renders_everywhere() {
+    let set = FlowSet::default();
+    for name in formats() {
+        let out = render(name, "campus", &set);
+        assert!(out.unexpressed.is_empty(), "{name}");
+        assert!(!out.text.is_empty(), "{name}");
+    }
+    let hcl_ok = hcl::from_str::<hcl::Body>(&render("aws-terraform", "campus", &set).text);
+    assert!(hcl_ok.is_ok());
+}

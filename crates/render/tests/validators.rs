@@ -98,7 +98,8 @@ fn nft_accepts_every_fixture() {
         return;
     }
     let ns = Netns::new("nft");
-    for (fx, set) in support::fixtures() {
+    let empty = ("empty", portplan_model::FlowSet::default());
+    for (fx, set) in support::fixtures().into_iter().chain([empty]) {
         let out = renderer("nftables")
             .unwrap()
             .render(&set, &support::opts(fx))
@@ -124,7 +125,8 @@ fn iptables_restore_accepts_every_fixture() {
         return;
     }
     let ns = Netns::new("ipt");
-    for (fx, set) in support::fixtures() {
+    let empty = ("empty", portplan_model::FlowSet::default());
+    for (fx, set) in support::fixtures().into_iter().chain([empty]) {
         let out = renderer("iptables")
             .unwrap()
             .render(&set, &support::opts(fx))
