@@ -11,11 +11,24 @@ fn main() {
     eprintln!("rows    {:?} ({} rows)", t.elapsed(), rows.len());
     let t = Instant::now();
     let walk = portplan_import::segment::walk(&rows);
-    eprintln!("walk    {:?} ({} findings)", t.elapsed(), walk.findings.len());
+    eprintln!(
+        "walk    {:?} ({} findings)",
+        t.elapsed(),
+        walk.findings.len()
+    );
     let t = Instant::now();
     let (f, a) = portplan_import::resolve::resolve(walk);
-    eprintln!("resolve {:?} ({} findings, {} anomalies)", t.elapsed(), f.len(), a.len());
+    eprintln!(
+        "resolve {:?} ({} findings, {} anomalies)",
+        t.elapsed(),
+        f.len(),
+        a.len()
+    );
     let t = Instant::now();
     let (p, _) = portplan_import::draft::draft(&f, &a, &portplan_import::Options::default());
-    eprintln!("draft   {:?} ({} requirements)", t.elapsed(), p.requirements.len());
+    eprintln!(
+        "draft   {:?} ({} requirements)",
+        t.elapsed(),
+        p.requirements.len()
+    );
 }

@@ -21,6 +21,9 @@ struct Seen {
     features: std::collections::HashSet<String>,
     requirements: std::collections::HashSet<String>,
     next: std::collections::HashMap<String, u32>,
+    /// Host → role id, and (role, service) → requirement id base: computed once.
+    host_roles: std::collections::HashMap<String, String>,
+    bases: std::collections::HashMap<(String, String), String>,
 }
 
 /// Where each draft requirement came from and how sure the importer is.
@@ -144,7 +147,16 @@ pub fn draft(
         if let Some(h) = &f.heading {
             notes.push(format!("section: {h}"));
         }
-        let rid = unique_id(&mut seen, &format!("{this}-{}", short(&f.service)));
+        let base = match seen.bases.get(&(this.clone(), f.service.clone())) {
+            Some(b) => b.clone(),
+            None => {
+                let b = slug(&format!("{this}-{}", short(&f.service)));
+                seen.bases
+                    .insert((this.clone(), f.service.clone()), b.clone());
+                b
+            }
+        };
+        let rid = unique_id(&mut seen, &base);
         let alternatives = f.alternatives && ports.len() > 1;
         p.requirements.push(Requirement {
             id: rid.clone(),
@@ -225,7 +237,10 @@ fn ends(
     }
     if f.listener.is_some() || f.talker.is_some() {
         let side = |p: &mut Product,
-                    seen: &mut Seen, name: &Option<String>, notes: &mut Vec<String>| -> String {
+                    seen: &mut Seen,
+                    name: &Option<String>,
+                    notes: &mut Vec<String>|
+         -> String {
             match name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
                 Some(n) if n.split_whitespace().count() <= 8 => {
                     let base = n.split('(').next().unwrap_or(n).trim();
@@ -248,7 +263,9 @@ fn ends(
                     notes.push(format!(
                         "REVIEW: `{n}` does not read as a role name; the columns may be shifted"
                     ));
-                    add_role(p, seen,
+                    add_role(
+                        p,
+                        seen,
                         "peer",
                         "REVIEW: the other party",
                         RoleKind::Service,
@@ -257,7 +274,9 @@ fn ends(
                     "peer".into()
                 }
                 None => {
-                    add_role(p, seen,
+                    add_role(
+                        p,
+                        seen,
                         "peer",
                         "REVIEW: the other party",
                         RoleKind::Service,
@@ -275,14 +294,20 @@ fn ends(
         f.hosts
             .iter()
             .map(|h| {
+                if let Some(id) = seen.host_roles.get(h) {
+                    return id.clone();
+                }
                 let id = slug(h.trim_start_matches("*."));
                 let id = if id.is_empty() { "peer".into() } else { id };
                 add_role(p, seen, &id, h, RoleKind::Internet, Some(vec![h.clone()]));
+                seen.host_roles.insert(h.clone(), id.clone());
                 id
             })
             .collect()
     } else if let Some(peer) = f.peer.as_deref().map(slug).filter(|s| !s.is_empty()) {
-        add_role(p, seen,
+        add_role(
+            p,
+            seen,
             &peer,
             f.peer.as_deref().unwrap_or(&peer),
             RoleKind::Service,
@@ -290,7 +315,9 @@ fn ends(
         );
         vec![peer]
     } else {
-        add_role(p, seen,
+        add_role(
+            p,
+            seen,
             "peer",
             "REVIEW: the other party",
             RoleKind::Service,
@@ -324,7 +351,8 @@ fn add_role(
     kind: RoleKind,
     endpoints: Option<Vec<String>>,
 ) {
-    if seen.roles.insert(id.to_string()) {
+    if !seen.roles.contains(id) {
+        seen.roles.insert(id.to_string());
         p.roles.push(Role {
             id: id.to_string(),
             name: name.chars().take(100).collect(),
@@ -345,11 +373,10 @@ fn short(s: &str) -> String {
 }
 
 fn unique_id(seen: &mut Seen, base: &str) -> String {
-    let base = slug(base);
     let base = if base.is_empty() {
         "requirement".to_string()
     } else {
-        base
+        base.to_string()
     };
     if seen.requirements.insert(base.clone()) {
         return base;

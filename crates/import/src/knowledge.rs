@@ -146,15 +146,18 @@ pub fn soft_service(name: &str) -> bool {
 
 /// Whole-word, case-insensitive service names found in `text`.
 pub fn services_in(text: &str) -> Vec<&'static Service> {
-    let words: Vec<String> = text
+    let mut out: Vec<&'static Service> = Vec::new();
+    for w in text
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '+'))
-        .filter(|w| !w.is_empty())
-        .map(str::to_ascii_lowercase)
-        .collect();
-    SINGLE_TRANSPORT
-        .iter()
-        .filter(|s| words.iter().any(|w| w == s.name))
-        .collect()
+        .filter(|w| (2..=10).contains(&w.len()))
+    {
+        for s in SINGLE_TRANSPORT {
+            if w.eq_ignore_ascii_case(s.name) && !out.iter().any(|o| o.name == s.name) {
+                out.push(s);
+            }
+        }
+    }
+    out
 }
 
 /// Ports that are common enough that a number ending in a footnote marker
@@ -181,39 +184,49 @@ pub enum Dir {
 
 /// Direction words in a text: (inbound seen, outbound seen).
 pub fn directions(text: &str) -> (bool, bool) {
-    let lower = text.to_ascii_lowercase();
-    let has = |w: &str| {
-        lower
-            .match_indices(w)
-            .any(|(i, _)| word_boundary(&lower, i, w.len()))
-    };
-    let inbound = has("inbound") || has("ingress") || has("incoming");
-    let outbound = has("outbound") || has("egress") || has("outgoing");
+    let inbound =
+        has_word(text, "inbound") || has_word(text, "ingress") || has_word(text, "incoming");
+    let outbound =
+        has_word(text, "outbound") || has_word(text, "egress") || has_word(text, "outgoing");
     (inbound, outbound)
 }
 
-fn word_boundary(s: &str, i: usize, len: usize) -> bool {
-    let before = s[..i].chars().next_back();
-    let after = s[i + len..].chars().next();
-    !before.is_some_and(|c| c.is_ascii_alphanumeric())
-        && !after.is_some_and(|c| c.is_ascii_alphanumeric())
-}
-
-/// Whether `word` is a whole word of `text` (ASCII case-insensitive).
+/// Whether `word` (lowercase ASCII) is a whole word of `text`, ignoring ASCII
+/// case, without allocating.
 pub fn has_word(text: &str, word: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
-    lower
-        .match_indices(word)
-        .any(|(i, _)| word_boundary(&lower, i, word.len()))
+    let (h, n) = (text.as_bytes(), word.as_bytes());
+    if n.is_empty() || h.len() < n.len() {
+        return false;
+    }
+    let first = n[0];
+    let mut i = 0;
+    while i + n.len() <= h.len() {
+        if h[i].to_ascii_lowercase() == first
+            && h[i..i + n.len()].eq_ignore_ascii_case(n)
+            && (i == 0 || !h[i - 1].is_ascii_alphanumeric())
+            && h.get(i + n.len())
+                .is_none_or(|c| !c.is_ascii_alphanumeric())
+        {
+            return true;
+        }
+        i += 1;
+    }
+    false
 }
 
 /// A protocol word, or a near miss of one (`UPD`, `TPC`): (protocol, was a typo).
 pub fn protocol_word(w: &str) -> Option<(Protocol, bool)> {
-    match w.to_ascii_lowercase().as_str() {
-        "tcp" => return Some((Protocol::Tcp, false)),
-        "udp" => return Some((Protocol::Udp, false)),
-        "icmp" => return Some((Protocol::Icmp, false)),
-        _ => {}
+    if w.len() > 4 {
+        return None;
+    }
+    for (name, p) in [
+        ("tcp", Protocol::Tcp),
+        ("udp", Protocol::Udp),
+        ("icmp", Protocol::Icmp),
+    ] {
+        if w.eq_ignore_ascii_case(name) {
+            return Some((p, false));
+        }
     }
     // Typos only when written in capitals like the real names, three letters,
     // one edit (or one swap) away from exactly one of TCP and UDP.

@@ -18,7 +18,10 @@ pub fn resolve(walk: Walk) -> (Vec<Finding>, Vec<Anomaly>) {
         footnotes,
         ..
     } = walk;
-    let footnotes: BTreeSet<u32> = footnotes.into_iter().collect();
+    // Footnotes are defined right after the table they annotate: a port may
+    // carry a marker of a footnote defined within the next FOOTNOTE_REACH lines.
+    let mut footnotes = footnotes;
+    footnotes.sort_unstable();
     // Ports the page prints with exactly one protocol, for ports printed bare.
     let mut stated: BTreeMap<u64, BTreeSet<Protocol>> = BTreeMap::new();
     for f in &findings {
@@ -35,21 +38,20 @@ pub fn resolve(walk: Walk) -> (Vec<Finding>, Vec<Anomaly>) {
     }
     let mut out: Vec<Finding> = Vec::new();
     // Duplicate statements (one line saying a port twice) are kept once.
-    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut seen: std::collections::HashSet<u64> = std::collections::HashSet::new();
     let mut icmp_lines: BTreeSet<u32> = BTreeSet::new();
     for f in findings {
-        let own_icmp = grammar::parse(&f.text)
-            .bare_protocols
-            .contains(&Protocol::Icmp)
+        let own_icmp = (crate::knowledge::has_word(&f.text, "icmp")
+            && grammar::parse(&f.text)
+                .bare_protocols
+                .contains(&Protocol::Icmp))
             || (f.raw.is_empty()
                 && f.ports.is_empty()
                 && f.row_protocols.contains(&Protocol::Icmp));
-        for mut g in split(f.clone(), &footnotes, &stated, &mut anomalies) {
-            let key = format!(
-                "{}|{:?}|{:?}|{}|{:?}",
-                g.line, g.protocols, g.ports, g.service, g.dir
-            );
-            let dup = !seen.insert(key);
+        let icmp_template = own_icmp.then(|| f.clone());
+        let near = footnotes_near(&footnotes, f.line);
+        for mut g in split(f, &near, &stated, &mut anomalies) {
+            let dup = !seen.insert(dedupe_key(&g));
             if !dup && (!g.ports.is_empty()) {
                 g.confidence = g.basis.confidence()
                     - if g.notes.iter().any(|n| n.starts_with("REVIEW")) {
@@ -60,8 +62,7 @@ pub fn resolve(walk: Walk) -> (Vec<Finding>, Vec<Anomaly>) {
                 out.push(g);
             }
         }
-        if own_icmp && icmp_lines.insert(f.line) {
-            let mut g = f.clone();
+        if let Some(mut g) = icmp_template.filter(|t| icmp_lines.insert(t.line)) {
             g.protocols = vec![Protocol::Icmp];
             g.ports.clear();
             g.basis = ProtocolBasis::Stated;
@@ -74,6 +75,36 @@ pub fn resolve(walk: Walk) -> (Vec<Finding>, Vec<Anomaly>) {
     }
     anomalies.sort_by_key(|a| a.line);
     (out, anomalies)
+}
+
+/// How far below a port its footnote's definition may stand.
+const FOOTNOTE_REACH: u32 = 60;
+
+/// Footnote numbers defined within `FOOTNOTE_REACH` lines after `line`.
+fn footnotes_near(all: &[(u32, u32)], line: u32) -> BTreeSet<u32> {
+    let start = all.partition_point(|(l, _)| *l < line);
+    all[start..]
+        .iter()
+        .take_while(|(l, _)| *l <= line.saturating_add(FOOTNOTE_REACH))
+        .map(|(_, n)| *n)
+        .collect()
+}
+
+/// A hash of what makes two findings the same statement.
+fn dedupe_key(g: &Finding) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    g.line.hash(&mut h);
+    g.protocols.hash(&mut h);
+    for p in &g.ports {
+        match p {
+            PortItem::Fixed(r) => (0u8, r.low, r.high).hash(&mut h),
+            PortItem::Param { named, .. } => (1u8, named).hash(&mut h),
+        }
+    }
+    g.service.hash(&mut h);
+    (g.dir as u8).hash(&mut h);
+    h.finish()
 }
 
 /// One finding per protocol group of its mentions.
@@ -293,7 +324,7 @@ fn unglue(digits: &str, g: &Finding, footnotes: &BTreeSet<u32>) -> Option<(u16, 
         return None;
     }
     let whole: u64 = digits.parse().unwrap_or(u64::MAX);
-    let services = services_in(&format!("{} {}", g.service, g.text));
+    let mut services = None;
     for cut in 1..=2.min(digits.len() - 1) {
         let (head, tail) = digits.split_at(digits.len() - cut);
         // Every marker digit must be a footnote the page defines.
@@ -308,6 +339,8 @@ fn unglue(digits: &str, g: &Finding, footnotes: &BTreeSet<u32>) -> Option<(u16, 
         if !(1..=65535).contains(&q) {
             continue;
         }
+        let services =
+            services.get_or_insert_with(|| services_in(&format!("{} {}", g.service, g.text)));
         let service_says = services.iter().any(|s| u64::from(s.port) == q);
         let out_of_range = !(1..=65535).contains(&whole);
         let likelier = well_known(q) && !well_known(whole);

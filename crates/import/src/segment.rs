@@ -105,9 +105,13 @@ const HEADER_WORDS: &[&str] = &[
 ];
 
 fn looks_header(cells: &[String]) -> bool {
+    // Cheap tests first: this runs on every table row.
+    if cells.iter().any(|c| c.split_whitespace().count() > 14) {
+        return false;
+    }
     let cue = cells
         .iter()
-        .any(|c| words(c).iter().any(|w| HEADER_WORDS.contains(&w.as_str())));
+        .any(|c| HEADER_WORDS.iter().any(|w| has_word(c, w)));
     cue && cells
         .iter()
         .all(|c| c.split_whitespace().count() <= 14 && !c.contains("://") && hosts(c).is_empty())
@@ -120,7 +124,8 @@ pub struct Walk {
     pub findings: Vec<Finding>,
     pub anomalies: Vec<Anomaly>,
     /// Numbered notes (`1. This is the default port`): their numbers.
-    pub footnotes: Vec<u32>,
+    /// (line, number) of each, in page order.
+    pub footnotes: Vec<(u32, u32)>,
     /// Headings seen, for roles.
     pub notes: Vec<(u32, String)>,
 }
@@ -132,6 +137,10 @@ struct State {
     page_protocol: Option<Protocol>,
     /// "The following table lists the TCP ports ..."
     table_protocol: Option<Protocol>,
+    /// The role the current heading names (computed once per heading).
+    heading_role: String,
+    /// The previous non-blank row was a table row: a header only starts a table.
+    in_table: bool,
 }
 
 pub fn walk(rows: &[Row]) -> Walk {
@@ -142,6 +151,8 @@ pub fn walk(rows: &[Row]) -> Walk {
         header: None,
         page_protocol: None,
         table_protocol: None,
+        heading_role: String::new(),
+        in_table: false,
     };
     for (idx, row) in rows.iter().enumerate() {
         if row.separator {
@@ -170,10 +181,12 @@ pub fn walk(rows: &[Row]) -> Walk {
             && grammar::parse(&row.text()).mentions.is_empty()
         {
             if let Some(n) = row.number {
-                w.footnotes.push(n);
+                w.footnotes.push((row.line, n));
             }
         }
-        if cells.len() >= 2 && looks_header(&cells) {
+        let starts_table = !st.in_table;
+        st.in_table = cells.len() >= 2;
+        if cells.len() >= 2 && starts_table && looks_header(&cells) {
             st.header = Some(cells.iter().map(|c| column(c)).collect());
             continue;
         }
@@ -184,6 +197,7 @@ pub fn walk(rows: &[Row]) -> Walk {
         // A single-cell line: heading, context sentence, bullet or prose.
         let text = row.text();
         if is_heading(row, &text, rows.get(idx + 1)) {
+            st.heading_role = role_from_heading(&text);
             st.heading = Some(text.clone());
             st.header = None;
             st.table_protocol = None;
@@ -207,9 +221,12 @@ fn is_heading(row: &Row, text: &str, next: Option<&Row>) -> bool {
     let t = text.trim();
     let n = t.split_whitespace().count();
     let first_upper = t.chars().next().is_some_and(|c| c.is_uppercase());
-    let ends = t.ends_with(['.', ':', ',', ';', '?', '!', ')']) && !t.ends_with(')');
-    let wordlist = words(t);
-    let only_header_words = wordlist.iter().all(|x| HEADER_WORDS.contains(&x.as_str()));
+    let ends = t.ends_with(['.', ':', ',', ';', '?', '!']);
+    // Cheap tests first: this runs on every line outside a table.
+    if n == 0 || n > 8 || !first_upper || ends || next.is_none() || t.contains("://") {
+        return false;
+    }
+    let only_header_words = words(t).iter().all(|x| HEADER_WORDS.contains(&x.as_str()));
     let lower = t.to_ascii_lowercase();
     let boilerplate = [
         "note",
@@ -219,26 +236,23 @@ fn is_heading(row: &Row, text: &str, next: Option<&Row>) -> bool {
         "warning",
         "last updated",
         "skip to",
+        "table ",
+        "figure ",
     ]
     .iter()
-    .any(|b| lower.starts_with(b))
-        || lower.starts_with("table ")
-        || lower.starts_with("figure ");
+    .any(|b| lower.starts_with(b));
+    if only_header_words || boilerplate {
+        return false;
+    }
     let parsed = grammar::parse(t);
-    n > 0
-        && n <= 8
-        && first_upper
-        && !ends
-        && !only_header_words
-        && !boilerplate
-        && parsed.mentions.is_empty()
-        && parsed.bare_protocols.is_empty()
-        && !t.contains("://")
-        && next.is_some()
+    parsed.mentions.is_empty() && parsed.bare_protocols.is_empty()
 }
 
 /// Sentences that set the protocol of what follows.
 fn context_sentence(text: &str, st: &mut State) {
+    if !["tcp", "udp"].iter().any(|w| has_word(text, w)) {
+        return;
+    }
     let lower = text.to_ascii_lowercase();
     let p = grammar::parse(text);
     if !p.mentions.is_empty() {
@@ -262,9 +276,8 @@ fn context_sentence(text: &str, st: &mut State) {
 fn apply_heading(f: &mut Finding, st: &State) {
     if let Some(h) = &st.heading {
         f.heading = Some(h.clone());
-        let role = role_from_heading(h);
-        if !role.is_empty() {
-            f.this_role = role;
+        if !st.heading_role.is_empty() {
+            f.this_role = st.heading_role.clone();
         }
     }
 }
@@ -406,17 +419,22 @@ fn field_records(rows: &[Row], w: &mut Walk) -> std::collections::HashMap<usize,
 
 /// A line that is only a port: `443`, `53 (UDP)`, `Custom`, `8000-8999`.
 fn bare_port(t: &str) -> bool {
-    let l = t.to_ascii_lowercase();
-    if matches!(
-        l.as_str(),
-        "custom" | "auto" | "dynamic" | "configurable" | "any" | "ephemeral"
-    ) {
+    if [
+        "custom",
+        "auto",
+        "dynamic",
+        "configurable",
+        "any",
+        "ephemeral",
+    ]
+    .iter()
+    .any(|w| t.eq_ignore_ascii_case(w))
+    {
         return true;
     }
-    let p = grammar::parse(t);
-    p.mentions.len() == 1
+    t.chars().next().is_some_and(|c| c.is_ascii_digit())
         && t.split_whitespace().count() <= 3
-        && t.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && grammar::parse(t).mentions.len() == 1
 }
 
 /// The mentions of an item become the finding's ports and protocols.
@@ -600,6 +618,8 @@ fn table_row(row: &Row, cells: &[String], st: &mut State, w: &mut Walk) {
     };
     // Row-wide context, read once per row so long rows stay linear.
     let row_hosts = hosts(&row_text);
+    let label_dirs = directions(&label);
+    let heading_dirs = directions(st.heading.as_deref().unwrap_or(""));
     let mut row_cond = Finding::new(row.line, "");
     conditions(&mut row_cond, &row_text);
     let before = w.findings.len();
@@ -646,10 +666,7 @@ fn table_row(row: &Row, cells: &[String], st: &mut State, w: &mut Walk) {
             }
             f.listener = listener.clone();
             f.talker = talker.clone();
-            let (i_in, i_out) = directions(it);
-            let (l_in, l_out) = directions(&label);
-            let (h_in, h_out) = directions(st.heading.as_deref().unwrap_or(""));
-            f.dir = pick_dir(&[(i_in, i_out), (l_in, l_out), (h_in, h_out)]);
+            f.dir = pick_dir(&[directions(it), label_dirs, heading_dirs]);
             for h in &row_hosts {
                 if !f.hosts.contains(h) {
                     f.hosts.push(h.clone());
@@ -777,10 +794,10 @@ fn item_label(item: &str) -> Option<String> {
         .filter_map(|s| item.find(s))
         .min()?;
     let l = item[..cut].trim();
-    let ok = !l.is_empty()
-        && l.split_whitespace().count() <= 12
-        && grammar::parse(l).mentions.is_empty()
-        && grammar::parse(l).bare_protocols.is_empty();
+    let ok = !l.is_empty() && l.split_whitespace().count() <= 12 && {
+        let p = grammar::parse(l);
+        p.mentions.is_empty() && p.bare_protocols.is_empty()
+    };
     ok.then(|| l.to_string())
 }
 
@@ -792,11 +809,17 @@ fn clean_label(l: &str) -> String {
 /// A line outside a table: bullet items or prose sentences.
 fn line_items(row: &Row, st: &mut State, w: &mut Walk) {
     let items: Vec<&String> = row.cells.iter().flatten().collect();
-    let parsed: Vec<Parsed> = items.iter().map(|t| grammar::parse(t)).collect();
-    for (it, p) in items.iter().zip(&parsed) {
+    let listy = row.bullet || items.len() > 1;
+    let mut parsed: Vec<Parsed> = Vec::new();
+    for it in &items {
         // Prose: one sentence at a time so a sentence's cues stay with its ports.
-        for sentence in sentences(it) {
-            let sp = grammar::parse(sentence);
+        let sents = sentences(it);
+        let whole = (sents.len() == 1 || listy).then(|| grammar::parse(it));
+        for sentence in sents {
+            let sp = match &whole {
+                Some(p) if sentence.len() == it.trim().len() => p.clone(),
+                _ => grammar::parse(sentence),
+            };
             let real = !sp.mentions.is_empty();
             let (d_in, d_out) = directions(sentence);
             let unnumbered_row = sp.mentions.is_empty()
@@ -869,10 +892,12 @@ fn line_items(row: &Row, st: &mut State, w: &mut Walk) {
                 conditions(&mut f, sentence);
                 w.findings.push(f);
             }
-            let _ = p;
+        }
+        if listy {
+            parsed.push(whole.unwrap_or_else(|| grammar::parse(it)));
         }
     }
-    if row.bullet || items.len() > 1 {
+    if listy {
         no_port_items(row.line, &items, &parsed, w);
     }
 }

@@ -33,11 +33,19 @@ fn number_outside_the_port_range() {
     assert_eq!(kinds(page), vec![(3, AnomalyKind::OutOfRange)]);
     let imp = import(page, &Options::default());
     // Not copied: no requirement holds 70000, and the erratum names it.
-    assert!(imp.draft.requirements.iter().all(|r| r.ports.iter().all(|p| match p {
-        PortSpec::Fixed(x) => x.high < 65535,
-        PortSpec::Param(_) => true,
-    })));
-    assert!(imp.draft.errata.iter().any(|e| e.source.line == 3 && e.note.contains("70000")));
+    assert!(imp
+        .draft
+        .requirements
+        .iter()
+        .all(|r| r.ports.iter().all(|p| match p {
+            PortSpec::Fixed(x) => x.high < 65535,
+            PortSpec::Param(_) => true,
+        })));
+    assert!(imp
+        .draft
+        .errata
+        .iter()
+        .any(|e| e.source.line == 3 && e.note.contains("70000")));
 }
 
 #[test]
@@ -53,7 +61,12 @@ fn footnote_marker_glued_to_a_port() {
     assert!(ports.contains(&(Protocol::Tcp, 443)));
     assert!(ports.contains(&(Protocol::Tcp, 10000)));
     let imp = import(page, &Options::default());
-    let r = imp.draft.requirements.iter().find(|r| r.source.line == 2).unwrap();
+    let r = imp
+        .draft
+        .requirements
+        .iter()
+        .find(|r| r.source.line == 2)
+        .unwrap();
     assert!(r.page_said.as_ref().unwrap().text.contains("6362"));
     assert!(r.notes.iter().any(|n| n.starts_with("REVIEW:")));
 }
@@ -72,7 +85,10 @@ fn protocol_typos() {
     let k = kinds(page);
     assert_eq!(
         k,
-        vec![(2, AnomalyKind::ProtocolTypo), (3, AnomalyKind::ProtocolTypo)]
+        vec![
+            (2, AnomalyKind::ProtocolTypo),
+            (3, AnomalyKind::ProtocolTypo)
+        ]
     );
     let ports = fixed_ports(page);
     assert!(ports.contains(&(Protocol::Udp, 8125)));
@@ -110,7 +126,8 @@ fn line_that_looks_like_a_requirement_but_does_not_parse() {
 
 #[test]
 fn clean_pages_have_no_anomalies() {
-    let page = "| Port | Protocol | Use |\n|---|---|---|\n| 443 | TCP | Web |\n| 161 | UDP | SNMP |\n";
+    let page =
+        "| Port | Protocol | Use |\n|---|---|---|\n| 443 | TCP | Web |\n| 161 | UDP | SNMP |\n";
     assert!(kinds(page).is_empty());
     let ports = fixed_ports(page);
     assert_eq!(ports, vec![(Protocol::Tcp, 443), (Protocol::Udp, 161)]);

@@ -8,7 +8,13 @@ use portplan_model::store::check_file;
 use proptest::prelude::*;
 
 fn assert_valid_draft(page: &str) {
-    let imp = import(page, &Options { product: Some("fuzzed".into()), file: None });
+    let imp = import(
+        page,
+        &Options {
+            product: Some("fuzzed".into()),
+            file: None,
+        },
+    );
     let yaml = serde_norway::to_string(&imp.draft).unwrap();
     let checked = check_file("fuzzed.yaml", &yaml);
     let errors: Vec<String> = checked
@@ -17,7 +23,10 @@ fn assert_valid_draft(page: &str) {
         .filter(|d| d.is_error())
         .map(ToString::to_string)
         .collect();
-    assert!(errors.is_empty(), "draft fails catalog check: {errors:?}\npage: {page:?}\n{yaml}");
+    assert!(
+        errors.is_empty(),
+        "draft fails catalog check: {errors:?}\npage: {page:?}\n{yaml}"
+    );
 }
 
 /// Text made of the pieces pages are built from, in any order.
@@ -73,7 +82,10 @@ fn seed_lines() -> Vec<String> {
             }
         }
     }
-    for e in std::fs::read_dir(common::repo().join("tests/import-pages/pages")).unwrap().flatten() {
+    for e in std::fs::read_dir(common::repo().join("tests/import-pages/pages"))
+        .unwrap()
+        .flatten()
+    {
         if let Ok(t) = std::fs::read_to_string(e.path()) {
             out.extend(t.lines().map(str::to_string));
         }
