@@ -44,6 +44,7 @@ pub struct Import {
 pub fn import(src: &str, opts: &Options) -> Import {
     let (format, rows) = text::rows(src);
     let walk = segment::walk(&rows);
+    drop(rows);
     let (findings, anomalies) = resolve::resolve(walk);
     let (draft, provenance) = draft::draft(&findings, &anomalies, opts);
     Import {

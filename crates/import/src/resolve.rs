@@ -53,6 +53,9 @@ pub fn resolve(walk: Walk) -> (Vec<Finding>, Vec<Anomaly>) {
         for mut g in split(f, &near, &stated, &mut anomalies) {
             let dup = !seen.insert(dedupe_key(&g));
             if !dup && (!g.ports.is_empty()) {
+                // The raw mentions have been read; keep memory to what the output needs.
+                g.raw = Vec::new();
+                g.row_protocols = Vec::new();
                 g.confidence = g.basis.confidence()
                     - if g.notes.iter().any(|n| n.starts_with("REVIEW")) {
                         0.2
