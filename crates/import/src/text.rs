@@ -180,7 +180,7 @@ fn strip_number(s: &str) -> Option<(u32, &str)> {
 fn items(cell: &str) -> Vec<String> {
     let text = strip_tags(cell, TagMode::Inline);
     text.split([ITEM, '•'])
-        .map(|s| collapse(s))
+        .map(collapse)
         .filter(|s| !s.is_empty())
         .collect()
 }
