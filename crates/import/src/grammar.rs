@@ -344,7 +344,6 @@ pub fn parse(text: &str) -> Parsed {
         i += 1;
     }
     // Ports without a number.
-    let lower = text.to_ascii_lowercase();
     let unnumbered = [
         "ephemeral port",
         "dynamic port",
@@ -353,7 +352,7 @@ pub fn parse(text: &str) -> Parsed {
         "custom",
     ]
     .iter()
-    .find(|w| lower.contains(*w))
+    .find(|w| contains_ci(text, w))
     .map(|w| w.trim().to_string())
     .or_else(|| {
         t.iter().find_map(|x| match x {
@@ -372,6 +371,12 @@ pub fn parse(text: &str) -> Parsed {
             && (k + 1..(k + 5).min(t.len())).any(|m| matches!(t[m], Tok::Num(_)) && !used[m])
     });
     out
+}
+
+/// Whether `text` contains `needle` (lowercase ASCII), ignoring ASCII case.
+fn contains_ci(text: &str, needle: &str) -> bool {
+    let (h, n) = (text.as_bytes(), needle.as_bytes());
+    h.len() >= n.len() && h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
 }
 
 /// Protocols just after a port list: `(TCP)`, ` TCP`, `, TCP`, `(TCP/UDP)`.

@@ -603,7 +603,24 @@ fn table_row(row: &Row, cells: &[String], st: &mut State, w: &mut Walk) {
         .find(|&i| col(i) == Col::Description)
         .map(|i| cells[i].clone())
         .filter(|d| !d.trim().is_empty());
-    let row_parsed = grammar::parse(&row_text);
+    // Every item is read once; the row's view is the union of its items'.
+    let cell_parses: Vec<Vec<Parsed>> = row
+        .cells
+        .iter()
+        .map(|c| c.iter().map(|t| grammar::parse(t)).collect())
+        .collect();
+    let mut row_parsed = Parsed::default();
+    for p in cell_parses.iter().flatten() {
+        row_parsed.mentions.extend(p.mentions.iter().cloned());
+        for b in &p.bare_protocols {
+            if !row_parsed.bare_protocols.contains(b) {
+                row_parsed.bare_protocols.push(*b);
+            }
+        }
+        if row_parsed.unnumbered.is_none() {
+            row_parsed.unnumbered.clone_from(&p.unnumbered);
+        }
+    }
     // When every port the row prints carries the same protocols, a port the
     // row's prose repeats bare (`listen on port 6155`) has them too.
     let stated_sets: Vec<&Vec<Protocol>> = row_parsed
@@ -630,8 +647,8 @@ fn table_row(row: &Row, cells: &[String], st: &mut State, w: &mut Walk) {
         };
         let port_col = matches!(col(ci), Col::Port { .. });
         let items: Vec<&String> = cell.iter().collect();
-        let parsed: Vec<Parsed> = items.iter().map(|t| grammar::parse(t)).collect();
-        for (it, p) in items.iter().zip(&parsed) {
+        let parsed: &Vec<Parsed> = &cell_parses[ci];
+        for (it, p) in items.iter().zip(parsed) {
             if p.mentions.is_empty()
                 && !(port_col && p.unnumbered.is_some())
                 && !(p.bare_protocols.contains(&Protocol::Icmp) && p.mentions.is_empty())
@@ -677,7 +694,7 @@ fn table_row(row: &Row, cells: &[String], st: &mut State, w: &mut Walk) {
             f.scope = row_cond.scope;
             w.findings.push(f);
         }
-        no_port_items(row.line, &items, &parsed, w);
+        no_port_items(row.line, &items, parsed, w);
     }
     // Ports named without a number in the port column (`Auto (high port)`).
     if w.findings.len() == before {

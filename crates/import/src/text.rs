@@ -62,9 +62,13 @@ pub fn detect(src: &str) -> Format {
         .take(200_000)
         .collect::<String>()
         .to_ascii_lowercase();
-    if ["<table", "<html", "<body", "<tr>", "<tr ", "<td"]
-        .iter()
-        .any(|t| lower_head.contains(t))
+    // A document, not a text with a few tags in it: it opens with a tag, or
+    // says it is HTML. (A text page quoting `<td>` keeps its line structure.)
+    let opens_with_tag = lower_head.trim_start().starts_with('<');
+    if opens_with_tag
+        || ["<html", "<body", "<!doctype"]
+            .iter()
+            .any(|t| lower_head.contains(t))
     {
         Format::Html
     } else if lower_head.lines().any(|l| {
