@@ -9,11 +9,17 @@ use portplan_model::load::Parsed;
 use portplan_model::{Addr, Deployment, PortSet};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Keys naming the machine of a single-host entry: its host name and addresses.
-fn host_keys(l: &Listener) -> Vec<String> {
-    let mut keys: Vec<String> = l.entry.addrs.iter().map(|a| a.to_string()).collect();
+/// What names the machine of a single-host entry: its host name, its addresses.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum HostKey {
+    Addr(Addr),
+    Host(String),
+}
+
+fn host_keys(l: &Listener) -> Vec<HostKey> {
+    let mut keys: Vec<HostKey> = l.entry.addrs.iter().cloned().map(HostKey::Addr).collect();
     if let Origin::Host(n) = &l.entry.origin {
-        keys.push(format!("host {n}"));
+        keys.push(HostKey::Host(n.clone()));
     }
     keys
 }
@@ -28,11 +34,11 @@ fn common(a: &PortSet, b: &PortSet) -> PortSet {
     }))
 }
 
-/// A port that two roles (of one product or of two) listen on, on one host,
-/// where at least one of them is installed by its product. Roles a single
-/// requirement lists as its listeners share the service and do not conflict.
+/// A port that two roles listen on, on one host, where both are installed by
+/// their products: roles of two products, or two roles of one product whose
+/// catalog names them in a `colocated`/`separate` condition.
 pub fn listener_conflicts(dep: &Parsed<Deployment>, ls: &[Listener]) -> Vec<Diagnostic> {
-    let mut by_host: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut by_host: BTreeMap<HostKey, Vec<usize>> = BTreeMap::new();
     for (i, l) in ls.iter().enumerate() {
         if l.entry.is_single_host() {
             for k in host_keys(l) {
@@ -51,15 +57,18 @@ pub fn listener_conflicts(dep: &Parsed<Deployment>, ls: &[Listener]) -> Vec<Diag
                 if a.protocol != b.protocol || (a.product == b.product && a.role == b.role) {
                     continue;
                 }
-                // Two products using one outside service (a directory, a
-                // syslog server) share its listener; only what a product
-                // installs can collide.
-                if !a.installed && !b.installed {
+                // Only what products install can collide. An outside party
+                // (a directory, a syslog server, a managed target) on that
+                // host and port is the same service, used by both.
+                if !a.installed || !b.installed {
                     continue;
                 }
+                // Roles of one product on one node (ISE personas) share its
+                // listeners, unless the catalog says their sharing a host
+                // matters (IGEL's UMS Server and HA load balancer).
+                // One requirement naming both as listeners is one service.
                 if a.product == b.product
-                    && a.requirement == b.requirement
-                    && a.to_roles.contains(&b.role)
+                    && (!a.paired.contains(&b.role) || a.requirement == b.requirement)
                 {
                     continue;
                 }
@@ -69,7 +78,10 @@ pub fn listener_conflicts(dep: &Parsed<Deployment>, ls: &[Listener]) -> Vec<Diag
                 }
                 let host = match (&a.entry.origin, &b.entry.origin) {
                     (Origin::Host(x), _) | (_, Origin::Host(x)) => x.clone(),
-                    _ => hkey.clone(),
+                    _ => match hkey {
+                        HostKey::Addr(a) => a.to_string(),
+                        HostKey::Host(h) => h.clone(),
+                    },
                 };
                 let (first, second) = if a.entry.path <= b.entry.path {
                     (a, b)

@@ -24,15 +24,16 @@ pub struct Listener {
     pub product: String,
     pub role: String,
     pub requirement: String,
-    /// All listening roles of the requirement: one service they share.
-    pub to_roles: Vec<String>,
     pub entry: Entry,
     pub protocol: Protocol,
     /// Fixed listening ports (dynamic reply ranges are not listeners).
     pub ports: PortSet,
-    /// The role is part of the product (installed by it), not an outside
-    /// party such as a directory or syslog server that products share.
+    /// The role runs the product's software (a component, a managed device),
+    /// not an outside party such as a directory or a target it connects to.
     pub installed: bool,
+    /// Roles of the same product whose sharing a host the catalog says
+    /// matters (named with this one in a `colocated`/`separate` condition).
+    pub paired: Vec<String>,
 }
 
 /// One role entry's claim on addresses (for overlap checks).
@@ -387,11 +388,11 @@ impl ProductCtx<'_> {
         };
         let mut need_missing = false;
         for to_role in &to {
-            let entries = self.placed(to_role).cloned().unwrap_or_default();
-            for te in &entries {
+            let roles = self.roles;
+            for te in roles.get(to_role).into_iter().flatten() {
                 let targets = self.targets(r, te, &ports, &missing);
                 need_missing |= targets.iter().any(|t| t.ports.is_none());
-                self.listen(r, to_role, te, &listening, &targets, &to, out);
+                self.listen(r, to_role, te, &listening, &targets, out);
                 let flow = |src: &Entry, t: &Target, proto: Protocol, ports: PortSet| Flow {
                     src: Side {
                         labels: vec![src.label.clone()],
@@ -538,7 +539,6 @@ impl ProductCtx<'_> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn listen(
         &self,
         r: &Requirement,
@@ -546,9 +546,19 @@ impl ProductCtx<'_> {
         te: &Entry,
         listening: &PortSet,
         targets: &[Target],
-        to: &[String],
         out: &mut Expanded,
     ) {
+        // Only what a product installs on one machine can collide (see
+        // conflicts.rs); nothing else needs recording.
+        let installed = self.p.role(role).is_some_and(|r| {
+            matches!(
+                r.kind,
+                portplan_model::RoleKind::Component | portplan_model::RoleKind::Device
+            )
+        });
+        if !installed || !te.is_single_host() {
+            return;
+        }
         // The entry listens on its override's ports when one names all of it.
         let ports = targets
             .iter()
@@ -563,14 +573,11 @@ impl ProductCtx<'_> {
                 product: self.p.product.clone(),
                 role: role.to_string(),
                 requirement: r.id.clone(),
-                to_roles: to.to_vec(),
                 entry: te.clone(),
                 protocol: proto,
                 ports: ports.clone(),
-                installed: self
-                    .p
-                    .role(role)
-                    .is_some_and(|r| r.kind == portplan_model::RoleKind::Component),
+                installed,
+                paired: paired(self.p, role),
             });
         }
     }
@@ -659,4 +666,19 @@ impl ProductCtx<'_> {
             );
         }
     }
+}
+
+/// Roles named together with `role` in a `colocated` or `separate` condition.
+fn paired(p: &Product, role: &str) -> Vec<String> {
+    let mut out: Vec<String> = p
+        .requirements
+        .iter()
+        .filter_map(|r| r.when.as_ref())
+        .flat_map(|w| [&w.colocated, &w.separate])
+        .filter(|roles| roles.iter().any(|x| x == role))
+        .flat_map(|roles| roles.iter().filter(|x| *x != role).cloned())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }

@@ -5,91 +5,116 @@
 //! every requirement behind it.
 
 use crate::cidr::normalise;
-use portplan_model::catalog::Scope;
 use portplan_model::{Addr, Flow, Protocol, Side};
-use std::collections::BTreeMap;
+use std::cmp::Ordering;
 use std::net::IpAddr;
 
 /// What must be equal, besides the ends and ports, for two flows to merge.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Kind {
-    protocol: Protocol,
-    icmp_type: Option<String>,
-    scope: Scope,
-    required: bool,
-    interface: Option<String>,
+fn kind_cmp(a: &Flow, b: &Flow) -> Ordering {
+    (a.protocol, &a.icmp_type, a.scope, a.required, &a.interface).cmp(&(
+        b.protocol,
+        &b.icmp_type,
+        b.scope,
+        b.required,
+        &b.interface,
+    ))
 }
 
-fn kind(f: &Flow) -> Kind {
-    Kind {
-        protocol: f.protocol,
-        icmp_type: f.icmp_type.clone(),
-        scope: f.scope,
-        required: f.required,
-        interface: f.interface.clone(),
+/// Moves `f`'s reasons, labels and notes into `acc`; `tidy` sorts them once
+/// the group is complete (sorting on every add would be quadratic).
+fn absorb(acc: &mut Flow, f: Flow) {
+    acc.src.labels.extend(f.src.labels);
+    acc.dst.labels.extend(f.dst.labels);
+    acc.notes.extend(f.notes);
+    acc.because.extend(f.because);
+}
+
+fn sort_dedup<T: Ord>(v: &mut Vec<T>) {
+    if v.len() > 1 {
+        v.sort();
+        v.dedup();
     }
 }
 
-/// Adds `f`'s reasons, labels and notes to `acc`; `tidy` sorts them once
-/// the group is complete (sorting on every add would be quadratic).
-fn absorb(acc: &mut Flow, f: &Flow) {
-    acc.src.labels.extend(f.src.labels.iter().cloned());
-    acc.dst.labels.extend(f.dst.labels.iter().cloned());
-    acc.notes.extend(f.notes.iter().cloned());
-    acc.because.extend(f.because.iter().cloned());
+fn tidy(f: &mut Flow) {
+    if f.src.addrs.len() > 1 {
+        f.src.addrs = normalise(&f.src.addrs);
+    }
+    if f.dst.addrs.len() > 1 {
+        f.dst.addrs = normalise(&f.dst.addrs);
+    }
+    sort_dedup(&mut f.src.labels);
+    sort_dedup(&mut f.dst.labels);
+    sort_dedup(&mut f.because);
+    sort_dedup(&mut f.notes);
 }
 
-fn tidy(mut f: Flow) -> Flow {
-    f.src.addrs = normalise(&f.src.addrs);
-    f.dst.addrs = normalise(&f.dst.addrs);
-    f.src.labels.sort();
-    f.src.labels.dedup();
-    f.dst.labels.sort();
-    f.dst.labels.dedup();
-    f.because.sort();
-    f.because.dedup();
-    f.notes.sort();
-    f.notes.dedup();
-    f
-}
-
-/// Groups flows by `key`, folding each group with `fold`.
-fn group<K: Ord>(
-    flows: Vec<Flow>,
-    key: impl Fn(&Flow) -> K,
+/// Sorts flows by `cmp` and folds each run of equal ones into one; `fold`
+/// must not change what `cmp` compares.
+fn group(
+    mut flows: Vec<Flow>,
+    cmp: impl Fn(&Flow, &Flow) -> Ordering,
     fold: impl Fn(&mut Flow, &Flow),
 ) -> Vec<Flow> {
-    let mut groups: BTreeMap<K, Flow> = BTreeMap::new();
+    flows.sort_by(&cmp);
+    let mut out: Vec<Flow> = Vec::with_capacity(flows.len());
+    let mut grew: Vec<bool> = Vec::with_capacity(flows.len());
     for f in flows {
-        match groups.entry(key(&f)) {
-            std::collections::btree_map::Entry::Occupied(mut e) => {
-                let acc = e.get_mut();
+        match out.last_mut() {
+            Some(acc) if cmp(acc, &f) == Ordering::Equal => {
                 fold(acc, &f);
-                absorb(acc, &f);
+                absorb(acc, f);
+                if let Some(g) = grew.last_mut() {
+                    *g = true;
+                }
             }
-            std::collections::btree_map::Entry::Vacant(e) => {
-                e.insert(f);
+            _ => {
+                out.push(f);
+                grew.push(false);
             }
         }
     }
-    groups.into_values().map(tidy).collect()
+    for (f, g) in out.iter_mut().zip(grew) {
+        if g {
+            tidy(f);
+        }
+    }
+    out
 }
 
 /// Merges flows; the result admits exactly the same (source, destination,
 /// protocol, port) tuples as the input (see `admits`).
-pub fn merge(flows: Vec<Flow>) -> Vec<Flow> {
-    let flows: Vec<Flow> = flows.into_iter().map(tidy).collect();
-    let same_ends = |f: &Flow| (f.src.addrs.clone(), f.dst.addrs.clone(), kind(f));
+pub fn merge(mut flows: Vec<Flow>) -> Vec<Flow> {
+    flows.iter_mut().for_each(tidy);
+    let same_ends = |a: &Flow, b: &Flow| {
+        a.src
+            .addrs
+            .cmp(&b.src.addrs)
+            .then_with(|| a.dst.addrs.cmp(&b.dst.addrs))
+            .then_with(|| kind_cmp(a, b))
+    };
     let add_ports = |acc: &mut Flow, f: &Flow| acc.ports.union(&f.ports);
     let flows = group(flows, same_ends, add_ports);
     let flows = group(
         flows,
-        |f| (f.dst.addrs.clone(), f.ports.clone(), kind(f)),
+        |a, b| {
+            a.dst
+                .addrs
+                .cmp(&b.dst.addrs)
+                .then_with(|| a.ports.cmp(&b.ports))
+                .then_with(|| kind_cmp(a, b))
+        },
         |acc, f| acc.src.addrs.extend(f.src.addrs.iter().cloned()),
     );
     let flows = group(
         flows,
-        |f| (f.src.addrs.clone(), f.ports.clone(), kind(f)),
+        |a, b| {
+            a.src
+                .addrs
+                .cmp(&b.src.addrs)
+                .then_with(|| a.ports.cmp(&b.ports))
+                .then_with(|| kind_cmp(a, b))
+        },
         |acc, f| acc.dst.addrs.extend(f.dst.addrs.iter().cloned()),
     );
     let mut flows = group(flows, same_ends, add_ports);
@@ -132,6 +157,7 @@ pub fn admits(f: &Flow, src: &Point, dst: &Point, protocol: Protocol, port: u16)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use portplan_model::catalog::Scope;
     use portplan_model::{Because, PortRange, PortSet};
     use proptest::prelude::*;
 

@@ -18,6 +18,7 @@ roles:
   - {id: db, name: Database, kind: service}
   - {id: cloud, name: Cloud, kind: internet, endpoints: [api.acme.example]}
   - {id: mail, name: Mail, kind: service}
+  - {id: worker, name: Worker, kind: component}
 features:
   - {id: web, name: Web, default: true}
   - {id: custom, name: Custom port}
@@ -41,6 +42,7 @@ requirements:
   - {id: custom, service: Custom, from: admin, to: server, protocol: [tcp, udp], ports: [{param: custom_port}], feature: custom, source: {doc: ports, line: 7}}
   - {id: mail, service: SMTP, from: server, to: mail, protocol: tcp, ports: [25, 465, 587], alternatives: true, per_target: true, feature: mailer, source: {doc: ports, line: 8}}
   - {id: status, service: Status, from: server, to: server, protocol: tcp, ports: [9000], scope: loopback, source: {doc: ports, line: 9}}
+  - {id: admin-worker, service: HTTPS, from: admin, to: worker, protocol: tcp, ports: [{param: web_port}], source: {doc: ports, line: 10}}
 "#;
 
 const OTHER: &str = r#"
@@ -417,7 +419,8 @@ products:
 ";
     let ds = diags(shared);
     assert!(ds.iter().all(|d| !d.is_error()), "{ds:#?}");
-    // Two outside services on one host (one server for both databases) neither.
+    // Two outside services on one host (one server for both databases)
+    // neither, nor a product's component and another product's target.
     let ds = diags(
         &shared
             .replace("store: [pg]", "store: [node1]")
@@ -427,4 +430,14 @@ products:
         ds.iter().all(|d| !d.is_error()),
         "two outside services: {ds:#?}"
     );
+}
+
+#[test]
+fn roles_of_one_product_on_one_node_share_listeners_unless_paired() {
+    // Server and worker both serve the web port; the catalog never says
+    // their sharing a host matters, so one node may play both (personas).
+    let ds = diags(&format!("{BASE}      worker: [srv1]\n"));
+    assert!(ds.iter().all(|d| !d.is_error()), "{ds:#?}");
+    // Server and balancer are named in a `colocated` condition: on one host
+    // with the same port they collide (see the colocated test).
 }

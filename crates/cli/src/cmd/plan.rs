@@ -58,6 +58,17 @@ pub fn run(args: Args, g: &Global) -> Outcome {
     if args.no_merge {
         set.flows = plan_unmerged(&cat, &dep, &opts).map_err(Failure::Diagnostics)?;
     }
+    // The location index and the catalog are not needed past planning.
+    let portplan_model::load::Parsed {
+        value: deployment,
+        file,
+        ..
+    } = dep;
+    drop(cat);
+    let dep = Named {
+        value: deployment,
+        file,
+    };
     for d in &set.diagnostics {
         eprintln!("{}", out::diagnostic(d, g.color));
     }
@@ -72,11 +83,15 @@ pub fn run(args: Args, g: &Global) -> Outcome {
         })?),
     };
     let (text, left_out) = if OWN_FORMATS.contains(&args.format.as_str()) {
-        let set = match &host {
-            Some((name, addrs)) => report::for_host(&set, name, addrs),
-            None => set.clone(),
+        let filtered;
+        let view = match &host {
+            Some((name, addrs)) => {
+                filtered = report::for_host(&set, name, addrs);
+                &filtered
+            }
+            None => &set,
         };
-        (own_format(&args.format, &set, &dep.value, g)?, 0)
+        (own_format(&args.format, view, &dep.value, g)?, 0)
     } else {
         rendered(&args.format, &set, host, &dep.value, g)?
     };
@@ -88,7 +103,17 @@ pub fn run(args: Args, g: &Global) -> Outcome {
         )));
     }
     out::emit(&text, args.output.as_deref())?;
+    // The process ends here: freeing tens of thousands of flows one by one
+    // would only cost time (the OS takes the memory back at once).
+    std::mem::forget(set);
+    std::mem::forget(dep);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The deployment and its file name, once planning is done.
+struct Named {
+    value: portplan_model::Deployment,
+    file: String,
 }
 
 fn own_format(

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Benchmark (issue 3 point 6): plan + render a generated deployment of about
+# 20,000 planned flows to cisco-ios, junos and iptables with portplan, and
+# render the equivalent policy of one term per flow with Aerleon, side by
+# side in the same run. Prints wall time, peak memory (/usr/bin/time -v) and
+# rule counts, and the ratios.
+#
+# usage: benches/plan/run.sh [TARGET_FLOWS]   (default 20000)
+# needs: python3, /usr/bin/time, Aerleon (`pip install aerleon`; the script
+# uses $AERLEON_VENV/bin/aclgen if set, else `aclgen` on PATH).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+target=${1:-20000}
+work=$(mktemp -d /tmp/portplan-bench-plan.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+aclgen=${AERLEON_VENV:+$AERLEON_VENV/bin/}aclgen
+command -v "$aclgen" >/dev/null || { echo "aclgen not found: pip install aerleon" >&2; exit 2; }
+
+cargo build -q --release -p portplan
+pp=target/release/portplan
+
+# Size the deployment: measure flows per site on a small one, then scale.
+python3 benches/plan/gen_deployment.py 10 "$work/probe.yaml"
+"$pp" plan "$work/probe.yaml" -f json --no-merge -o "$work/probe.json"
+per_site=$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))['flows']) // 10)" "$work/probe.json")
+sites=$(( (target + per_site - 1) / per_site ))
+python3 benches/plan/gen_deployment.py "$sites" "$work/dep.yaml"
+"$pp" check "$work/dep.yaml"
+"$pp" plan "$work/dep.yaml" -f json --no-merge -o "$work/flows.json"
+planned=$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))['flows']))" "$work/flows.json")
+hosts=$(grep -cE '^  [a-z0-9-]+: [0-9]' "$work/dep.yaml")
+echo "deployment: $sites sites, $hosts named hosts and networks, $planned planned flows (unmerged)"
+python3 benches/plan/gen_aerleon.py "$work/flows.json" "$work/aerleon"
+
+# measure NAME CMD...: runs CMD under /usr/bin/time -v, records seconds and peak KB.
+measure() {
+  local name=$1; shift
+  /usr/bin/time -v -o "$work/$name.time" "$@" >/dev/null 2>"$work/$name.err" || {
+    echo "$name failed:" >&2; cat "$work/$name.err" >&2; exit 1; }
+  local wall kb
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$work/$name.time")
+  kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/$name.time")
+  echo "$name $wall $kb" >> "$work/results"
+}
+
+measure portplan-cisco-ios "$pp" plan "$work/dep.yaml" -f cisco-ios -o "$work/pp.ios"
+measure portplan-junos "$pp" plan "$work/dep.yaml" -f junos -o "$work/pp.junos"
+# A host firewall is written for one host; `all-sites` (10.0.0.0/8) holds
+# every host of the deployment, so this renders every flow.
+measure portplan-iptables "$pp" plan "$work/dep.yaml" -f iptables --for-host all-sites -o "$work/pp.ipt"
+mkdir -p "$work/aerleon/out"
+measure aerleon-all-three "$aclgen" --base_directory="$work/aerleon/policies" \
+  --definitions_directory="$work/aerleon/def" --output_directory="$work/aerleon/out"
+
+rules_pp_ios=$(grep -cE '^ (permit|deny) ' "$work/pp.ios" || true)
+rules_pp_junos=$(grep -cE 'then (permit|accept)' "$work/pp.junos" || true)
+rules_pp_ipt=$(grep -cE '^-A .* -j ACCEPT' "$work/pp.ipt" || true)
+rules_ae_ios=$(grep -cE '^ (permit|deny) ' "$work/aerleon/out/bench.acl" || true)
+rules_ae_junos=$(grep -cE '^ +term ' "$work/aerleon/out/bench.jcl" || true)
+rules_ae_ipt=$(grep -cE '^-A .* -j ACCEPT' "$work/aerleon/out/bench" || true)
+
+python3 - "$work/results" <<PY
+import sys
+r = {l.split()[0]: (float(l.split()[1]), int(l.split()[2])) for l in open(sys.argv[1])}
+pp = [v for k, v in r.items() if k.startswith("portplan")]
+pp_time = sum(t for t, _ in pp)
+pp_mem = max(m for _, m in pp)
+ae_time, ae_mem = r["aerleon-all-three"]
+for k, (t, m) in r.items():
+    print(f"{k:22} {t:8.2f} s {m / 1024:9.1f} MB")
+print(f"{'portplan (3 runs)':22} {pp_time:8.2f} s {pp_mem / 1024:9.1f} MB (peak of the three)")
+print(f"time ratio   aerleon / portplan = {ae_time / pp_time:7.1f}x")
+print(f"memory ratio aerleon / portplan = {ae_mem / pp_mem:7.1f}x")
+print("rules        portplan vs aerleon:")
+print(f"  cisco-ios  {$rules_pp_ios:7} vs {$rules_ae_ios:7}")
+print(f"  junos      {$rules_pp_junos:7} vs {$rules_ae_junos:7} (portplan: SRX policies; aerleon: filter terms)")
+print(f"  iptables   {$rules_pp_ipt:7} vs {$rules_ae_ipt:7} (portplan: INPUT+OUTPUT of 10.0.0.0/8; aerleon: FORWARD)")
+PY
