@@ -242,7 +242,7 @@ fn ends(
                     notes: &mut Vec<String>|
          -> String {
             match name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-                Some(n) if n.split_whitespace().count() <= 8 => {
+                Some(n) if n.split_whitespace().count() <= 6 && !n.ends_with('.') => {
                     let base = n.split('(').next().unwrap_or(n).trim();
                     let id = slug(base);
                     let id = if id.is_empty() {
@@ -422,6 +422,7 @@ fn feature_id(cond: &str) -> String {
     ];
     const STOP: &[&str] = &[
         "is", "are", "will", "was", "has", "have", "be", "exists", "enabled", "used", "must", "can",
+        "running", "activated", "deactivated", "configured",
     ];
     let ws = crate::words(cond);
     let mut kept = Vec::new();
@@ -431,7 +432,10 @@ fn feature_id(cond: &str) -> String {
             continue;
         }
         started = true;
-        if STOP.contains(&w.as_str()) || kept.len() >= 4 {
+        if matches!(w.as_str(), "the" | "a" | "an") {
+            continue;
+        }
+        if STOP.contains(&w.as_str()) || kept.len() >= 5 {
             break;
         }
         kept.push(w);

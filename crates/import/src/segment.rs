@@ -479,7 +479,7 @@ fn conditions(f: &mut Finding, text: &str) {
     ] {
         if let Some(i) = find_word(&lower, cue) {
             let rest = &text[i..];
-            let end = rest.find(['.', ';', ')', '|']).unwrap_or(rest.len());
+            let end = rest.find(['.', ';', ')', '|', ',']).unwrap_or(rest.len());
             let clause = rest[..end].trim().to_string();
             if clause.split_whitespace().count() >= 2 {
                 if cue.starts_with("only") || cue.starts_with("required") {
