@@ -421,8 +421,22 @@ fn feature_id(cond: &str) -> String {
         "only", "required", "if", "when", "the", "a", "an", "is", "are", "you", "your",
     ];
     const STOP: &[&str] = &[
-        "is", "are", "will", "was", "has", "have", "be", "exists", "enabled", "used", "must", "can",
-        "running", "activated", "deactivated", "configured",
+        "is",
+        "are",
+        "will",
+        "was",
+        "has",
+        "have",
+        "be",
+        "exists",
+        "enabled",
+        "used",
+        "must",
+        "can",
+        "running",
+        "activated",
+        "deactivated",
+        "configured",
     ];
     let ws = crate::words(cond);
     let mut kept = Vec::new();

@@ -141,6 +141,9 @@ struct State {
     heading_role: String,
     /// The previous non-blank row was a table row: a header only starts a table.
     in_table: bool,
+    /// Direction of the list below a lead-in line (`Inbound (to the appliance):`)
+    /// or of the section (a heading that says `Outbound`).
+    list_dir: Dir,
 }
 
 pub fn walk(rows: &[Row]) -> Walk {
@@ -153,6 +156,7 @@ pub fn walk(rows: &[Row]) -> Walk {
         table_protocol: None,
         heading_role: String::new(),
         in_table: false,
+        list_dir: Dir::Unknown,
     };
     for (idx, row) in rows.iter().enumerate() {
         if row.separator {
@@ -198,6 +202,7 @@ pub fn walk(rows: &[Row]) -> Walk {
         let text = row.text();
         if is_heading(row, &text, rows.get(idx + 1)) {
             st.heading_role = role_from_heading(&text);
+            st.list_dir = pick_dir(&[directions(&text)]);
             st.heading = Some(text.clone());
             st.header = None;
             st.table_protocol = None;
@@ -205,6 +210,14 @@ pub fn walk(rows: &[Row]) -> Walk {
         }
         for s in sentences(&text) {
             context_sentence(s, &mut st);
+        }
+        // `Outbound (from the appliance):` sets the direction of the list below.
+        let lead_in = !row.bullet && text.trim_end().ends_with(':');
+        if lead_in {
+            let d = pick_dir(&[directions(&text)]);
+            if d != Dir::Unknown {
+                st.list_dir = d;
+            }
         }
         line_items(row, &mut st, &mut w);
     }
@@ -861,7 +874,7 @@ fn line_items(row: &Row, st: &mut State, w: &mut Walk) {
                 (true, true) => vec![Dir::Out, Dir::In],
                 (true, false) => vec![Dir::In],
                 (false, true) => vec![Dir::Out],
-                _ => vec![Dir::Unknown],
+                _ => vec![st.list_dir],
             };
             for d in dirs {
                 let mut f = Finding::new(row.line, sentence);
@@ -891,6 +904,7 @@ fn line_items(row: &Row, st: &mut State, w: &mut Walk) {
                 f.dir = d;
                 let (service, description) = split_service(sentence);
                 f.service = item_label(sentence)
+                    .or_else(|| after_port_label(sentence))
                     .or_else(|| lead_name(sentence))
                     .unwrap_or(service);
                 f.description = description;
@@ -917,6 +931,21 @@ fn line_items(row: &Row, st: &mut State, w: &mut Walk) {
     if listy {
         no_port_items(row.line, &items, &parsed, w);
     }
+}
+
+/// `22/tcp: SSH for administrators` → `SSH for administrators`: when the
+/// text before the separator is the port, the name follows it.
+fn after_port_label(item: &str) -> Option<String> {
+    let (cut, sep) = [": ", " — ", " – ", " - "]
+        .iter()
+        .filter_map(|s| item.find(s).map(|i| (i, s.len())))
+        .min()?;
+    if grammar::parse(&item[..cut]).mentions.is_empty() {
+        return None;
+    }
+    let rest = item[cut + sep..].trim();
+    let name = rest.split([',', ';', '(']).next().unwrap_or(rest).trim();
+    (!name.is_empty() && name.split_whitespace().count() <= 8).then(|| name.to_string())
 }
 
 /// The words before a row's first protocol word: `BMC Remedy TCP/UDP, …` → `BMC Remedy`.
