@@ -120,11 +120,11 @@ fn split(
     // "(default port is 8443)" qualifies the item's other ports; with no
     // other ports ("the default ports are 443 and 389") it is the statement.
     let only_defaults = f.raw.iter().all(|m| m.is_default);
-    let defaults: Vec<&Num> = f
+    let defaults: Vec<Num> = f
         .raw
         .iter()
         .filter(|m| m.is_default && !only_defaults)
-        .flat_map(|m| m.ports.iter())
+        .flat_map(|m| m.ports.iter().cloned())
         .collect();
     let mut groups: Vec<(Vec<Protocol>, Vec<Num>, bool)> = Vec::new();
     for m in f.raw.iter().filter(|m| !m.is_default || only_defaults) {
@@ -160,8 +160,12 @@ fn split(
         out.push(g);
         return out;
     }
-    for (protocols, nums, alternatives) in groups {
-        let mut g = f.clone();
+    // The last group takes the finding itself; the others a copy.
+    let last = groups.len().saturating_sub(1);
+    let mut source = Some(f);
+    for (k, (protocols, nums, alternatives)) in groups.into_iter().enumerate() {
+        let taken = if k == last { source.take() } else { source.clone() };
+        let Some(mut g) = taken else { break };
         g.alternatives = alternatives;
         g.ports.retain(|p| matches!(p, PortItem::Param { .. }));
         let mut fixed: Vec<PortRange> = Vec::new();

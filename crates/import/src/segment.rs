@@ -476,6 +476,12 @@ fn fill_ports(f: &mut Finding, parsed: &Parsed) {
 /// Required/optional words, "only required if …", "if X is used",
 /// loopback/localhost, broadcast.
 fn conditions(f: &mut Finding, text: &str) {
+    if !["optional", "optionally", "required", "if", "when", "loopback", "localhost", "broadcast"]
+        .iter()
+        .any(|w| has_word(text, w))
+    {
+        return;
+    }
     let lower = text.to_ascii_lowercase();
     if has_word(&lower, "optional") || has_word(&lower, "optionally") {
         f.required = Some(false);
@@ -520,6 +526,13 @@ fn find_word(lower: &str, cue: &str) -> Option<usize> {
 /// Host names, wildcards, URLs' hosts and IPv4 addresses in a text.
 pub fn hosts(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
+    // A host has a dot between two name characters; most lines have none.
+    let b = text.as_bytes();
+    if !(1..b.len().saturating_sub(1)).any(|i| {
+        b[i] == b'.' && b[i + 1].is_ascii_alphanumeric() && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'*')
+    }) {
+        return out;
+    }
     for raw in text.split(|c: char| {
         c.is_whitespace() || matches!(c, ',' | ';' | '(' | ')' | '"' | '<' | '>' | '|' | '[' | ']')
     }) {
@@ -990,10 +1003,16 @@ fn split_service(s: &str) -> (String, Option<String>) {
     let rest_start = fields
         .iter()
         .position(|f| {
-            let p = grammar::parse(f);
             let (i, o) = directions(f);
             let direction_field = (i || o) && f.split_whitespace().count() <= 4;
-            p.mentions.is_empty() && p.bare_protocols.is_empty() && !direction_field
+            // Only a field with a digit or a protocol word can hold a port.
+            let may_hold_port = f.bytes().any(|b| b.is_ascii_digit())
+                || ["tcp", "udp", "icmp"].iter().any(|w| has_word(f, w));
+            let ported = may_hold_port && {
+                let p = grammar::parse(f);
+                !p.mentions.is_empty() || !p.bare_protocols.is_empty()
+            };
+            !ported && !direction_field
         })
         .unwrap_or(0);
     let rest = fields[rest_start..].join(", ");
