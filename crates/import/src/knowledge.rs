@@ -182,13 +182,24 @@ pub enum Dir {
     Unknown,
 }
 
-/// Direction words in a text: (inbound seen, outbound seen).
+/// Direction words in a text: (inbound seen, outbound seen). One pass.
 pub fn directions(text: &str) -> (bool, bool) {
-    let inbound =
-        has_word(text, "inbound") || has_word(text, "ingress") || has_word(text, "incoming");
-    let outbound =
-        has_word(text, "outbound") || has_word(text, "egress") || has_word(text, "outgoing");
+    let (mut inbound, mut outbound) = (false, false);
+    for w in text.split(|c: char| !c.is_ascii_alphanumeric()) {
+        if !(6..=8).contains(&w.len()) {
+            continue;
+        }
+        let is = |x: &str| w.eq_ignore_ascii_case(x);
+        inbound |= is("inbound") || is("ingress") || is("incoming");
+        outbound |= is("outbound") || is("egress") || is("outgoing");
+    }
     (inbound, outbound)
+}
+
+/// Whether any of `words` (lowercase ASCII) is a whole word of `text`. One pass.
+pub fn any_word(text: &str, words: &[&str]) -> bool {
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|w| !w.is_empty() && words.iter().any(|x| w.eq_ignore_ascii_case(x)))
 }
 
 /// Whether `word` (lowercase ASCII) is a whole word of `text`, ignoring ASCII

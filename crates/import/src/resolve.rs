@@ -164,7 +164,11 @@ fn split(
     let last = groups.len().saturating_sub(1);
     let mut source = Some(f);
     for (k, (protocols, nums, alternatives)) in groups.into_iter().enumerate() {
-        let taken = if k == last { source.take() } else { source.clone() };
+        let taken = if k == last {
+            source.take()
+        } else {
+            source.clone()
+        };
         let Some(mut g) = taken else { break };
         g.alternatives = alternatives;
         g.ports.retain(|p| matches!(p, PortItem::Param { .. }));

@@ -111,7 +111,7 @@ fn looks_header(cells: &[String]) -> bool {
     }
     let cue = cells
         .iter()
-        .any(|c| HEADER_WORDS.iter().any(|w| has_word(c, w)));
+        .any(|c| crate::knowledge::any_word(c, HEADER_WORDS));
     cue && cells
         .iter()
         .all(|c| c.split_whitespace().count() <= 14 && !c.contains("://") && hosts(c).is_empty())
@@ -263,7 +263,7 @@ fn is_heading(row: &Row, text: &str, next: Option<&Row>) -> bool {
 
 /// Sentences that set the protocol of what follows.
 fn context_sentence(text: &str, st: &mut State) {
-    if !["tcp", "udp"].iter().any(|w| has_word(text, w)) {
+    if !crate::knowledge::any_word(text, &["tcp", "udp"]) {
         return;
     }
     let lower = text.to_ascii_lowercase();
@@ -476,10 +476,19 @@ fn fill_ports(f: &mut Finding, parsed: &Parsed) {
 /// Required/optional words, "only required if …", "if X is used",
 /// loopback/localhost, broadcast.
 fn conditions(f: &mut Finding, text: &str) {
-    if !["optional", "optionally", "required", "if", "when", "loopback", "localhost", "broadcast"]
-        .iter()
-        .any(|w| has_word(text, w))
-    {
+    if !crate::knowledge::any_word(
+        text,
+        &[
+            "optional",
+            "optionally",
+            "required",
+            "if",
+            "when",
+            "loopback",
+            "localhost",
+            "broadcast",
+        ],
+    ) {
         return;
     }
     let lower = text.to_ascii_lowercase();
@@ -529,7 +538,9 @@ pub fn hosts(text: &str) -> Vec<String> {
     // A host has a dot between two name characters; most lines have none.
     let b = text.as_bytes();
     if !(1..b.len().saturating_sub(1)).any(|i| {
-        b[i] == b'.' && b[i + 1].is_ascii_alphanumeric() && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'*')
+        b[i] == b'.'
+            && b[i + 1].is_ascii_alphanumeric()
+            && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'*')
     }) {
         return out;
     }
@@ -1007,7 +1018,7 @@ fn split_service(s: &str) -> (String, Option<String>) {
             let direction_field = (i || o) && f.split_whitespace().count() <= 4;
             // Only a field with a digit or a protocol word can hold a port.
             let may_hold_port = f.bytes().any(|b| b.is_ascii_digit())
-                || ["tcp", "udp", "icmp"].iter().any(|w| has_word(f, w));
+                || crate::knowledge::any_word(f, &["tcp", "udp", "icmp"]);
             let ported = may_hold_port && {
                 let p = grammar::parse(f);
                 !p.mentions.is_empty() || !p.bare_protocols.is_empty()
