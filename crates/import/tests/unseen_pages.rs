@@ -40,3 +40,8 @@ fn prose_sentences() {
 fn bullet_list_with_direction_headings() {
     check_page("bullets.txt", "bullets");
 }
+
+#[test]
+fn key_value_blocks_and_a_source_destination_table() {
+    check_page("definition-list.txt", "definition-list");
+}
