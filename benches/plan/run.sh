@@ -37,10 +37,11 @@ measure() {
   local name=$1; shift
   /usr/bin/time -v -o "$work/$name.time" "$@" >/dev/null 2>"$work/$name.err" || {
     echo "$name failed:" >&2; cat "$work/$name.err" >&2; exit 1; }
-  local wall kb
+  local wall cpu kb
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$work/$name.time")
+  cpu=$(awk -F': ' '/User time|System time/ {s+=$2} END {print s}' "$work/$name.time")
   kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/$name.time")
-  echo "$name $wall $kb" >> "$work/results"
+  echo "$name $wall $cpu $kb" >> "$work/results"
 }
 
 measure portplan-cisco-ios "$pp" plan "$work/dep.yaml" -f cisco-ios -o "$work/pp.ios"
@@ -61,17 +62,21 @@ rules_ae_ipt=$(grep -cE '^-A .* -j ACCEPT' "$work/aerleon/out/bench" || true)
 
 python3 - "$work/results" <<PY
 import sys
-r = {l.split()[0]: (float(l.split()[1]), int(l.split()[2])) for l in open(sys.argv[1])}
+r = {}
+for line in open(sys.argv[1]):
+    name, wall, cpu, kb = line.split()
+    r[name] = (float(wall), float(cpu), int(kb))
 pp = [v for k, v in r.items() if k.startswith("portplan")]
-pp_time = sum(t for t, _ in pp)
-pp_mem = max(m for _, m in pp)
-ae_time, ae_mem = r["aerleon-all-three"]
-for k, (t, m) in r.items():
-    print(f"{k:22} {t:8.2f} s {m / 1024:9.1f} MB")
-print(f"{'portplan (3 runs)':22} {pp_time:8.2f} s {pp_mem / 1024:9.1f} MB (peak of the three)")
-print(f"time ratio   aerleon / portplan = {ae_time / pp_time:7.1f}x")
-print(f"memory ratio aerleon / portplan = {ae_mem / pp_mem:7.1f}x")
-print("rules        portplan vs aerleon:")
+pp_wall = sum(v[0] for v in pp)
+pp_cpu = sum(v[1] for v in pp)
+pp_mem = max(v[2] for v in pp)
+ae_wall, ae_cpu, ae_mem = r["aerleon-all-three"]
+print(f"{'run':22} {'wall':>8} {'cpu':>8} {'peak RSS':>10}")
+for k, (w, c, m) in r.items():
+    print(f"{k:22} {w:7.2f}s {c:7.2f}s {m / 1024:8.1f}MB")
+print(f"{'portplan, 3 runs':22} {pp_wall:7.2f}s {pp_cpu:7.2f}s {pp_mem / 1024:8.1f}MB (sum of times, peak of memory)")
+print(f"ratio aerleon/portplan: wall {ae_wall / pp_wall:.1f}x, cpu {ae_cpu / pp_cpu:.1f}x, memory {ae_mem / pp_mem:.1f}x")
+print("rules, portplan vs aerleon:")
 print(f"  cisco-ios  {$rules_pp_ios:7} vs {$rules_ae_ios:7}")
 print(f"  junos      {$rules_pp_junos:7} vs {$rules_ae_junos:7} (portplan: SRX policies; aerleon: filter terms)")
 print(f"  iptables   {$rules_pp_ipt:7} vs {$rules_ae_ipt:7} (portplan: INPUT+OUTPUT of 10.0.0.0/8; aerleon: FORWARD)")

@@ -332,3 +332,14 @@ fn mangled_files_never_panic() {
         }
     }
 }
+
+#[test]
+fn a_choice_whose_role_is_not_placed_warns_with_the_requirement() {
+    let text = format!("{IGEL}    choices: {{database: oracle}}\n");
+    let (code, _, err, _) = check(&text);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("warning: role `database-server` of igel-ums is not placed: its flows of ums-server-oracle are left out"),
+        "{err}"
+    );
+}

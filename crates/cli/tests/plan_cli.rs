@@ -231,3 +231,43 @@ fn plan_refuses_a_deployment_with_errors() {
     assert!(out.is_empty());
     assert!(err.contains("<stdin>: error: the file is empty"), "{err}");
 }
+
+#[test]
+fn no_merge_lists_one_rule_per_requirement_and_pair() {
+    let merged: serde_json::Value =
+        serde_json::from_str(&ok(&["plan", "examples/campus.yaml", "-f", "json"])).unwrap();
+    let raw: serde_json::Value = serde_json::from_str(&ok(&[
+        "plan",
+        "examples/campus.yaml",
+        "-f",
+        "json",
+        "--no-merge",
+    ]))
+    .unwrap();
+    let (m, r) = (
+        merged["flows"].as_array().unwrap(),
+        raw["flows"].as_array().unwrap(),
+    );
+    assert!(r.len() > m.len(), "{} vs {}", r.len(), m.len());
+    for f in r {
+        assert_eq!(f["because"].as_array().unwrap().len(), 1, "{f}");
+        assert_eq!(f["src"]["labels"].as_array().unwrap().len(), 1, "{f}");
+    }
+}
+
+#[test]
+fn the_readme_command_plans_the_campus() {
+    let table = ok(&["plan", "examples/campus.yaml"]);
+    for product in [
+        "cisco-ise",
+        "igel-ums",
+        "privileged-identity",
+        "strongdm",
+        "xclarity-orchestrator",
+    ] {
+        assert!(table.contains(&format!("{product}: ")), "{product}");
+    }
+    // Shared hosts serve several products in one rule.
+    assert!(table.contains("pi-1, ums-1"), "{table}");
+    assert!(table.contains("NAME") && table.contains("ise-1"));
+}

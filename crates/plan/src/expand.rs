@@ -409,7 +409,9 @@ impl ProductCtx<'_> {
                     required: r.required,
                     interface: r.interface.clone(),
                     because: vec![because.clone()],
-                    notes: r.notes.clone(),
+                    // Filled in after merging (see notes.rs): cloning every
+                    // note into every planned flow is most of the copying.
+                    notes: Vec::new(),
                 };
                 for t in &targets {
                     let Some(tp) = &t.ports else { continue };

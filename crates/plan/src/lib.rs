@@ -10,6 +10,7 @@ mod conflicts;
 mod expand;
 mod load;
 mod merge;
+mod notes;
 pub mod report;
 mod resolve;
 mod settings;
@@ -45,9 +46,11 @@ pub fn plan_with(
     if diags.iter().any(Diagnostic::is_error) {
         return Err(diags);
     }
+    let mut flows = merge(flows);
+    notes::attach(cat, &mut flows);
     Ok(FlowSet {
         deployment: dep.value.name.clone(),
-        flows: merge(flows),
+        flows,
         diagnostics: diags,
     })
 }
@@ -59,10 +62,11 @@ pub fn plan_unmerged(
     dep: &Parsed<Deployment>,
     opts: &PlanOptions,
 ) -> Result<Vec<Flow>, Vec<Diagnostic>> {
-    let (flows, diags) = analyse(cat, dep, opts);
+    let (mut flows, diags) = analyse(cat, dep, opts);
     if diags.iter().any(Diagnostic::is_error) {
         return Err(diags);
     }
+    notes::attach(cat, &mut flows);
     Ok(flows)
 }
 
