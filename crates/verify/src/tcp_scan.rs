@@ -66,6 +66,32 @@ impl Epoll {
     }
 }
 
+/// In-flight connects allowed when every probe answers at once.
+const FAST_WINDOW: usize = 128;
+/// A connect without an answer after this long holds its slot as "slow".
+const SLOW_AFTER: Duration = Duration::from_millis(20);
+
+/// How many live connects, oldest first, have waited past `SLOW_AFTER`.
+fn slow_count(
+    order: &std::collections::VecDeque<(usize, usize)>,
+    slots: &[Option<InFlight>],
+    now: Instant,
+) -> usize {
+    let mut n = 0;
+    for (slot, idx) in order {
+        match &slots[*slot] {
+            Some(f) if f.idx == *idx => {
+                if now.duration_since(f.start) < SLOW_AFTER {
+                    break;
+                }
+                n += 1;
+            }
+            _ => {}
+        }
+    }
+    n
+}
+
 /// Connects to every address, at most `window` at once, and reports each
 /// outcome with the address's index as soon as it is known. Sockets are
 /// watched with epoll (one `epoll_ctl` each; closing a socket unwatches it),
@@ -97,7 +123,13 @@ pub fn scan(
     let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; 1024];
     let mut next = 0;
     while next < addrs.len() || in_flight > 0 {
-        while in_flight < window && next < addrs.len() {
+        // Probes that answer at once need only a small window (each socket in
+        // flight holds an ephemeral port, and a crowded port space makes every
+        // connect dearer); probes that wait (drops, long paths) each earn
+        // one more slot, up to `window`.
+        let slow = slow_count(&order, &slots, Instant::now());
+        let allowed = window.min(FAST_WINDOW + slow);
+        while in_flight < allowed && next < addrs.len() {
             let a = addrs[next];
             let start = Instant::now();
             let sock = match Socket::new(

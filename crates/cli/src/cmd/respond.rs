@@ -52,6 +52,11 @@ fn ports_text(ports: &[(Protocol, u16)]) -> String {
 }
 
 pub fn run(args: Args, g: &Global) -> Outcome {
+    if args.as_host.is_some() && args.deployment.is_none() {
+        return Err(Failure::Message(
+            "--as names a host of a deployment: give the deployment file too".into(),
+        ));
+    }
     let secret = Secret::load(args.secret_file.as_deref())
         .map_err(Failure::Message)?
         .ok_or_else(|| {
