@@ -52,14 +52,13 @@ fn tidy(f: &mut Flow) {
 /// Sorts flows by `cmp` and folds each run of equal ones into one; `fold`
 /// must not change what `cmp` compares.
 fn group(
-    mut flows: Vec<Flow>,
+    flows: Vec<Flow>,
     cmp: impl Fn(&Flow, &Flow) -> Ordering,
     fold: impl Fn(&mut Flow, &Flow),
 ) -> Vec<Flow> {
-    flows.sort_by(&cmp);
     let mut out: Vec<Flow> = Vec::with_capacity(flows.len());
     let mut grew: Vec<bool> = Vec::with_capacity(flows.len());
-    for f in flows {
+    for f in sorted(flows, &cmp) {
         match out.last_mut() {
             Some(acc) if cmp(acc, &f) == Ordering::Equal => {
                 fold(acc, &f);
@@ -117,15 +116,40 @@ pub fn merge(mut flows: Vec<Flow>) -> Vec<Flow> {
         },
         |acc, f| acc.dst.addrs.extend(f.dst.addrs.iter().cloned()),
     );
-    let mut flows = group(flows, same_ends, add_ports);
-    flows.sort_by(|a, b| {
+    let flows = group(flows, same_ends, add_ports);
+    sorted(flows, |a, b| {
         (&a.src.labels, &a.dst.labels, a.protocol, &a.ports).cmp(&(
             &b.src.labels,
             &b.dst.labels,
             b.protocol,
             &b.ports,
         ))
-    });
+    })
+}
+
+/// `flows` in `cmp` order, stable. Sorts indexes, then applies the
+/// permutation in place by following its cycles: a flow is large, and a
+/// sort would move each one many times.
+fn sorted(mut flows: Vec<Flow>, cmp: impl Fn(&Flow, &Flow) -> Ordering) -> Vec<Flow> {
+    let n = flows.len();
+    let mut idx: Vec<usize> = (0..n).collect();
+    idx.sort_by(|&a, &b| cmp(&flows[a], &flows[b]));
+    // Position j must receive the flow now at idx[j]; n marks a done position.
+    for start in 0..n {
+        if idx[start] == n {
+            continue;
+        }
+        let mut j = start;
+        loop {
+            let k = idx[j];
+            idx[j] = n;
+            if k == start {
+                break;
+            }
+            flows.swap(j, k);
+            j = k;
+        }
+    }
     flows
 }
 
