@@ -280,7 +280,7 @@ fn before_install_the_responder_proves_each_state() {
     );
     assert!(
         resp.text()
-            .contains("listening on 9 ports (tcp/7001-7004,7020 udp/7001-7004)"),
+            .contains("listening on 10 ports (tcp/7001-7004,7020 udp/53,7001-7004)"),
         "{}",
         resp.text()
     );
@@ -315,7 +315,8 @@ fn before_install_the_responder_proves_each_state() {
         "unresolved",
         "registry.invalid",
     );
-    assert_eq!(m.len(), 10);
+    assert_state(&m, "udp/53 10.213.0.2", "verified", "token valid");
+    assert_eq!(m.len(), 11);
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(
         v["summary"]["required_failed"], 7,
@@ -372,6 +373,8 @@ fn after_install_a_real_listener_is_open_and_unused_ports_closed() {
     let m = states(&o);
     assert_state(&m, "tcp/7001 10.213.0.2", "open", "handshake completed");
     assert_state(&m, "udp/7001 10.213.0.2", "open", "the service answered");
+    // A DNS server answers only DNS: the protocol-aware probe proves the path.
+    assert_state(&m, "udp/53 10.213.0.2", "open", "DNS answer (rcode 0)");
     for p in [7002, 7003, 7004] {
         assert_state(&m, &format!("tcp/{p} 10.213.0.2"), "closed", "TCP reset");
         assert_state(
@@ -537,6 +540,7 @@ fn a_port_held_by_another_process_is_a_listener_conflict() {
     );
     let log = resp.text();
     assert!(log.contains("skipped tcp/7001: in use, held by"), "{log}");
+    assert!(log.contains("skipped udp/53: in use, held by"), "{log}");
     assert!(log.contains("listening on 7 ports"), "{log}");
 }
 
@@ -595,6 +599,8 @@ fn bad_input_is_refused_with_exit_2() {
 #[test]
 fn helper_process() {
     if let Ok(port) = std::env::var("PORTPLAN_TEST_SERVE") {
+        let dns = std::net::UdpSocket::bind("0.0.0.0:53").unwrap();
+        std::thread::spawn(move || serve_dns(dns));
         serve(port.parse().unwrap(), "0.0.0.0", true);
         return;
     }
@@ -634,6 +640,22 @@ fn serve(port: u16, addr: &str, announce: bool) {
         use std::io::Write;
         let mut s = s;
         let _ = s.write_all(b"220 real service ready\r\n");
+    }
+}
+
+/// A DNS stand-in: answers well-formed queries (QR bit set, same id,
+/// NOERROR, no records) and ignores every other datagram, as a name server
+/// ignores what it cannot parse.
+fn serve_dns(u: std::net::UdpSocket) {
+    let mut b = [0u8; 512];
+    while let Ok((n, from)) = u.recv_from(&mut b) {
+        let is_query = n >= 17 && b[2] & 0x80 == 0 && b[4..6] == [0, 1];
+        if is_query {
+            let mut r = b[..n].to_vec();
+            r[2] |= 0x80;
+            r[3] &= 0xf0;
+            let _ = u.send_to(&r, from);
+        }
     }
 }
 
