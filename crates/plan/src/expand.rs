@@ -92,11 +92,13 @@ pub fn expand(
             unplaced: BTreeMap::new(),
             missing: BTreeSet::new(),
             matched: BTreeSet::new(),
+            used: BTreeSet::new(),
         };
         for r in &p.requirements {
             ctx.requirement(r, &mut out);
         }
         ctx.finish(&mut out.diagnostics);
+        ctx.unused_parameters(u, &mut out.diagnostics);
     }
     out
 }
@@ -224,6 +226,8 @@ struct ProductCtx<'a> {
     missing: BTreeSet<String>,
     /// Override indexes that matched a destination.
     matched: BTreeSet<usize>,
+    /// Parameters some planned requirement uses.
+    used: BTreeSet<String>,
 }
 
 /// The ports of one destination: the entry's remaining addresses with the
@@ -356,6 +360,7 @@ impl ProductCtx<'_> {
         if from.is_empty() || to.is_empty() {
             return;
         }
+        self.used.extend(r.params().map(str::to_string));
         let (ports, listening, missing) = self.ports(r);
         let own: Vec<&Override> = self
             .overrides
@@ -618,6 +623,37 @@ impl ProductCtx<'_> {
                         ),
                     )
                     .hint(format!("set it: `parameters: {{{m}: PORT}}`{per_target}; portplan never guesses a port")),
+            );
+        }
+    }
+
+    /// A value the deployment gives that nothing planned uses is most likely
+    /// a feature left off or a role left unplaced: say so.
+    fn unused_parameters(&self, u: &portplan_model::ProductUse, diags: &mut Vec<Diagnostic>) {
+        for id in u.parameters.keys() {
+            if self.p.parameter(id).is_none() || self.used.contains(id) {
+                continue;
+            }
+            let users: Vec<String> = self
+                .p
+                .requirements
+                .iter()
+                .filter(|r| r.params().any(|x| x == id))
+                .map(|r| match &r.feature {
+                    Some(f) => format!("{} (feature {f})", r.id),
+                    None => r.id.clone(),
+                })
+                .collect();
+            diags.push(
+                self.dep
+                    .warning_at(
+                        &format!("{}/parameters/{}", self.base, key(id)),
+                        format!("parameter `{id}` is set but no planned flow uses it"),
+                    )
+                    .hint(format!(
+                        "it is used by {}: enable the feature or place the roles, or remove the value",
+                        users.join(", ")
+                    )),
             );
         }
     }

@@ -441,3 +441,26 @@ fn roles_of_one_product_on_one_node_share_listeners_unless_paired() {
     // Server and balancer are named in a `colocated` condition: on one host
     // with the same port they collide (see the colocated test).
 }
+
+#[test]
+fn a_parameter_nothing_planned_uses_warns() {
+    let ds = diags(&format!("{BASE}    parameters: {{custom_port: 6000}}\n"));
+    let d = find(
+        &ds,
+        "parameter `custom_port` is set but no planned flow uses it",
+    );
+    assert_eq!(d.severity, Severity::Warning);
+    assert_eq!(d.line, Some(11));
+    assert!(d
+        .hint
+        .as_deref()
+        .unwrap()
+        .contains("custom (feature custom)"));
+    let ds = diags(&format!(
+        "{BASE}    features: [custom]\n    parameters: {{custom_port: 6000}}\n"
+    ));
+    assert!(
+        ds.iter().all(|d| !d.message.contains("no planned flow")),
+        "{ds:#?}"
+    );
+}
