@@ -15,7 +15,7 @@ fn portplan() -> Command {
 }
 
 fn seeds() -> Option<PathBuf> {
-    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/seeds");
+    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../catalog/sources");
     d.is_dir().then_some(d)
 }
 

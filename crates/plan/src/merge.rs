@@ -41,7 +41,13 @@ fn tidy(f: &mut Flow) {
         f.src.addrs = normalise(&f.src.addrs);
     }
     if f.dst.addrs.len() > 1 {
-        f.dst.addrs = normalise(&f.dst.addrs);
+        if f.scope == portplan_model::Scope::Broadcast {
+            // Each network keeps its own broadcast address: 10.64.0.0/16 and
+            // 10.65.0.0/16 must not become 10.64.0.0/15 (one broadcast address).
+            sort_dedup(&mut f.dst.addrs);
+        } else {
+            f.dst.addrs = normalise(&f.dst.addrs);
+        }
     }
     sort_dedup(&mut f.src.labels);
     sort_dedup(&mut f.dst.labels);
@@ -270,6 +276,31 @@ mod tests {
                 prop_assert!(merged.iter().any(|m| m.because.contains(&f.because[0])));
             }
         }
+    }
+
+    #[test]
+    fn broadcast_destinations_keep_their_own_networks() {
+        let mk = |dst: &str| Flow {
+            src: side(vec!["10.0.0.4".parse().unwrap()]),
+            dst: side(vec![dst.parse().unwrap()]),
+            protocol: Protocol::Udp,
+            ports: PortSet::from_ranges([PortRange::single(9)]),
+            icmp_type: None,
+            scope: Scope::Broadcast,
+            required: true,
+            interface: None,
+            because: Vec::new(),
+            notes: Vec::new(),
+        };
+        let merged = merge(vec![mk("10.64.0.0/16"), mk("10.65.0.0/16")]);
+        assert_eq!(merged.len(), 1);
+        assert_eq!(
+            merged[0].dst.addrs,
+            vec![
+                "10.64.0.0/16".parse::<Addr>().unwrap(),
+                "10.65.0.0/16".parse::<Addr>().unwrap()
+            ]
+        );
     }
 
     #[test]

@@ -168,6 +168,22 @@ pub fn ports_text(p: &Product, r: &Requirement) -> String {
     parts.join(sep)
 }
 
+/// Ports for a terminal column: a long list (an OS-scan table) is cut, and
+/// says where the whole list is.
+fn short_ports(p: &Product, r: &Requirement) -> String {
+    const WIDTH: usize = 48;
+    let full = ports_text(p, r);
+    if full.chars().count() <= WIDTH {
+        return full;
+    }
+    let cut: String = full.chars().take(WIDTH).collect();
+    let head = cut.rsplit_once(',').map_or(cut.as_str(), |(h, _)| h);
+    format!(
+        "{head},… ({} entries; all in --format json/csv)",
+        r.ports.len()
+    )
+}
+
 fn protocols_text(r: &Requirement) -> String {
     r.protocols()
         .iter()
@@ -275,7 +291,7 @@ fn show_table(p: &Product, reqs: &[&Requirement], color: bool) -> String {
                 r.id.clone(),
                 format!("{} -> {}", r.from_roles().join(","), r.to_roles().join(",")),
                 protocols_text(r),
-                ports_text(p, r),
+                short_ports(p, r),
                 need(r),
                 scope,
                 p.cite(&r.source),

@@ -12,7 +12,7 @@ pub fn repo() -> PathBuf {
 }
 
 pub fn seeds_dir() -> PathBuf {
-    repo().join("../shared/seeds")
+    repo().join("catalog/sources")
 }
 
 pub fn truth(path: &std::path::Path) -> BTreeSet<Triple> {
