@@ -92,7 +92,7 @@ pub fn run(c: CatalogCmd, g: &Global) -> Outcome {
     }
 }
 
-fn pretty_json<T: serde::Serialize>(v: &T) -> Result<String, Failure> {
+pub(crate) fn pretty_json<T: serde::Serialize>(v: &T) -> Result<String, Failure> {
     serde_json::to_string_pretty(v)
         .map(|s| s + "\n")
         .map_err(|e| Failure::Message(format!("cannot write json: {e}")))
@@ -433,7 +433,8 @@ fn show_md(p: &Product, reqs: &[&Requirement]) -> String {
     s
 }
 
-fn csv_text(rows: &[ExportRow]) -> Result<String, Failure> {
+/// The flat export as CSV; `import --format csv` writes the same columns.
+pub(crate) fn csv_text(rows: &[ExportRow]) -> Result<String, Failure> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let fail = |e: csv::Error| Failure::Message(format!("cannot write csv: {e}"));
     if rows.is_empty() {

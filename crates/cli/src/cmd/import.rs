@@ -2,12 +2,14 @@
 //! (YAML, CSV or JSON), with the page's anomalies on stderr and in the draft;
 //! `--against PRODUCT` compares the page with a catalog entry instead.
 
+// Same writers as `catalog export`, so the columns are the same.
+use super::catalog::{csv_text, pretty_json as json};
 use super::{Failure, Global, Outcome};
 use crate::out;
 use clap::ValueEnum;
 use portplan_import::diff::{diff, Diff, Entry};
 use portplan_import::{import, Import, Options};
-use portplan_model::export::{self, ExportRow};
+use portplan_model::export;
 use portplan_model::Diagnostic;
 use std::io::Read;
 use std::path::PathBuf;
@@ -171,28 +173,6 @@ fn kind_word_basis(b: portplan_import::ProtocolBasis) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
-}
-
-fn json<T: serde::Serialize>(v: &T) -> Result<String, Failure> {
-    serde_json::to_string_pretty(v)
-        .map(|s| s + "\n")
-        .map_err(|e| Failure::Message(format!("cannot write json: {e}")))
-}
-
-/// Same writer as `catalog export`, so the columns are the same.
-fn csv_text(rows: &[ExportRow]) -> Result<String, Failure> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let fail = |e: csv::Error| Failure::Message(format!("cannot write csv: {e}"));
-    if rows.is_empty() {
-        w.write_record(export::COLUMNS).map_err(fail)?;
-    }
-    for r in rows {
-        w.serialize(r).map_err(fail)?;
-    }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| Failure::Message(format!("cannot write csv: {e}")))?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 fn entry_text(e: &Entry) -> String {
