@@ -1,9 +1,10 @@
 //! Host firewalls see the plan from one host: the flows it receives
 //! (input), the flows it sends (output), and its own loopback traffic.
 
-use crate::HostView;
+use crate::common;
+use crate::{HostView, RenderOptions};
 use portplan_model::catalog::Scope;
-use portplan_model::{Addr, Flow, Side};
+use portplan_model::{Addr, Flow, FlowSet, Side};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Dir {
@@ -46,7 +47,7 @@ pub fn is_host(side: &Side, host: &HostView) -> bool {
 
 /// The host's flows, split: network flows in/out, and loopback flows (which
 /// the host firewall's loopback rule already admits).
-pub fn host_flows<'a>(flows: &[&'a Flow], host: &HostView) -> (Vec<HostFlow<'a>>, Vec<&'a Flow>) {
+fn host_flows<'a>(flows: &[&'a Flow], host: &HostView) -> (Vec<HostFlow<'a>>, Vec<&'a Flow>) {
     let mut net = Vec::new();
     let mut lo = Vec::new();
     for f in flows {
@@ -75,8 +76,23 @@ pub fn host_flows<'a>(flows: &[&'a Flow], host: &HostView) -> (Vec<HostFlow<'a>>
     (net, lo)
 }
 
+/// What every host-firewall format starts from: the host (refusing without
+/// `--for-host`), its network flows in and out, and its loopback flows, in
+/// the stable order of `common::sorted`.
+pub type HostPlan<'a> = (&'a HostView, Vec<HostFlow<'a>>, Vec<&'a Flow>);
+
+pub fn host_plan<'a>(
+    format: &str,
+    set: &'a FlowSet,
+    opts: &'a RenderOptions,
+) -> Result<HostPlan<'a>, String> {
+    let host = opts.for_host.as_ref().ok_or_else(|| need_host(format))?;
+    let (net, lo) = host_flows(&common::sorted(set), host);
+    Ok((host, net, lo))
+}
+
 /// The refusal every host format gives without `--for-host`.
-pub fn need_host(format: &str) -> String {
+fn need_host(format: &str) -> String {
     format!(
         "`{format}` writes one host's firewall: name the host with --for-host (a host name from the deployment, or one of its addresses)"
     )

@@ -3,7 +3,7 @@
 //! listed as not expressed). Restoring replaces the whole filter table.
 
 use crate::common::{self, broadcast_addrs, why_lines, Gaps, Split};
-use crate::host::{host_flows, need_host, Dir, HostFlow};
+use crate::host::{host_plan, Dir, HostFlow};
 use crate::{RenderOptions, Rendered, Renderer};
 use portplan_model::catalog::Scope;
 use portplan_model::{FlowSet, PortRange, Protocol};
@@ -24,12 +24,7 @@ impl Renderer for Iptables {
         true
     }
     fn render(&self, set: &FlowSet, opts: &RenderOptions) -> Result<Rendered, String> {
-        let host = opts
-            .for_host
-            .as_ref()
-            .ok_or_else(|| need_host(self.name()))?;
-        let flows = common::sorted(set);
-        let (net, lo) = host_flows(&flows, host);
+        let (host, net, lo) = host_plan(self.name(), set, opts)?;
         let mut gaps = Gaps::default();
         let mut t = String::new();
         let _ = writeln!(

@@ -3,7 +3,7 @@
 //! and rebuilt in one transaction).
 
 use crate::common::{self, broadcast_addrs, short4, short6, why_lines, Gaps, Split};
-use crate::host::{host_flows, need_host, Dir, HostFlow};
+use crate::host::{host_plan, Dir, HostFlow};
 use crate::{RenderOptions, Rendered, Renderer};
 use portplan_model::catalog::Scope;
 use portplan_model::{FlowSet, Protocol};
@@ -23,12 +23,7 @@ impl Renderer for Nftables {
         true
     }
     fn render(&self, set: &FlowSet, opts: &RenderOptions) -> Result<Rendered, String> {
-        let host = opts
-            .for_host
-            .as_ref()
-            .ok_or_else(|| need_host(self.name()))?;
-        let flows = common::sorted(set);
-        let (net, lo) = host_flows(&flows, host);
+        let (host, net, lo) = host_plan(self.name(), set, opts)?;
         let mut gaps = Gaps::default();
         let mut names: BTreeSet<String> = BTreeSet::new();
         let mut input = String::new();

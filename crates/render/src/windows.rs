@@ -3,7 +3,7 @@
 //! removes, so running it again replaces the rules instead of adding more.
 
 use crate::common::{self, broadcast_addrs, why_lines, Gaps, Split};
-use crate::host::{host_flows, need_host, Dir, HostFlow};
+use crate::host::{host_plan, Dir, HostFlow};
 use crate::{RenderOptions, Rendered, Renderer};
 use portplan_model::catalog::Scope;
 use portplan_model::{FlowSet, Protocol};
@@ -37,12 +37,7 @@ impl Renderer for Windows {
         true
     }
     fn render(&self, set: &FlowSet, opts: &RenderOptions) -> Result<Rendered, String> {
-        let host = opts
-            .for_host
-            .as_ref()
-            .ok_or_else(|| need_host(self.name()))?;
-        let flows = common::sorted(set);
-        let (net, lo) = host_flows(&flows, host);
+        let (host, net, lo) = host_plan(self.name(), set, opts)?;
         let mut gaps = Gaps::default();
         let group = format!("portplan: {}", common::one_line(&set.deployment));
         let slug = common::sanitize(&set.deployment, |c| c.is_ascii_alphanumeric(), '-', 40);
