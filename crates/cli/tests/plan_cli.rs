@@ -119,6 +119,77 @@ fn for_host_filters_and_rejects_unknown_hosts() {
 }
 
 #[test]
+fn for_host_filters_device_formats_too() {
+    // A router ACL for one host's flows: every rule names the host.
+    let all = ok(&["plan", "examples/strongdm.yaml", "-f", "cisco-ios"]);
+    let one = ok(&[
+        "plan",
+        "examples/strongdm.yaml",
+        "-f",
+        "cisco-ios",
+        "--for-host",
+        "pg-1",
+    ]);
+    let aces = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| l.starts_with(" permit "))
+            .map(str::to_string)
+            .collect()
+    };
+    let (all, one) = (aces(&all), aces(&one));
+    assert!(!one.is_empty() && one.len() < all.len(), "{one:?}");
+    let pg = "10.30.0.21";
+    // ... or `any` (the Internet's flows, ICMP for every host, include it).
+    assert!(
+        one.iter().all(|l| l.contains(pg) || l.contains(" any ")),
+        "{one:?}"
+    );
+    assert!(one.iter().filter(|l| l.contains(pg)).count() >= 2, "{one:?}");
+}
+
+#[test]
+fn several_formats_plan_once_and_write_one_file_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("rules");
+    let o = out.to_str().unwrap();
+    let e = "examples/campus.yaml";
+    let (code, _, err) = run(&[
+        "plan",
+        e,
+        "-f",
+        "cisco-ios,junos",
+        "-f",
+        "nftables,csv,junos",
+        "--for-host",
+        "dc-1",
+        "-o",
+        o,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    for (format, file) in [
+        ("cisco-ios", "cisco-ios.cfg"),
+        ("junos", "junos.conf"),
+        ("nftables", "nftables.nft"),
+        ("csv", "csv.csv"),
+    ] {
+        let path = out.join(file);
+        assert!(err.contains(&format!("wrote {}", path.display())), "{err}");
+        let written = std::fs::read_to_string(&path).unwrap();
+        let alone = ok(&["plan", e, "-f", format, "--for-host", "dc-1"]);
+        assert_eq!(written, alone, "{format}");
+    }
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 4, "junos once");
+    // Several formats need a folder: never several files glued on stdout.
+    let (code, stdout, err) = run(&["plan", e, "-f", "cisco-ios,junos"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(stdout.is_empty());
+    assert!(
+        err.contains("2 formats need a folder to write into: add `-o DIR`"),
+        "{err}"
+    );
+}
+
+#[test]
 fn unknown_format_lists_the_formats() {
     let (code, _, err) = run(&["plan", "examples/strongdm.yaml", "--format", "pdf"]);
     assert_eq!(code, 2);

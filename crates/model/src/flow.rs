@@ -8,6 +8,7 @@ use ipnet::IpNet;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// One end of a flow as a firewall can match it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -110,7 +111,9 @@ pub struct Flow {
     pub required: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interface: Option<String>,
-    pub because: Vec<Because>,
+    /// Shared: one requirement explains thousands of planned flows, and
+    /// a copy of its five strings in each was most of the planner's allocating.
+    pub because: Vec<Arc<Because>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }

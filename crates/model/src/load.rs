@@ -3,21 +3,30 @@
 use crate::diag::{Diagnostic, Location};
 use crate::locate::LocationIndex;
 use serde::de::DeserializeOwned;
+use std::sync::OnceLock;
 
-/// A parsed document and the index that locates its values.
+/// A parsed document, with its text kept to locate values for messages.
 pub struct Parsed<T> {
     pub value: T,
     pub file: String,
-    pub index: LocationIndex,
+    src: String,
+    /// Built on the first message that needs a place: reading the YAML a
+    /// second time for positions costs as much as parsing it, and a clean
+    /// file never needs one.
+    index: OnceLock<LocationIndex>,
 }
 
 impl<T> Parsed<T> {
+    /// The index from value paths to file positions.
+    pub fn index(&self) -> &LocationIndex {
+        self.index.get_or_init(|| LocationIndex::build(&self.src))
+    }
     /// An error located at the value found at `path`.
     pub fn error_at(&self, path: &str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::error(&self.file, message).at(self.index.value(path))
+        Diagnostic::error(&self.file, message).at(self.index().value(path))
     }
     pub fn warning_at(&self, path: &str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::warning(&self.file, message).at(self.index.value(path))
+        Diagnostic::warning(&self.file, message).at(self.index().value(path))
     }
 }
 
@@ -32,7 +41,8 @@ pub fn parse_yaml<T: DeserializeOwned>(file: &str, src: &str) -> Result<Parsed<T
         Ok(value) => Ok(Parsed {
             value,
             file: file.to_string(),
-            index: LocationIndex::build(src),
+            src: src.to_string(),
+            index: OnceLock::new(),
         }),
         Err(e) => Err(yaml_error(file, &e)),
     }

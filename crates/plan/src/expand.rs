@@ -384,13 +384,13 @@ impl ProductCtx<'_> {
                     )),
             );
         }
-        let because = Because {
+        let because = std::sync::Arc::new(Because {
             product: self.p.product.clone(),
             requirement: r.id.clone(),
             service: r.service.clone(),
             feature: r.feature.clone(),
             source: self.p.cite(&r.source),
-        };
+        });
         let mut need_missing = false;
         for to_role in &to {
             let roles = self.roles;
@@ -672,7 +672,7 @@ impl ProductCtx<'_> {
                         reqs.join(", ")
                     ),
                 )
-                .at(self.dep.index.key(&path))
+                .at(self.dep.index().key(&path))
                 .hint(format!(
                     "place it (`{role}: [HOST or CIDR]`), or switch off the features that need it"
                 )),

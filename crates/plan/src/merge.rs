@@ -238,7 +238,8 @@ mod tests {
                     service: "s".into(),
                     feature: None,
                     source: "f:1".into(),
-                }],
+                }
+                .into()],
                 notes: Vec::new(),
             })
     }

@@ -21,7 +21,7 @@ pub struct Settings {
 /// A located error at the key that introduces `path` (a map key).
 pub fn key_error(dep: &Parsed<Deployment>, path: &str, msg: String, hint: String) -> Diagnostic {
     Diagnostic::error(&dep.file, msg)
-        .at(dep.index.key(path))
+        .at(dep.index().key(path))
         .hint(hint)
 }
 

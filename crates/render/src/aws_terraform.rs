@@ -48,6 +48,9 @@ impl Renderer for AwsTerraform {
     fn name(&self) -> &'static str {
         "aws-terraform"
     }
+    fn extension(&self) -> &'static str {
+        "tf"
+    }
     fn render(&self, set: &FlowSet, _opts: &RenderOptions) -> Result<Rendered, String> {
         let flows = common::sorted(set);
         let parties = Parties::new(&flows);

@@ -20,6 +20,9 @@ impl Renderer for AzureTerraform {
     fn name(&self) -> &'static str {
         "azure-terraform"
     }
+    fn extension(&self) -> &'static str {
+        "tf"
+    }
     fn render(&self, set: &FlowSet, _opts: &RenderOptions) -> Result<Rendered, String> {
         let flows = common::sorted(set);
         let mut gaps = Gaps::default();

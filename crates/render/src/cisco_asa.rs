@@ -16,6 +16,9 @@ impl Renderer for CiscoAsa {
     fn name(&self) -> &'static str {
         "cisco-asa"
     }
+    fn extension(&self) -> &'static str {
+        "cfg"
+    }
     fn render(&self, set: &FlowSet, _opts: &RenderOptions) -> Result<Rendered, String> {
         let flows = common::sorted(set);
         let parties = Parties::new(&flows);

@@ -19,6 +19,9 @@ impl Renderer for CiscoIos {
     fn name(&self) -> &'static str {
         "cisco-ios"
     }
+    fn extension(&self) -> &'static str {
+        "cfg"
+    }
     fn render(&self, set: &FlowSet, _opts: &RenderOptions) -> Result<Rendered, String> {
         let flows = common::sorted(set);
         let mut gaps = Gaps::default();

@@ -209,6 +209,7 @@ pub fn reasons(flow: &Flow) -> String {
 /// The long "why": one line per requirement with its service, feature and
 /// citation, then the flow's conditions and notes. Formats prefix these with
 /// their comment marker.
+/// Each line is already `one_line`: ready for a single-line comment.
 pub fn why_lines(flow: &Flow) -> Vec<String> {
     let mut out = Vec::new();
     for b in &flow.because {
@@ -239,11 +240,37 @@ pub fn why_lines(flow: &Flow) -> Vec<String> {
 /// Text for a single-line comment: control characters and line breaks
 /// become spaces, so a note can never end the comment and start a command.
 pub fn one_line(s: &str) -> String {
-    let t: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    t.split_whitespace().collect::<Vec<_>>().join(" ")
+    if is_one_line(s) {
+        // Most notes are clean already; checking is cheaper than rebuilding.
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut gap = false;
+    for c in s.chars() {
+        if c.is_control() || c.is_whitespace() {
+            gap = !out.is_empty();
+        } else {
+            if gap {
+                out.push(' ');
+                gap = false;
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// No control characters, no whitespace but single spaces between words.
+fn is_one_line(s: &str) -> bool {
+    let mut after_gap = true;
+    for c in s.chars() {
+        let gap = c.is_control() || c.is_whitespace();
+        if gap && (after_gap || c != ' ') {
+            return false;
+        }
+        after_gap = gap;
+    }
+    !after_gap || s.is_empty()
 }
 
 /// Keeps only the characters a format allows; others become `repl`.
@@ -453,6 +480,11 @@ mod tests {
     #[test]
     fn one_line_removes_breaks() {
         assert_eq!(one_line("a\nb\r\n  c"), "a b c");
+        assert_eq!(one_line("\u{2003} a\u{0}\u{85}b\t "), "a b");
+        for s in ["", "a b", "a  b", " a", "a ", "a\tb", "é — ü"] {
+            let slow: Vec<&str> = s.split_whitespace().collect();
+            assert_eq!(one_line(s), slow.join(" "), "{s:?}");
+        }
     }
 
     #[test]

@@ -21,6 +21,9 @@ impl Renderer for Dot {
     fn name(&self) -> &'static str {
         "dot"
     }
+    fn extension(&self) -> &'static str {
+        "dot"
+    }
     fn render(&self, set: &FlowSet, _opts: &RenderOptions) -> Result<Rendered, String> {
         let flows = common::sorted(set);
         let parties = Parties::new(&flows);

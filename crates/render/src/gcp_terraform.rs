@@ -37,6 +37,9 @@ impl Renderer for GcpTerraform {
     fn name(&self) -> &'static str {
         "gcp-terraform"
     }
+    fn extension(&self) -> &'static str {
+        "tf"
+    }
     fn render(&self, set: &FlowSet, _opts: &RenderOptions) -> Result<Rendered, String> {
         let flows = common::sorted(set);
         let parties = Parties::new(&flows);

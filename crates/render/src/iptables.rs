@@ -20,6 +20,9 @@ impl Renderer for Iptables {
     fn name(&self) -> &'static str {
         "iptables"
     }
+    fn extension(&self) -> &'static str {
+        "rules"
+    }
     fn per_host(&self) -> bool {
         true
     }
@@ -90,7 +93,7 @@ impl Renderer for Iptables {
 fn rules(hf: &HostFlow, gaps: &mut Gaps, t: &mut String) {
     let f = hf.flow;
     for l in why_lines(f) {
-        let _ = writeln!(t, "# {}", common::one_line(&l));
+        let _ = writeln!(t, "# {}", l);
     }
     let peer = Split::of(&hf.peer().addrs);
     let (chain, flag) = match hf.dir {

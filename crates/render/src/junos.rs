@@ -18,6 +18,9 @@ impl Renderer for Junos {
     fn name(&self) -> &'static str {
         "junos"
     }
+    fn extension(&self) -> &'static str {
+        "conf"
+    }
     fn render(&self, set: &FlowSet, _opts: &RenderOptions) -> Result<Rendered, String> {
         let flows = common::sorted(set);
         let parties = Parties::new(&flows);

@@ -32,6 +32,9 @@ impl Renderer for K8s {
     fn name(&self) -> &'static str {
         "k8s"
     }
+    fn extension(&self) -> &'static str {
+        "yaml"
+    }
     fn render(&self, set: &FlowSet, _opts: &RenderOptions) -> Result<Rendered, String> {
         let flows = common::sorted(set);
         let parties = Parties::new(&flows);

@@ -57,6 +57,9 @@ pub struct Rendered {
 /// One output format.
 pub trait Renderer {
     fn name(&self) -> &'static str;
+    /// The usual file extension of the format, without the dot: the file
+    /// name when one run writes several formats into a folder.
+    fn extension(&self) -> &'static str;
     /// Whether the format is a host firewall (needs `for_host`).
     fn per_host(&self) -> bool {
         false

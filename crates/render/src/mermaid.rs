@@ -24,6 +24,9 @@ impl Renderer for Mermaid {
     fn name(&self) -> &'static str {
         "mermaid"
     }
+    fn extension(&self) -> &'static str {
+        "mmd"
+    }
     fn render(&self, set: &FlowSet, _opts: &RenderOptions) -> Result<Rendered, String> {
         let flows = common::sorted(set);
         let parties = Parties::new(&flows);

@@ -19,6 +19,9 @@ impl Renderer for Nftables {
     fn name(&self) -> &'static str {
         "nftables"
     }
+    fn extension(&self) -> &'static str {
+        "nft"
+    }
     fn per_host(&self) -> bool {
         true
     }

@@ -16,6 +16,9 @@ impl Renderer for Panos {
     fn name(&self) -> &'static str {
         "panos"
     }
+    fn extension(&self) -> &'static str {
+        "txt"
+    }
     fn render(&self, set: &FlowSet, _opts: &RenderOptions) -> Result<Rendered, String> {
         let flows = common::sorted(set);
         let parties = Parties::new(&flows);

@@ -33,6 +33,9 @@ impl Renderer for Windows {
     fn name(&self) -> &'static str {
         "windows"
     }
+    fn extension(&self) -> &'static str {
+        "ps1"
+    }
     fn per_host(&self) -> bool {
         true
     }
@@ -102,7 +105,7 @@ fn rule(hf: &HostFlow, slug: &str, n: &mut usize, gaps: &mut Gaps, t: &mut Strin
     let f = hf.flow;
     let _ = writeln!(t);
     for l in why_lines(f) {
-        let _ = writeln!(t, "# {}", common::one_line(&l));
+        let _ = writeln!(t, "# {}", l);
     }
     let peer = Split::of(&hf.peer().addrs);
     // (remote addresses, ICMP family) per rule; `None` addresses is Any.

@@ -8,7 +8,7 @@ use portplan_model::{Diagnostic, FlowSet};
 use portplan_plan::report::{self, COLUMNS};
 use portplan_plan::{host_view, load_deployment, plan_unmerged, plan_with, PlanOptions};
 use portplan_render::{HostView, RenderOptions};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Formats the plan stage writes itself; the rest come from the render stage.
@@ -26,13 +26,17 @@ pub struct Args {
     #[arg(value_name = "DEPLOYMENT")]
     pub deployment: PathBuf,
     /// Output format: a table, data (json, csv, md) or firewall rules.
-    #[arg(long, short, default_value = "table", value_parser = format_parser())]
-    pub format: String,
+    /// Several (`-f cisco-ios,junos` or `-f cisco-ios -f junos`) plan once
+    /// and write one file per format into the folder `-o` names.
+    #[arg(long, short, default_value = "table", value_parser = format_parser(),
+          value_delimiter = ',', action = clap::ArgAction::Append)]
+    pub format: Vec<String>,
     /// Write for one host (a name under `hosts:`/`networks:`, or an address
     /// the deployment places): required by host firewalls, a filter otherwise.
     #[arg(long, value_name = "HOST")]
     pub for_host: Option<String>,
-    /// Write to this file instead of stdout.
+    /// Write to this file instead of stdout; with several formats, the
+    /// folder to write `FORMAT.EXT` files into (made if missing).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Fail (exit 2) when anything is left out: planner warnings, or flows
@@ -49,6 +53,18 @@ pub struct Args {
 }
 
 pub fn run(args: Args, g: &Global) -> Outcome {
+    let mut formats: Vec<&str> = Vec::new();
+    for f in &args.format {
+        if !formats.contains(&f.as_str()) {
+            formats.push(f);
+        }
+    }
+    if formats.len() > 1 && args.output.as_deref().is_none_or(|p| p == Path::new("-")) {
+        return Err(Failure::Message(format!(
+            "{} formats need a folder to write into: add `-o DIR` (one file per format)",
+            formats.len()
+        )));
+    }
     let cat = g.catalog()?;
     let dep = load_deployment(&args.deployment)?;
     let opts = PlanOptions {
@@ -64,7 +80,8 @@ pub fn run(args: Args, g: &Global) -> Outcome {
         file,
         ..
     } = dep;
-    drop(cat);
+    // Freeing the catalog would only cost time; the process ends soon.
+    std::mem::forget(cat);
     let dep = Named {
         value: deployment,
         file,
@@ -82,19 +99,29 @@ pub fn run(args: Args, g: &Global) -> Outcome {
             ))
         })?),
     };
-    let (text, left_out) = if OWN_FORMATS.contains(&args.format.as_str()) {
-        let filtered;
-        let view = match &host {
-            Some((name, addrs)) => {
-                filtered = report::for_host(&set, name, addrs);
-                &filtered
-            }
-            None => &set,
+    // A host firewall is written for the host from every flow; other formats
+    // keep only the flows that start or end at it.
+    let filters = formats.iter().any(|f| {
+        OWN_FORMATS.contains(f) || portplan_render::renderer(f).is_some_and(|r| !r.per_host())
+    });
+    let filtered = host
+        .as_ref()
+        .filter(|_| filters)
+        .map(|(name, addrs)| report::for_host(&set, name, addrs));
+    let mut texts = Vec::new();
+    let mut left_out = 0;
+    for format in &formats {
+        let (text, n) = if OWN_FORMATS.contains(format) {
+            (
+                own_format(format, filtered.as_ref().unwrap_or(&set), &dep.value, g)?,
+                0,
+            )
+        } else {
+            rendered(format, &set, filtered.as_ref(), host.clone(), &dep.value, g)?
         };
-        (own_format(&args.format, view, &dep.value, g)?, 0)
-    } else {
-        rendered(&args.format, &set, host, &dep.value, g)?
-    };
+        texts.push((*format, text));
+        left_out += n;
+    }
     let warned = set.diagnostics.len() + left_out;
     if args.strict && warned > 0 {
         return Err(Failure::Message(format!(
@@ -102,12 +129,44 @@ pub fn run(args: Args, g: &Global) -> Outcome {
             if warned == 1 { "" } else { "s" }
         )));
     }
-    out::emit(&text, args.output.as_deref())?;
+    match args.output.as_deref() {
+        Some(dir) if texts.len() > 1 => write_folder(dir, &texts)?,
+        // One format (several without `-o` were refused above).
+        output => {
+            for (_, text) in &texts {
+                out::emit(text, output)?;
+            }
+        }
+    }
     // The process ends here: freeing tens of thousands of flows one by one
     // would only cost time (the OS takes the memory back at once).
     std::mem::forget(set);
+    std::mem::forget(filtered);
     std::mem::forget(dep);
     Ok(ExitCode::SUCCESS)
+}
+
+/// One file per format, `DIR/FORMAT.EXT`, each named on stderr.
+fn write_folder(dir: &Path, texts: &[(&str, String)]) -> Result<(), Failure> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Failure::Message(format!("cannot make folder {}: {e}", dir.display())))?;
+    for (format, text) in texts {
+        let ext = portplan_render::renderer(format)
+            .map_or_else(|| own_extension(format), |r| r.extension());
+        let path = dir.join(format!("{format}.{ext}"));
+        out::emit(text, Some(&path))?;
+        eprintln!("wrote {} ({} lines)", path.display(), text.lines().count());
+    }
+    Ok(())
+}
+
+fn own_extension(format: &str) -> &'static str {
+    match format {
+        "json" => "json",
+        "csv" => "csv",
+        "md" => "md",
+        _ => "txt",
+    }
 }
 
 /// The deployment and its file name, once planning is done.
@@ -196,9 +255,11 @@ fn csv_text(set: &FlowSet) -> Result<String, Failure> {
 }
 
 /// A render-stage format; returns the text and how many items it could not express.
+/// `filtered` is `set` cut to the flows of `--for-host`, if given.
 fn rendered(
     format: &str,
     set: &FlowSet,
+    filtered: Option<&FlowSet>,
     host: Option<(String, Vec<portplan_model::Addr>)>,
     dep: &portplan_model::Deployment,
     g: &Global,
@@ -211,11 +272,16 @@ fn rendered(
             hosts_hint(dep)
         )));
     }
+    let input = if r.per_host() {
+        set
+    } else {
+        filtered.unwrap_or(set)
+    };
     let opts = RenderOptions {
         for_host: host.map(|(name, addrs)| HostView { name, addrs }),
     };
     let done = r
-        .render(set, &opts)
+        .render(input, &opts)
         .map_err(|e| Failure::Message(format!("cannot write {format}: {e}")))?;
     for u in &done.unexpressed {
         let d = Diagnostic::warning(

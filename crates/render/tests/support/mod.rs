@@ -52,13 +52,15 @@ impl F {
         }
     }
     fn why(mut self, req: &str, service: &str, line: u32) -> F {
-        self.flow.because.push(because(req, service, None, line));
+        self.flow
+            .because
+            .push(because(req, service, None, line).into());
         self
     }
     fn feature(mut self, req: &str, service: &str, feature: &str, line: u32) -> F {
         self.flow
             .because
-            .push(because(req, service, Some(feature), line));
+            .push(because(req, service, Some(feature), line).into());
         self
     }
     fn icmp(mut self, t: &str) -> F {
