@@ -4,6 +4,7 @@
 
 use crate::catalog::{PortSpec, Product, Requirement};
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// Column order is part of the interface: the first fifteen are fixed.
 pub const COLUMNS: &[&str] = &[
@@ -31,30 +32,33 @@ pub const COLUMNS: &[&str] = &[
     "notes",
 ];
 
+/// Text borrowed from the product where it can be: a large draft has
+/// hundreds of thousands of rows, and copying every field of each was a
+/// fifth of `portplan import --format csv`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ExportRow {
-    pub product: String,
-    pub requirement: String,
-    pub service: String,
-    pub from: String,
-    pub to: String,
-    pub protocol: String,
+pub struct ExportRow<'a> {
+    pub product: Cow<'a, str>,
+    pub requirement: Cow<'a, str>,
+    pub service: Cow<'a, str>,
+    pub from: Cow<'a, str>,
+    pub to: Cow<'a, str>,
+    pub protocol: &'static str,
     pub port_low: Option<u16>,
     pub port_high: Option<u16>,
     pub required: bool,
-    pub feature: String,
+    pub feature: Cow<'a, str>,
     pub configurable: bool,
     pub default_port: String,
-    pub scope: String,
-    pub source: String,
+    pub scope: &'static str,
+    pub source: Cow<'a, str>,
     pub line: u32,
-    pub condition: String,
-    pub interface: String,
-    pub parameter: String,
+    pub condition: Cow<'a, str>,
+    pub interface: Cow<'a, str>,
+    pub parameter: Cow<'a, str>,
     pub alternatives: bool,
     pub per_target: bool,
-    pub page_said: String,
-    pub notes: String,
+    pub page_said: Cow<'a, str>,
+    pub notes: Cow<'a, str>,
 }
 
 /// Text of a requirement's `when`, e.g. `database=oracle; colocated ums-server+ha-lb`.
@@ -73,52 +77,53 @@ pub fn condition_text(r: &Requirement) -> String {
 }
 
 /// Every row of a product, in catalog order.
-pub fn rows(p: &Product) -> Vec<ExportRow> {
+pub fn rows(p: &Product) -> Vec<ExportRow<'_>> {
     let mut out = Vec::new();
     for r in &p.requirements {
-        let file = p
-            .source(&r.source.doc)
-            .and_then(|s| s.file.clone())
-            .unwrap_or_else(|| r.source.doc.clone());
+        let file: Cow<'_, str> = match p.source(&r.source.doc).and_then(|s| s.file.as_deref()) {
+            Some(f) => Cow::Borrowed(f),
+            None => Cow::Borrowed(&r.source.doc),
+        };
+        let roles = |v: Vec<String>| -> Cow<'_, str> { Cow::Owned(v.join(";")) };
         let base = ExportRow {
-            product: p.product.clone(),
-            requirement: r.id.clone(),
-            service: r.service.clone(),
-            from: r.from_roles().join(";"),
-            to: r.to_roles().join(";"),
-            protocol: String::new(),
+            product: Cow::Borrowed(&p.product),
+            requirement: Cow::Borrowed(&r.id),
+            service: Cow::Borrowed(&r.service),
+            from: roles(r.from_roles()),
+            to: roles(r.to_roles()),
+            protocol: "",
             port_low: None,
             port_high: None,
             required: r.required,
-            feature: r.feature.clone().unwrap_or_default(),
+            feature: Cow::Borrowed(r.feature.as_deref().unwrap_or_default()),
             configurable: false,
             default_port: String::new(),
-            scope: r.scope.as_str().to_string(),
+            scope: r.scope.as_str(),
             source: file,
             line: r.source.line,
-            condition: condition_text(r),
-            interface: r.interface.clone().unwrap_or_default(),
-            parameter: String::new(),
+            condition: Cow::Owned(condition_text(r)),
+            interface: Cow::Borrowed(r.interface.as_deref().unwrap_or_default()),
+            parameter: Cow::Borrowed(""),
             alternatives: r.alternatives,
             per_target: r.per_target,
-            page_said: r
-                .page_said
-                .as_ref()
-                .map(|s| s.text.clone())
-                .unwrap_or_default(),
-            notes: r.notes.join(" | "),
+            page_said: Cow::Borrowed(r.page_said.as_ref().map_or("", |s| s.text.as_str())),
+            notes: match r.notes.as_slice() {
+                [] => Cow::Borrowed(""),
+                [one] => Cow::Borrowed(one),
+                many => Cow::Owned(many.join(" | ")),
+            },
         };
         for proto in r.protocols() {
             if !proto.has_ports() {
                 out.push(ExportRow {
-                    protocol: proto.to_string(),
+                    protocol: proto.as_str(),
                     ..base.clone()
                 });
                 continue;
             }
             for ps in &r.ports {
                 let mut row = ExportRow {
-                    protocol: proto.to_string(),
+                    protocol: proto.as_str(),
                     ..base.clone()
                 };
                 match ps {
@@ -128,7 +133,7 @@ pub fn rows(p: &Product) -> Vec<ExportRow> {
                     }
                     PortSpec::Param(name) => {
                         row.configurable = true;
-                        row.parameter = name.clone();
+                        row.parameter = Cow::Borrowed(name);
                         if let Some(d) = p.parameter(name).and_then(|x| x.default) {
                             row.port_low = Some(d.low);
                             row.port_high = Some(d.high);

@@ -435,7 +435,7 @@ fn show_md(p: &Product, reqs: &[&Requirement]) -> String {
 
 /// The flat export as CSV; `import --format csv` writes the same columns.
 pub(crate) fn csv_text(rows: &[ExportRow]) -> Result<String, Failure> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 256));
     let fail = |e: csv::Error| Failure::Message(format!("cannot write csv: {e}"));
     if rows.is_empty() {
         w.write_record(export::COLUMNS).map_err(fail)?;
@@ -446,7 +446,8 @@ pub(crate) fn csv_text(rows: &[ExportRow]) -> Result<String, Failure> {
     let bytes = w
         .into_inner()
         .map_err(|e| Failure::Message(format!("cannot write csv: {e}")))?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    // Every field came from a `str`; no copy needed to make it text again.
+    String::from_utf8(bytes).map_err(|e| Failure::Message(format!("cannot write csv: {e}")))
 }
 
 fn export_cmd(
