@@ -8,7 +8,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-// See the note on tikv-jemallocator in Cargo.toml.
+// See the note on tikv-jemallocator in Cargo.toml (not built for MSVC).
+#[cfg(not(target_env = "msvc"))]
 #[global_allocator]
 static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
