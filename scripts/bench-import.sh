@@ -43,6 +43,7 @@ PY
 python3 - "$BIN" "$WORK" <<'PY'
 import os, resource, subprocess, sys, time
 bin_, work = sys.argv[1], sys.argv[2]
+REPS = int(os.environ.get("REPS", "3"))
 def run(cmd, out):
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
@@ -51,15 +52,20 @@ def run(cmd, out):
     wall = time.perf_counter() - t0
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
-print(f"load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
-print(f"{'page':<16}{'MB':>6}{'import wall':>13}{'import cpu':>12}{'cpu ms/MB':>11}{'grep cpu':>10}{'import/grep':>13}")
+print(f"load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs; median of {REPS} runs each")
+print(f"{'page':<16}{'MB':>6}{'import wall':>13}{'import cpu':>12}{'wall ms/MB':>11}{'grep cpu':>10}{'import/grep':>13}")
+worst = 0.0
 for name in ("page-1MB.txt", "page-2.5MB.txt", "page-5MB.txt", "page-10MB.txt"):
     f = os.path.join(work, name)
     mb = os.path.getsize(f) / 1048576
     for fmt in ("csv", "yaml"):
-        wall, cpu = run([bin_, "import", f, "--format", fmt], os.path.join(work, "out." + fmt))
+        runs = sorted(run([bin_, "import", f, "--format", fmt], os.path.join(work, "out." + fmt)) for _ in range(REPS))
+        wall, cpu = runs[len(runs) // 2]
         _, gcpu = run(["grep", "-oE", "[0-9]+", f], os.path.join(work, "grep.out"))
-        print(f"{name + ' ' + fmt:<16}{mb:>6.1f}{wall:>12.3f}s{cpu:>11.3f}s{cpu / mb * 1000:>11.0f}{gcpu:>9.3f}s{cpu / max(gcpu, 1e-3):>13.1f}")
+        print(f"{name + ' ' + fmt:<16}{mb:>6.1f}{wall:>12.3f}s{cpu:>11.3f}s{wall / mb * 1000:>11.0f}{gcpu:>9.3f}s{cpu / max(gcpu, 1e-3):>13.1f}")
+        if name == "page-10MB.txt":
+            worst = max(worst, wall)
+print(f"10 MB page, slower of csv and yaml: {worst:.3f} s wall (target: under 1 s): {'met' if worst < 1 else 'NOT met'}")
 rows = sum(1 for _ in open(os.path.join(work, "out.csv"))) - 1
 print(f"rows in the 10 MB draft (csv): {rows}")
 PY

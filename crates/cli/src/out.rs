@@ -79,14 +79,34 @@ pub fn table(header: &[&str], rows: &[Vec<String>], color: bool) -> String {
 
 /// Writes `text` to `path`, or to stdout when `path` is None or `-`.
 pub fn emit(text: &str, path: Option<&Path>) -> Result<(), super::cmd::Failure> {
+    emit_parts(&[text], path)
+}
+
+/// `emit` of text made in parts (on several cores), without joining them
+/// first: a large output would be copied once more for nothing.
+pub fn emit_parts<S: AsRef<str>>(
+    parts: &[S],
+    path: Option<&Path>,
+) -> Result<(), super::cmd::Failure> {
     match path {
-        Some(p) if p != Path::new("-") => std::fs::write(p, text).map_err(|e| {
-            super::cmd::Failure::Message(format!("cannot write {}: {e}", p.display()))
-        }),
+        Some(p) if p != Path::new("-") => {
+            let fail = |e: std::io::Error| {
+                super::cmd::Failure::Message(format!("cannot write {}: {e}", p.display()))
+            };
+            let mut f = std::fs::File::create(p).map_err(fail)?;
+            for part in parts {
+                f.write_all(part.as_ref().as_bytes()).map_err(fail)?;
+            }
+            Ok(())
+        }
         _ => {
             let mut so = std::io::stdout().lock();
             // A closed pipe (`| head`) is not an error worth a message.
-            let _ = so.write_all(text.as_bytes());
+            for part in parts {
+                if so.write_all(part.as_ref().as_bytes()).is_err() {
+                    break;
+                }
+            }
             Ok(())
         }
     }

@@ -144,7 +144,10 @@ fn for_host_filters_device_formats_too() {
         one.iter().all(|l| l.contains(pg) || l.contains(" any ")),
         "{one:?}"
     );
-    assert!(one.iter().filter(|l| l.contains(pg)).count() >= 2, "{one:?}");
+    assert!(
+        one.iter().filter(|l| l.contains(pg)).count() >= 2,
+        "{one:?}"
+    );
 }
 
 #[test]

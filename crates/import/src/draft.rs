@@ -82,7 +82,10 @@ pub fn draft(
         requirements: vec![],
         errata: vec![],
     };
-    let mut prov = Vec::new();
+    // Sized once: a requirement is large, and growing by doubling would
+    // copy them all again and again on a big page.
+    p.requirements.reserve_exact(findings.len());
+    let mut prov = Vec::with_capacity(findings.len());
     let mut seen = Seen::default();
     for f in findings {
         let this = if f.this_role.is_empty() {

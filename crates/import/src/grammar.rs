@@ -344,17 +344,7 @@ pub fn parse(text: &str) -> Parsed {
         i += 1;
     }
     // Ports without a number.
-    let unnumbered = [
-        "ephemeral port",
-        "dynamic port",
-        "high port",
-        "random port",
-        "custom",
-    ]
-    .iter()
-    .find(|w| contains_ci(text, w))
-    .map(|w| w.trim().to_string())
-    .or_else(|| {
+    let unnumbered = unnumbered_word(text).map(str::to_string).or_else(|| {
         t.iter().find_map(|x| match x {
             Tok::Word(w)
                 if w.len() > 5 && w.contains('_') && w.to_ascii_lowercase().ends_with("port") =>
@@ -373,10 +363,38 @@ pub fn parse(text: &str) -> Parsed {
     out
 }
 
-/// Whether `text` contains `needle` (lowercase ASCII), ignoring ASCII case.
-fn contains_ci(text: &str, needle: &str) -> bool {
-    let (h, n) = (text.as_bytes(), needle.as_bytes());
-    h.len() >= n.len() && h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+/// Words that name a port without a number, in order of preference.
+const UNNUMBERED: [&str; 5] = [
+    "ephemeral port",
+    "dynamic port",
+    "high port",
+    "random port",
+    "custom",
+];
+
+/// The first of `UNNUMBERED` that `text` contains, ignoring ASCII case. One
+/// pass over the text: this runs on every item of a page.
+fn unnumbered_word(text: &str) -> Option<&'static str> {
+    let h = text.as_bytes();
+    let mut found = [false; UNNUMBERED.len()];
+    for i in 0..h.len() {
+        let c = h[i].to_ascii_lowercase();
+        for (k, w) in UNNUMBERED.iter().enumerate() {
+            let n = w.as_bytes();
+            if !found[k]
+                && n[0] == c
+                && h.len() - i >= n.len()
+                && h[i..i + n.len()].eq_ignore_ascii_case(n)
+            {
+                found[k] = true;
+            }
+        }
+    }
+    UNNUMBERED
+        .iter()
+        .zip(found)
+        .find(|(_, f)| *f)
+        .map(|(w, _)| *w)
 }
 
 /// Protocols just after a port list: `(TCP)`, ` TCP`, `, TCP`, `(TCP/UDP)`.

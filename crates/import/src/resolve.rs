@@ -9,6 +9,7 @@ use crate::grammar::{self, Num};
 use crate::knowledge::{services_in, soft_service, well_known};
 use crate::segment::Walk;
 use portplan_model::{PortRange, Protocol};
+use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub fn resolve(walk: Walk) -> (Vec<Finding>, Vec<Anomaly>) {
@@ -36,48 +37,95 @@ pub fn resolve(walk: Walk) -> (Vec<Finding>, Vec<Anomaly>) {
             }
         }
     }
-    let mut out: Vec<Finding> = Vec::new();
-    // Duplicate statements (one line saying a port twice) are kept once.
+    // Each finding is read on its own (on every core for a large page).
+    let mut read: Vec<Read> = findings
+        .into_par_iter()
+        .with_min_len(1024)
+        .map(|f| {
+            let own_icmp = (crate::knowledge::has_word(&f.text, "icmp")
+                && grammar::parse(&f.text)
+                    .bare_protocols
+                    .contains(&Protocol::Icmp))
+                || (f.raw.is_empty()
+                    && f.ports.is_empty()
+                    && f.row_protocols.contains(&Protocol::Icmp));
+            let icmp = own_icmp.then(|| Box::new(icmp_statement(f.clone())));
+            let near = footnotes_near(&footnotes, f.line);
+            let mut anomalies = Vec::new();
+            let groups: Vec<(u64, Finding)> = split(f, &near, &stated, &mut anomalies)
+                .into_iter()
+                .filter(|g| !g.ports.is_empty())
+                .map(|mut g| {
+                    // The raw mentions have been read; keep memory to what the output needs.
+                    g.raw = Vec::new();
+                    g.row_protocols = Vec::new();
+                    g.confidence = g.basis.confidence()
+                        - if g.notes.iter().any(|n| n.starts_with("REVIEW")) {
+                            0.2
+                        } else {
+                            0.0
+                        };
+                    (dedupe_key(&g), g)
+                })
+                .collect();
+            Read {
+                groups,
+                icmp,
+                anomalies,
+            }
+        })
+        .collect();
+    // Duplicate statements (one line saying a port twice) are kept once, the
+    // first in page order: decided on the keys alone, in order...
     let mut seen: std::collections::HashSet<u64> = std::collections::HashSet::new();
     let mut icmp_lines: BTreeSet<u32> = BTreeSet::new();
-    for f in findings {
-        let own_icmp = (crate::knowledge::has_word(&f.text, "icmp")
-            && grammar::parse(&f.text)
-                .bare_protocols
-                .contains(&Protocol::Icmp))
-            || (f.raw.is_empty()
-                && f.ports.is_empty()
-                && f.row_protocols.contains(&Protocol::Icmp));
-        let icmp_template = own_icmp.then(|| f.clone());
-        let near = footnotes_near(&footnotes, f.line);
-        for mut g in split(f, &near, &stated, &mut anomalies) {
-            let dup = !seen.insert(dedupe_key(&g));
-            if !dup && (!g.ports.is_empty()) {
-                // The raw mentions have been read; keep memory to what the output needs.
-                g.raw = Vec::new();
-                g.row_protocols = Vec::new();
-                g.confidence = g.basis.confidence()
-                    - if g.notes.iter().any(|n| n.starts_with("REVIEW")) {
-                        0.2
-                    } else {
-                        0.0
-                    };
-                out.push(g);
-            }
-        }
-        if let Some(mut g) = icmp_template.filter(|t| icmp_lines.insert(t.line)) {
-            g.protocols = vec![Protocol::Icmp];
-            g.ports.clear();
-            g.basis = ProtocolBasis::Stated;
-            g.confidence = 0.8;
-            if g.service.is_empty() || g.service == g.text {
-                g.service = "ICMP".into();
-            }
-            out.push(g);
-        }
+    let keep: Vec<(Vec<bool>, bool)> = read
+        .iter()
+        .map(|r| {
+            let groups = r.groups.iter().map(|(k, _)| seen.insert(*k)).collect();
+            let icmp = r.icmp.as_ref().is_some_and(|t| icmp_lines.insert(t.line));
+            (groups, icmp)
+        })
+        .collect();
+    for r in &mut read {
+        anomalies.append(&mut r.anomalies);
     }
+    // ... and the findings kept are then moved out on every core.
+    let out: Vec<Finding> = read
+        .into_par_iter()
+        .zip(keep)
+        .with_min_len(1024)
+        .flat_map_iter(|(r, (groups, icmp))| {
+            let kept = r
+                .groups
+                .into_iter()
+                .zip(groups)
+                .filter_map(|((_, g), k)| k.then_some(g));
+            kept.chain(r.icmp.filter(|_| icmp).map(|g| *g))
+        })
+        .collect();
     anomalies.sort_by_key(|a| a.line);
     (out, anomalies)
+}
+
+/// What reading one finding gave: its statements (with their dedupe keys),
+/// an ICMP statement if the line names ICMP, and the anomalies found.
+struct Read {
+    groups: Vec<(u64, Finding)>,
+    icmp: Option<Box<Finding>>,
+    anomalies: Vec<Anomaly>,
+}
+
+/// The ICMP statement of a line that names ICMP.
+fn icmp_statement(mut g: Finding) -> Finding {
+    g.protocols = vec![Protocol::Icmp];
+    g.ports.clear();
+    g.basis = ProtocolBasis::Stated;
+    g.confidence = 0.8;
+    if g.service.is_empty() || g.service == g.text {
+        g.service = "ICMP".into();
+    }
+    g
 }
 
 /// How far below a port its footnote's definition may stand.

@@ -9,6 +9,8 @@ use crate::knowledge::{directions, has_word, Dir};
 use crate::text::Row;
 use crate::words;
 use portplan_model::{PortRange, Protocol, Scope};
+use rayon::prelude::*;
+use std::sync::Arc;
 
 /// What a table column holds, read from its header cell.
 #[derive(Debug, Clone, PartialEq)]
@@ -130,6 +132,7 @@ pub struct Walk {
     pub notes: Vec<(u32, String)>,
 }
 
+#[derive(Clone)]
 struct State {
     heading: Option<String>,
     header: Option<Vec<Col>>,
@@ -139,87 +142,236 @@ struct State {
     table_protocol: Option<Protocol>,
     /// The role the current heading names (computed once per heading).
     heading_role: String,
-    /// The previous non-blank row was a table row: a header only starts a table.
-    in_table: bool,
     /// Direction of the list below a lead-in line (`Inbound (to the appliance):`)
     /// or of the section (a heading that says `Outbound`).
     list_dir: Dir,
 }
 
+/// What the second pass does with one row, in page order.
+enum Job<'r> {
+    /// A one-field-per-line record, read already (boxed: a finding is
+    /// large, and most jobs are not one).
+    Ready(Box<Finding>),
+    Table {
+        row: &'r Row,
+        cells: Vec<String>,
+    },
+    Items {
+        row: &'r Row,
+    },
+}
+
+/// Two passes. The first walks the rows in order and keeps the context that
+/// flows down a page (heading, table header, protocol sentences, list
+/// direction); it is cheap. The second reads each row with the context the
+/// first gave it: that is where the time goes, and rows do not depend on
+/// each other there, so large pages are read on every core. The findings
+/// come out in page order, the same as one pass would give.
 pub fn walk(rows: &[Row]) -> Walk {
     let mut w = Walk::default();
-    let consumed = field_records(rows, &mut w);
-    let mut st = State {
+    let mut consumed = field_records(rows);
+    let mut st = Arc::new(State {
         heading: None,
         header: None,
         page_protocol: None,
         table_protocol: None,
         heading_role: String::new(),
-        in_table: false,
         list_dir: Dir::Unknown,
-    };
-    for (idx, row) in rows.iter().enumerate() {
-        if row.separator {
+    });
+    // The previous non-blank row was a table row: a header only starts a table.
+    let mut in_table = false;
+    let mut jobs: Vec<(Job, Arc<State>)> = Vec::with_capacity(rows.len());
+    // What each row says on its own is read on every core; only applying
+    // it in page order is left to this loop.
+    let facts: Vec<Option<Facts>> = (0..rows.len())
+        .into_par_iter()
+        .with_min_len(ROWS_PER_TASK)
+        .map(|idx| {
+            let skip = |i: usize| consumed.contains_key(&i);
+            (!skip(idx)).then(|| facts(rows, idx, &skip)).flatten()
+        })
+        .collect();
+    for ((idx, row), fx) in rows.iter().enumerate().zip(facts) {
+        if row.separator || row.is_blank() {
             continue;
         }
-        if row.is_blank() {
-            continue;
-        }
-        if let Some(rec) = consumed.get(&idx) {
-            if let Some(f) = rec {
-                let mut f = f.clone();
+        if let Some(rec) = consumed.remove(&idx) {
+            if let Some(mut f) = rec {
                 apply_heading(&mut f, &st);
                 if f.raw.iter().all(|m| m.protocols.is_empty()) && f.row_protocols.is_empty() {
                     f.row_protocols.extend(st.page_protocol);
                 }
-                w.findings.push(f);
+                jobs.push((Job::Ready(f), st.clone()));
             }
             continue;
         }
-        let cells: Vec<String> = row.cells.iter().map(|c| c.join(" ")).collect();
-        let real_cells = cells
-            .iter()
-            .filter(|c| !c.trim().is_empty() && c.trim() != "—")
-            .count();
-        if row.number.is_some_and(|n| (1..=20).contains(&n))
-            && grammar::parse(&row.text()).mentions.is_empty()
-        {
-            if let Some(n) = row.number {
-                w.footnotes.push((row.line, n));
+        let Some(fx) = fx else { continue };
+        if let Some(n) = fx.footnote {
+            w.footnotes.push((row.line, n));
+        }
+        let table = fx.cells.len() >= 2;
+        let starts_table = !in_table;
+        in_table = table;
+        if table && starts_table {
+            if let Some(h) = fx.header {
+                Arc::make_mut(&mut st).header = Some(h);
+                continue;
             }
         }
-        let starts_table = !st.in_table;
-        st.in_table = cells.len() >= 2;
-        if cells.len() >= 2 && starts_table && looks_header(&cells) {
-            st.header = Some(cells.iter().map(|c| column(c)).collect());
-            continue;
-        }
-        if cells.len() >= 2 && real_cells >= 1 {
-            table_row(row, &cells, &mut st, &mut w);
+        if table && fx.real_cells >= 1 {
+            jobs.push((
+                Job::Table {
+                    row,
+                    cells: fx.cells,
+                },
+                st.clone(),
+            ));
             continue;
         }
         // A single-cell line: heading, context sentence, bullet or prose.
-        let text = row.text();
-        if is_heading(row, &text, rows.get(idx + 1)) {
-            st.heading_role = role_from_heading(&text);
-            st.list_dir = pick_dir(&[directions(&text)]);
-            st.heading = Some(text.clone());
-            st.header = None;
-            st.table_protocol = None;
+        let Some(line) = fx.line else { continue };
+        if let Some((text, role, dir)) = line.heading {
+            let s = Arc::make_mut(&mut st);
+            s.heading_role = role;
+            s.list_dir = dir;
+            s.heading = Some(text);
+            s.header = None;
+            s.table_protocol = None;
             continue;
         }
-        for s in sentences(&text) {
-            context_sentence(s, &mut st);
-        }
-        // `Outbound (from the appliance):` sets the direction of the list below.
-        let lead_in = !row.bullet && text.trim_end().ends_with(':');
-        if lead_in {
-            let d = pick_dir(&[directions(&text)]);
-            if d != Dir::Unknown {
-                st.list_dir = d;
+        for c in line.contexts {
+            match c {
+                Context::Page(p) => Arc::make_mut(&mut st).page_protocol = Some(p),
+                Context::Table(p) => Arc::make_mut(&mut st).table_protocol = Some(p),
             }
         }
-        line_items(row, &mut st, &mut w);
+        if let Some(d) = line.lead_dir.filter(|d| *d != st.list_dir) {
+            Arc::make_mut(&mut st).list_dir = d;
+        }
+        jobs.push((Job::Items { row }, st.clone()));
+    }
+    let parts = read_rows(jobs);
+    // One allocation of the final size: growing by doubling would copy
+    // hundreds of megabytes of findings on a large page.
+    w.findings
+        .reserve_exact(parts.iter().map(|p| p.findings.len()).sum());
+    for part in parts {
+        w.findings.extend(part.findings);
+        w.anomalies.extend(part.anomalies);
+    }
+    w
+}
+
+/// What one row says, read without its context.
+struct Facts {
+    /// The text of each cell.
+    cells: Vec<String>,
+    /// Cells with something in them (not empty, not `—`).
+    real_cells: usize,
+    /// The number of a footnote the row defines (`1. This is the default port`).
+    footnote: Option<u32>,
+    /// The row reads as a table header: its columns' meanings.
+    header: Option<Vec<Col>>,
+    /// Set when the row is not a table row with content.
+    line: Option<LineFacts>,
+}
+
+/// What a line outside a table says about what follows it.
+struct LineFacts {
+    /// A heading: its text, the role it names and its direction.
+    heading: Option<(String, String, Dir)>,
+    /// Sentences setting the protocol of the page or of the next table.
+    contexts: Vec<Context>,
+    /// `Outbound (from the appliance):` sets the direction of the list below.
+    lead_dir: Option<Dir>,
+}
+
+/// The facts of row `idx`; None for a separator or a blank row. `skip`
+/// tells the rows a one-field-per-line record took.
+fn facts(rows: &[Row], idx: usize, skip: &dyn Fn(usize) -> bool) -> Option<Facts> {
+    let row = &rows[idx];
+    if row.separator || row.is_blank() {
+        return None;
+    }
+    let cells: Vec<String> = row.cells.iter().map(|c| c.join(" ")).collect();
+    let real_cells = cells
+        .iter()
+        .filter(|c| !c.trim().is_empty() && c.trim() != "—")
+        .count();
+    let footnote = row
+        .number
+        .filter(|n| (1..=20).contains(n))
+        .filter(|_| grammar::parse(&row.text_ref()).mentions.is_empty());
+    let table = cells.len() >= 2;
+    // A header only starts a table: the row before (blank, separator and
+    // record rows aside) is not a table row.
+    let starts_table = || {
+        rows[..idx]
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(i, r)| !(r.separator || r.is_blank() || skip(*i)))
+            .is_none_or(|(_, r)| r.cells.len() < 2)
+    };
+    let header = (table && starts_table() && looks_header(&cells))
+        .then(|| cells.iter().map(|c| column(c)).collect());
+    let line = (!table || real_cells == 0).then(|| {
+        let text = row.text();
+        if is_heading(row, &text, rows.get(idx + 1)) {
+            let role = role_from_heading(&text);
+            let dir = pick_dir(&[directions(&text)]);
+            return LineFacts {
+                heading: Some((text, role, dir)),
+                contexts: Vec::new(),
+                lead_dir: None,
+            };
+        }
+        let contexts = sentences(&text)
+            .into_iter()
+            .filter_map(context_sentence)
+            .collect();
+        let lead_in = !row.bullet && text.trim_end().ends_with(':');
+        let lead_dir = lead_in
+            .then(|| pick_dir(&[directions(&text)]))
+            .filter(|d| *d != Dir::Unknown);
+        LineFacts {
+            heading: None,
+            contexts,
+            lead_dir,
+        }
+    });
+    Some(Facts {
+        cells,
+        real_cells,
+        footnote,
+        header,
+        line,
+    })
+}
+
+/// Rows read per task: fewer would cost more in hand-offs than they save.
+const ROWS_PER_TASK: usize = 4096;
+
+/// The second pass: each row read with its context, on every core; the
+/// parts come back in page order.
+fn read_rows(jobs: Vec<(Job, Arc<State>)>) -> Vec<Walk> {
+    if jobs.len() <= ROWS_PER_TASK {
+        return vec![read_part(jobs)];
+    }
+    jobs.into_par_iter()
+        .chunks(ROWS_PER_TASK)
+        .map(read_part)
+        .collect()
+}
+
+fn read_part(jobs: Vec<(Job, Arc<State>)>) -> Walk {
+    let mut w = Walk::default();
+    for (job, st) in jobs {
+        match job {
+            Job::Ready(f) => w.findings.push(*f),
+            Job::Table { row, cells } => table_row(row, &cells, &st, &mut w),
+            Job::Items { row } => line_items(row, &st, &mut w),
+        }
     }
     w
 }
@@ -261,28 +413,36 @@ fn is_heading(row: &Row, text: &str, next: Option<&Row>) -> bool {
     parsed.mentions.is_empty() && parsed.bare_protocols.is_empty()
 }
 
+/// What a sentence says about the protocol of what follows.
+enum Context {
+    /// "All ports listed are TCP unless otherwise noted."
+    Page(Protocol),
+    /// "The following table lists the TCP ports ..."
+    Table(Protocol),
+}
+
 /// Sentences that set the protocol of what follows.
-fn context_sentence(text: &str, st: &mut State) {
+fn context_sentence(text: &str) -> Option<Context> {
     if !crate::knowledge::any_word(text, &["tcp", "udp"]) {
-        return;
+        return None;
     }
     let lower = text.to_ascii_lowercase();
     let p = grammar::parse(text);
     if !p.mentions.is_empty() {
-        return;
+        return None;
     }
     let proto = match p.bare_protocols.as_slice() {
         [one] if *one != Protocol::Icmp => *one,
-        _ => {
-            // "lists the TCP ports ... In addition, ... ICMP and UDP port 51824":
-            // the first protocol before the word "ports" governs the table.
-            return;
-        }
+        // "lists the TCP ports ... In addition, ... ICMP and UDP port 51824":
+        // the first protocol before the word "ports" governs the table.
+        _ => return None,
     };
     if lower.contains("unless") || lower.contains("all ports") {
-        st.page_protocol = Some(proto);
+        Some(Context::Page(proto))
     } else if lower.contains("table") || lower.contains("following") || lower.contains("below") {
-        st.table_protocol = Some(proto);
+        Some(Context::Table(proto))
+    } else {
+        None
     }
 }
 
@@ -335,99 +495,119 @@ pub fn role_from_heading(h: &str) -> String {
 /// One-field-per-line records: a name line, a bare port line (`443`,
 /// `53 (UDP)`, `Custom`), then direction / Required lines and a description.
 /// Returns rows consumed, the record placed on its port line.
-fn field_records(rows: &[Row], w: &mut Walk) -> std::collections::HashMap<usize, Option<Finding>> {
-    let mut consumed = std::collections::HashMap::new();
-    let single = |r: &Row| -> Option<String> {
-        (r.cells.len() == 1 && !r.separator).then(|| r.text().trim().to_string())
-    };
-    let mut i = 0;
-    while i < rows.len() {
-        let Some(t) = single(&rows[i]) else {
-            i += 1;
-            continue;
-        };
-        if !bare_port(&t) {
-            i += 1;
-            continue;
-        }
-        // The following field lines: direction and/or required words.
-        let mut j = i + 1;
-        let mut dir = Dir::Unknown;
-        let mut required = None;
-        let mut fields = 0;
-        while let Some(n) = rows.get(j).and_then(single) {
-            let l = n.to_ascii_lowercase();
-            match l.as_str() {
-                "egress" | "outbound" | "outgoing" => dir = Dir::Out,
-                "ingress" | "inbound" | "incoming" => dir = Dir::In,
-                "required" | "mandatory" | "yes" => required = Some(true),
-                "optional" | "no" => required = Some(false),
-                _ => break,
-            }
-            fields += 1;
-            j += 1;
-        }
-        if fields == 0 || i == 0 {
-            i += 1;
+fn field_records(rows: &[Row]) -> std::collections::HashMap<usize, Option<Box<Finding>>> {
+    // A record starts at a line holding only a port. Candidates are found
+    // and read on every core (this looks at every line of the page); which
+    // of them stand is then decided in page order.
+    let records: Vec<FieldRecord> = (0..rows.len())
+        .into_par_iter()
+        .with_min_len(4096)
+        .filter(|&i| {
+            let r = &rows[i];
+            r.cells.len() == 1 && !r.separator && bare_port(r.text_ref().trim())
+        })
+        .filter_map(|i| field_record(rows, i))
+        .collect();
+    let mut consumed = std::collections::HashMap::with_capacity(records.len() * 4);
+    // Lines a record took are not read again.
+    let mut next = 0;
+    for rec in records {
+        let i = rec.port_line;
+        if i < next {
             continue;
         }
-        let Some(name) = single(&rows[i - 1]).filter(|n| !n.is_empty() && !bare_port(n)) else {
-            i += 1;
-            continue;
-        };
-        let desc = rows
-            .get(j)
-            .and_then(single)
-            .filter(|d| !bare_port(d) && d.split_whitespace().count() > 3);
-        let mut f = Finding::new(rows[i].line, &t);
-        let parsed = grammar::parse(&t);
-        let lower = name.to_ascii_lowercase();
-        f.dir = dir;
-        f.required = required;
-        f.service = name.clone();
-        f.description = desc.clone();
-        f.hosts = hosts(&name);
-        if f.hosts.is_empty() {
-            f.peer = Some(name.split('(').next().unwrap_or(&name).trim().to_string());
-        }
-        if has_word(&lower, "loopback") || has_word(&lower, "localhost") {
-            f.scope = Scope::Loopback;
-        }
-        let desc_parsed = desc.as_deref().map(grammar::parse).unwrap_or_default();
-        fill_ports(&mut f, &parsed);
-        if f.ports.is_empty() && parsed.unnumbered.is_some() {
-            let default = desc_parsed
-                .mentions
-                .iter()
-                .find(|m| m.is_default)
-                .and_then(|m| m.ports.first())
-                .filter(|n| n.valid())
-                .map(|n| PortRange {
-                    low: n.low as u16,
-                    high: n.high as u16,
-                });
-            f.ports.push(PortItem::Param {
-                named: name.clone(),
-                default,
-                allowed: None,
-            });
-        }
-        if let Some(d) = &desc {
-            conditions(&mut f, d);
-        }
-        w.findings.len(); // placed later, in page order
         consumed.insert(i - 1, None);
-        consumed.insert(i, Some(f));
-        for k in i + 1..j {
+        consumed.insert(i, Some(Box::new(rec.finding)));
+        for k in i + 1..rec.end {
             consumed.insert(k, None);
         }
-        if desc.is_some() {
-            consumed.insert(j, None);
-            j += 1;
-        }
-        i = j;
+        next = rec.end;
     }
     consumed
+}
+
+/// A one-field-per-line record: a name line, a port line, field lines
+/// (direction, required) and maybe a description line.
+struct FieldRecord {
+    /// The row holding the port.
+    port_line: usize,
+    /// The first row after the record.
+    end: usize,
+    finding: Finding,
+}
+
+/// The record whose port stands on row `i`, if the rows around it make one.
+fn field_record(rows: &[Row], i: usize) -> Option<FieldRecord> {
+    let single = |r: &Row| -> Option<String> {
+        (r.cells.len() == 1 && !r.separator).then(|| r.text_ref().trim().to_string())
+    };
+    let t = single(&rows[i])?;
+    // The following field lines: direction and/or required words.
+    let mut j = i + 1;
+    let mut dir = Dir::Unknown;
+    let mut required = None;
+    let mut fields = 0;
+    while let Some(n) = rows.get(j).and_then(single) {
+        let l = n.to_ascii_lowercase();
+        match l.as_str() {
+            "egress" | "outbound" | "outgoing" => dir = Dir::Out,
+            "ingress" | "inbound" | "incoming" => dir = Dir::In,
+            "required" | "mandatory" | "yes" => required = Some(true),
+            "optional" | "no" => required = Some(false),
+            _ => break,
+        }
+        fields += 1;
+        j += 1;
+    }
+    if fields == 0 || i == 0 {
+        return None;
+    }
+    let name = single(&rows[i - 1]).filter(|n| !n.is_empty() && !bare_port(n))?;
+    let desc = rows
+        .get(j)
+        .and_then(single)
+        .filter(|d| !bare_port(d) && d.split_whitespace().count() > 3);
+    let mut f = Finding::new(rows[i].line, &t);
+    let parsed = grammar::parse(&t);
+    let lower = name.to_ascii_lowercase();
+    f.dir = dir;
+    f.required = required;
+    f.service = name.clone();
+    f.description = desc.clone();
+    f.hosts = hosts(&name);
+    if f.hosts.is_empty() {
+        f.peer = Some(name.split('(').next().unwrap_or(&name).trim().to_string());
+    }
+    if has_word(&lower, "loopback") || has_word(&lower, "localhost") {
+        f.scope = Scope::Loopback;
+    }
+    let desc_parsed = desc.as_deref().map(grammar::parse).unwrap_or_default();
+    fill_ports(&mut f, &parsed);
+    if f.ports.is_empty() && parsed.unnumbered.is_some() {
+        let default = desc_parsed
+            .mentions
+            .iter()
+            .find(|m| m.is_default)
+            .and_then(|m| m.ports.first())
+            .filter(|n| n.valid())
+            .map(|n| PortRange {
+                low: n.low as u16,
+                high: n.high as u16,
+            });
+        f.ports.push(PortItem::Param {
+            named: name.clone(),
+            default,
+            allowed: None,
+        });
+    }
+    if let Some(d) = &desc {
+        conditions(&mut f, d);
+    }
+    Some(FieldRecord {
+        port_line: i,
+        end: if desc.is_some() { j + 1 } else { j },
+        finding: f,
+    })
 }
 
 /// A line that is only a port: `443`, `53 (UDP)`, `Custom`, `8000-8999`.
@@ -598,7 +778,7 @@ fn is_host(t: &str) -> bool {
 }
 
 /// A table row: its label, its columns' meanings, its items.
-fn table_row(row: &Row, cells: &[String], st: &mut State, w: &mut Walk) {
+fn table_row(row: &Row, cells: &[String], st: &State, w: &mut Walk) {
     let header = st.header.clone().unwrap_or_default();
     let col = |i: usize| header.get(i).cloned().unwrap_or(Col::Other);
     // A row of numbers only (a port list laid out as a table).
@@ -861,7 +1041,7 @@ fn clean_label(l: &str) -> String {
 }
 
 /// A line outside a table: bullet items or prose sentences.
-fn line_items(row: &Row, st: &mut State, w: &mut Walk) {
+fn line_items(row: &Row, st: &State, w: &mut Walk) {
     let items: Vec<&String> = row.cells.iter().flatten().collect();
     let listy = row.bullet || items.len() > 1;
     let mut parsed: Vec<Parsed> = Vec::new();

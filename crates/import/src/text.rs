@@ -3,6 +3,8 @@
 //! HTML tags are dropped, but their structure is kept: `<tr>`/`<p>`/`<li>`/
 //! `<br>` end a line or an item, `<td>`/`<th>` end a cell.
 
+use rayon::prelude::*;
+
 /// What the page was written in (reported; the pipeline after this is shared).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -40,11 +42,21 @@ impl Row {
 impl Row {
     /// All the row's text, cells joined by ` | `.
     pub fn text(&self) -> String {
-        self.cells
-            .iter()
-            .map(|c| c.join(" "))
-            .collect::<Vec<_>>()
-            .join(" | ")
+        self.text_ref().into_owned()
+    }
+    /// `text`, borrowed when the row is one item (most lines are).
+    pub fn text_ref(&self) -> std::borrow::Cow<'_, str> {
+        match self.cells.as_slice() {
+            [] => "".into(),
+            [one] if one.len() == 1 => one[0].as_str().into(),
+            _ => self
+                .cells
+                .iter()
+                .map(|c| c.join(" "))
+                .collect::<Vec<_>>()
+                .join(" | ")
+                .into(),
+        }
     }
     pub fn is_blank(&self) -> bool {
         self.cells
@@ -84,32 +96,33 @@ pub fn detect(src: &str) -> Format {
 /// The page as rows.
 pub fn rows(src: &str) -> (Format, Vec<Row>) {
     let format = detect(src);
-    let lines: Vec<(u32, String, Vec<u32>)> = match format {
-        Format::Html => html_lines(src),
-        _ => src
-            .lines()
-            .enumerate()
-            .map(|(i, l)| {
-                (
-                    u32::try_from(i + 1).unwrap_or(u32::MAX),
-                    l.to_string(),
-                    vec![],
-                )
+    // Lines are cut into cells independently: on every core for a large page.
+    let rows = match format {
+        Format::Html => html_lines(src)
+            .into_par_iter()
+            .with_min_len(LINES_PER_TASK)
+            .map(|(n, l, cell_lines)| {
+                let mut r = row(n, &l);
+                if cell_lines.len() == r.cells.len() {
+                    r.cell_lines = cell_lines;
+                }
+                r
             })
             .collect(),
+        _ => src
+            .lines()
+            .collect::<Vec<&str>>()
+            .into_par_iter()
+            .with_min_len(LINES_PER_TASK)
+            .enumerate()
+            .map(|(i, l)| row(u32::try_from(i + 1).unwrap_or(u32::MAX), l))
+            .collect(),
     };
-    let rows = lines
-        .into_iter()
-        .map(|(n, l, cell_lines)| {
-            let mut r = row(n, &l);
-            if cell_lines.len() == r.cells.len() {
-                r.cell_lines = cell_lines;
-            }
-            r
-        })
-        .collect();
     (format, rows)
 }
+
+/// Lines per task: fewer would cost more in hand-offs than they save.
+const LINES_PER_TASK: usize = 4096;
 
 fn is_separator(t: &str) -> bool {
     let t = t.trim();
@@ -182,7 +195,12 @@ fn strip_number(s: &str) -> Option<(u32, &str)> {
 
 /// One cell's items: inline tags removed (block tags and bullets split items).
 fn items(cell: &str) -> Vec<String> {
-    let text = strip_tags(cell, TagMode::Inline);
+    // Most cells of a text page hold no tag and no entity: no copy then.
+    let text: std::borrow::Cow<'_, str> = if cell.contains(['<', '&']) {
+        strip_tags(cell, TagMode::Inline).into()
+    } else {
+        cell.into()
+    };
     text.split([ITEM, '•'])
         .map(collapse)
         .filter(|s| !s.is_empty())

@@ -80,70 +80,75 @@ pub fn condition_text(r: &Requirement) -> String {
 pub fn rows(p: &Product) -> Vec<ExportRow<'_>> {
     let mut out = Vec::new();
     for r in &p.requirements {
-        let file: Cow<'_, str> = match p.source(&r.source.doc).and_then(|s| s.file.as_deref()) {
-            Some(f) => Cow::Borrowed(f),
-            None => Cow::Borrowed(&r.source.doc),
-        };
-        let roles = |v: Vec<String>| -> Cow<'_, str> { Cow::Owned(v.join(";")) };
-        let base = ExportRow {
-            product: Cow::Borrowed(&p.product),
-            requirement: Cow::Borrowed(&r.id),
-            service: Cow::Borrowed(&r.service),
-            from: roles(r.from_roles()),
-            to: roles(r.to_roles()),
-            protocol: "",
-            port_low: None,
-            port_high: None,
-            required: r.required,
-            feature: Cow::Borrowed(r.feature.as_deref().unwrap_or_default()),
-            configurable: false,
-            default_port: String::new(),
-            scope: r.scope.as_str(),
-            source: file,
-            line: r.source.line,
-            condition: Cow::Owned(condition_text(r)),
-            interface: Cow::Borrowed(r.interface.as_deref().unwrap_or_default()),
-            parameter: Cow::Borrowed(""),
-            alternatives: r.alternatives,
-            per_target: r.per_target,
-            page_said: Cow::Borrowed(r.page_said.as_ref().map_or("", |s| s.text.as_str())),
-            notes: match r.notes.as_slice() {
-                [] => Cow::Borrowed(""),
-                [one] => Cow::Borrowed(one),
-                many => Cow::Owned(many.join(" | ")),
-            },
-        };
-        for proto in r.protocols() {
-            if !proto.has_ports() {
-                out.push(ExportRow {
-                    protocol: proto.as_str(),
-                    ..base.clone()
-                });
-                continue;
-            }
-            for ps in &r.ports {
-                let mut row = ExportRow {
-                    protocol: proto.as_str(),
-                    ..base.clone()
-                };
-                match ps {
-                    PortSpec::Fixed(range) => {
-                        row.port_low = Some(range.low);
-                        row.port_high = Some(range.high);
-                    }
-                    PortSpec::Param(name) => {
-                        row.configurable = true;
-                        row.parameter = Cow::Borrowed(name);
-                        if let Some(d) = p.parameter(name).and_then(|x| x.default) {
-                            row.port_low = Some(d.low);
-                            row.port_high = Some(d.high);
-                            row.default_port = d.to_string();
-                        }
-                    }
-                }
-                out.push(row);
-            }
-        }
+        requirement_rows(p, r, &mut out);
     }
     out
+}
+
+/// The rows of one requirement of `p`, appended to `out`.
+pub fn requirement_rows<'a>(p: &'a Product, r: &'a Requirement, out: &mut Vec<ExportRow<'a>>) {
+    let file: Cow<'_, str> = match p.source(&r.source.doc).and_then(|s| s.file.as_deref()) {
+        Some(f) => Cow::Borrowed(f),
+        None => Cow::Borrowed(&r.source.doc),
+    };
+    let roles = |v: Vec<String>| -> Cow<'_, str> { Cow::Owned(v.join(";")) };
+    let base = ExportRow {
+        product: Cow::Borrowed(&p.product),
+        requirement: Cow::Borrowed(&r.id),
+        service: Cow::Borrowed(&r.service),
+        from: roles(r.from_roles()),
+        to: roles(r.to_roles()),
+        protocol: "",
+        port_low: None,
+        port_high: None,
+        required: r.required,
+        feature: Cow::Borrowed(r.feature.as_deref().unwrap_or_default()),
+        configurable: false,
+        default_port: String::new(),
+        scope: r.scope.as_str(),
+        source: file,
+        line: r.source.line,
+        condition: Cow::Owned(condition_text(r)),
+        interface: Cow::Borrowed(r.interface.as_deref().unwrap_or_default()),
+        parameter: Cow::Borrowed(""),
+        alternatives: r.alternatives,
+        per_target: r.per_target,
+        page_said: Cow::Borrowed(r.page_said.as_ref().map_or("", |s| s.text.as_str())),
+        notes: match r.notes.as_slice() {
+            [] => Cow::Borrowed(""),
+            [one] => Cow::Borrowed(one),
+            many => Cow::Owned(many.join(" | ")),
+        },
+    };
+    for proto in r.protocols() {
+        if !proto.has_ports() {
+            out.push(ExportRow {
+                protocol: proto.as_str(),
+                ..base.clone()
+            });
+            continue;
+        }
+        for ps in &r.ports {
+            let mut row = ExportRow {
+                protocol: proto.as_str(),
+                ..base.clone()
+            };
+            match ps {
+                PortSpec::Fixed(range) => {
+                    row.port_low = Some(range.low);
+                    row.port_high = Some(range.high);
+                }
+                PortSpec::Param(name) => {
+                    row.configurable = true;
+                    row.parameter = Cow::Borrowed(name);
+                    if let Some(d) = p.parameter(name).and_then(|x| x.default) {
+                        row.port_low = Some(d.low);
+                        row.port_high = Some(d.high);
+                        row.default_port = d.to_string();
+                    }
+                }
+            }
+            out.push(row);
+        }
+    }
 }

@@ -3,14 +3,15 @@
 //! `--against PRODUCT` compares the page with a catalog entry instead.
 
 // Same writers as `catalog export`, so the columns are the same.
-use super::catalog::{csv_text, pretty_json as json};
+use super::catalog::{pretty_json as json, product_csv_parts};
 use super::{Failure, Global, Outcome};
 use crate::out;
 use clap::ValueEnum;
 use portplan_import::diff::{diff, Diff, Entry};
 use portplan_import::{import, Import, Options};
-use portplan_model::export;
 use portplan_model::Diagnostic;
+use rayon::prelude::*;
+use std::fmt::Write as _;
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -49,7 +50,7 @@ pub fn run(a: Args, g: &Global) -> Outcome {
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
         .filter(|_| name != "<stdin>");
-    let imp = import(
+    let mut imp = import(
         &src,
         &Options {
             product: a.product.clone(),
@@ -74,29 +75,30 @@ pub fn run(a: Args, g: &Global) -> Outcome {
             if imp.anomalies.len() == 1 { "y" } else { "ies" }
         );
     }
-    let text = match &a.against {
+    let parts: Vec<String> = match &a.against {
         Some(id) => {
             let cat = g.catalog()?;
             let product = super::catalog::product(&cat, id)?;
             let d = diff(product, &imp.findings);
-            match a.format {
+            vec![match a.format {
                 ImportFormat::Json => json(&d)?,
                 _ => diff_text(id, &name, &d),
-            }
+            }]
         }
         None => match a.format {
-            ImportFormat::Yaml => yaml(&imp)?,
-            ImportFormat::Csv => csv_text(&export::rows(&imp.draft))?,
-            ImportFormat::Json => json(&serde_json::json!({
+            ImportFormat::Yaml => yaml(&mut imp)?,
+            ImportFormat::Csv => product_csv_parts(&imp.draft)?,
+            ImportFormat::Json => vec![json(&serde_json::json!({
                 "format": imp.format,
                 "draft": imp.draft,
                 "provenance": imp.provenance,
                 "findings": imp.findings,
                 "anomalies": imp.anomalies,
-            }))?,
+            }))?],
         },
     };
-    out::emit(&text, a.output.as_deref())?;
+    out::emit_parts(&parts, a.output.as_deref())?;
+    std::mem::forget(parts);
     let failed = a.strict && !imp.anomalies.is_empty();
     // The process ends here: freeing a large draft piece by piece would only
     // cost time (a tenth of a 10 MB import).
@@ -139,33 +141,81 @@ fn read_page(path: &std::path::Path) -> Result<(String, String), Failure> {
 }
 
 /// The draft as a catalog file, each requirement's line and confidence as a comment.
-fn yaml(imp: &Import) -> Result<String, Failure> {
-    let body = serde_norway::to_string(&imp.draft)
-        .map_err(|e| Failure::Message(format!("cannot write yaml: {e}")))?;
-    let mut out = String::from(
-        "# Draft written by `portplan import`: review every REVIEW note, then check with\n\
-         # `portplan catalog check FILE`. Comments give each requirement's page line and confidence.\n",
-    );
+/// The draft as YAML, each requirement's `- id:` line annotated with its page
+/// line and confidence. Requirements are written in chunks on every core
+/// (a large draft's YAML took longer than reading the page) and spliced into
+/// the rest, which a top-level list allows: the writer puts a mapping's list
+/// items at column 0 either way.
+fn yaml(imp: &mut Import) -> Result<Vec<String>, Failure> {
+    let requirements = std::mem::take(&mut imp.draft.requirements);
+    let shell = to_yaml(&imp.draft);
+    imp.draft.requirements = requirements;
+    let shell = shell?;
     let by_id: std::collections::HashMap<&str, &portplan_import::draft::Provenance> = imp
         .provenance
         .iter()
         .map(|p| (p.requirement.as_str(), p))
         .collect();
-    for line in body.lines() {
+    let parts: Vec<Result<String, Failure>> = imp
+        .draft
+        .requirements
+        .par_chunks(1024)
+        .map(|chunk| Ok(annotate(&to_yaml(&chunk)?, &by_id)))
+        .collect();
+    let mut head = String::from(
+        "# Draft written by `portplan import`: review every REVIEW note, then check with\n\
+         # `portplan catalog check FILE`. Comments give each requirement's page line and confidence.\n",
+    );
+    const EMPTY: &str = "\nrequirements: []\n";
+    let mut out = Vec::with_capacity(parts.len() + 2);
+    match shell.find(EMPTY).filter(|_| !parts.is_empty()) {
+        Some(at) => {
+            head.push_str(&shell[..at]);
+            head.push_str("\nrequirements:\n");
+            out.push(head);
+            for part in parts {
+                out.push(part?);
+            }
+            out.push(shell[at + EMPTY.len()..].to_string());
+        }
+        None => {
+            head.push_str(&shell);
+            out.push(head);
+        }
+    }
+    Ok(out)
+}
+
+fn to_yaml<T: serde::Serialize>(v: &T) -> Result<String, Failure> {
+    let mut opts = serde_saphyr::SerializerOptions::default();
+    // One line per value, as a reviewer edits it (no `>` folding).
+    opts.prefer_block_scalars = false;
+    serde_saphyr::to_string_with_options(v, opts)
+        .map_err(|e| Failure::Message(format!("cannot write yaml: {e}")))
+}
+
+/// Adds `# line N, confidence C (protocol: B)` to each `- id:` line.
+fn annotate(
+    yaml: &str,
+    by_id: &std::collections::HashMap<&str, &portplan_import::draft::Provenance>,
+) -> String {
+    let mut out = String::with_capacity(yaml.len() + yaml.len() / 8);
+    for line in yaml.lines() {
         out.push_str(line);
-        if let Some(id) = line.trim_start().strip_prefix("- id: ") {
+        if let Some(id) = line.strip_prefix("- id: ") {
             if let Some(p) = by_id.get(id.trim()) {
-                out.push_str(&format!(
+                let _ = write!(
+                    out,
                     "  # line {}, confidence {:.2} (protocol: {})",
                     p.line,
                     p.confidence,
                     kind_word_basis(p.basis)
-                ));
+                );
             }
         }
         out.push('\n');
     }
-    Ok(out)
+    out
 }
 
 fn kind_word_basis(b: portplan_import::ProtocolBasis) -> String {
