@@ -23,6 +23,18 @@ pub enum ProtocolBasis {
 }
 
 impl ProtocolBasis {
+    /// The serialized name (`same-port`), without going through serde: the
+    /// YAML draft writes it on every requirement.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProtocolBasis::Stated => "stated",
+            ProtocolBasis::Row => "row",
+            ProtocolBasis::Context => "context",
+            ProtocolBasis::SamePort => "same-port",
+            ProtocolBasis::Service => "service",
+            ProtocolBasis::Guess => "guess",
+        }
+    }
     pub fn confidence(self) -> f32 {
         match self {
             ProtocolBasis::Stated => 0.9,
@@ -170,4 +182,17 @@ pub struct Anomaly {
     /// The page text it is about.
     pub text: String,
     pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ProtocolBasis;
+
+    #[test]
+    fn basis_names_are_the_serialized_ones() {
+        use ProtocolBasis::*;
+        for b in [Stated, Row, Context, SamePort, Service, Guess] {
+            assert_eq!(serde_json::to_value(b).unwrap(), b.as_str());
+        }
+    }
 }

@@ -44,7 +44,8 @@ pub struct Import {
 pub fn import(src: &str, opts: &Options) -> Import {
     let (format, rows) = text::rows(src);
     let walk = segment::walk(&rows);
-    drop(rows);
+    // Freeing the rows of a large page takes a while: not on the way.
+    rayon::spawn(move || drop(rows));
     let (findings, anomalies) = resolve::resolve(walk);
     let (draft, provenance) = draft::draft(&findings, &anomalies, opts);
     Import {

@@ -24,23 +24,31 @@ pub fn resolve(walk: Walk) -> (Vec<Finding>, Vec<Anomaly>) {
     let mut footnotes = footnotes;
     footnotes.sort_unstable();
     // Ports the page prints with exactly one protocol, for ports printed bare.
-    let mut stated: BTreeMap<u64, BTreeSet<Protocol>> = BTreeMap::new();
-    for f in &findings {
-        for m in &f.raw {
-            for n in &m.ports {
-                if n.low == n.high {
+    // Each part of the page is counted on its own core, then the counts joined.
+    let stated: BTreeMap<u64, BTreeSet<Protocol>> = findings
+        .par_iter()
+        .map(|part| {
+            let mut stated: BTreeMap<u64, BTreeSet<Protocol>> = BTreeMap::new();
+            for m in part.iter().flat_map(|f| &f.raw) {
+                for n in m.ports.iter().filter(|n| n.low == n.high) {
                     stated
                         .entry(n.low)
                         .or_default()
                         .extend(m.protocols.iter().copied());
                 }
             }
-        }
-    }
+            stated
+        })
+        .reduce(BTreeMap::new, |mut a, b| {
+            for (port, protocols) in b {
+                a.entry(port).or_default().extend(protocols);
+            }
+            a
+        });
     // Each finding is read on its own (on every core for a large page).
     let mut read: Vec<Read> = findings
         .into_par_iter()
-        .with_min_len(1024)
+        .flatten()
         .map(|f| {
             let own_icmp = (crate::knowledge::has_word(&f.text, "icmp")
                 && grammar::parse(&f.text)

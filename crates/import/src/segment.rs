@@ -123,13 +123,20 @@ fn looks_header(cells: &[String]) -> bool {
 /// Everything the walk found.
 #[derive(Default)]
 pub struct Walk {
-    pub findings: Vec<Finding>,
+    /// In page order, in the parts the page was read in (joining them
+    /// would copy every finding once more).
+    pub findings: Vec<Vec<Finding>>,
     pub anomalies: Vec<Anomaly>,
     /// Numbered notes (`1. This is the default port`): their numbers.
     /// (line, number) of each, in page order.
     pub footnotes: Vec<(u32, u32)>,
-    /// Headings seen, for roles.
-    pub notes: Vec<(u32, String)>,
+}
+
+/// What one part of the rows gave.
+#[derive(Default)]
+struct Part {
+    findings: Vec<Finding>,
+    anomalies: Vec<Anomaly>,
 }
 
 #[derive(Clone)]
@@ -250,13 +257,8 @@ pub fn walk(rows: &[Row]) -> Walk {
         }
         jobs.push((Job::Items { row }, st.clone()));
     }
-    let parts = read_rows(jobs);
-    // One allocation of the final size: growing by doubling would copy
-    // hundreds of megabytes of findings on a large page.
-    w.findings
-        .reserve_exact(parts.iter().map(|p| p.findings.len()).sum());
-    for part in parts {
-        w.findings.extend(part.findings);
+    for part in read_rows(jobs) {
+        w.findings.push(part.findings);
         w.anomalies.extend(part.anomalies);
     }
     w
@@ -354,7 +356,7 @@ const ROWS_PER_TASK: usize = 4096;
 
 /// The second pass: each row read with its context, on every core; the
 /// parts come back in page order.
-fn read_rows(jobs: Vec<(Job, Arc<State>)>) -> Vec<Walk> {
+fn read_rows(jobs: Vec<(Job, Arc<State>)>) -> Vec<Part> {
     if jobs.len() <= ROWS_PER_TASK {
         return vec![read_part(jobs)];
     }
@@ -364,8 +366,8 @@ fn read_rows(jobs: Vec<(Job, Arc<State>)>) -> Vec<Walk> {
         .collect()
 }
 
-fn read_part(jobs: Vec<(Job, Arc<State>)>) -> Walk {
-    let mut w = Walk::default();
+fn read_part(jobs: Vec<(Job, Arc<State>)>) -> Part {
+    let mut w = Part::default();
     for (job, st) in jobs {
         match job {
             Job::Ready(f) => w.findings.push(*f),
@@ -778,7 +780,7 @@ fn is_host(t: &str) -> bool {
 }
 
 /// A table row: its label, its columns' meanings, its items.
-fn table_row(row: &Row, cells: &[String], st: &State, w: &mut Walk) {
+fn table_row(row: &Row, cells: &[String], st: &State, w: &mut Part) {
     let header = st.header.clone().unwrap_or_default();
     let col = |i: usize| header.get(i).cloned().unwrap_or(Col::Other);
     // A row of numbers only (a port list laid out as a table).
@@ -948,7 +950,7 @@ fn has_url(t: &str) -> bool {
     t.contains("https://") || t.contains("http://") || !hosts(t).is_empty()
 }
 
-fn url_or_param_row(line: u32, label: &str, text: &str, parsed: &Parsed, st: &State, w: &mut Walk) {
+fn url_or_param_row(line: u32, label: &str, text: &str, parsed: &Parsed, st: &State, w: &mut Part) {
     let mut f = Finding::new(line, text);
     apply_heading(&mut f, st);
     f.service = clean_label(label);
@@ -992,7 +994,7 @@ fn pick_dir(levels: &[(bool, bool)]) -> Dir {
 }
 
 /// Items among ported siblings that name no port (`CoA •`).
-fn no_port_items(line: u32, items: &[&String], parsed: &[Parsed], w: &mut Walk) {
+fn no_port_items(line: u32, items: &[&String], parsed: &[Parsed], w: &mut Part) {
     let ported = parsed.iter().filter(|p| !p.mentions.is_empty()).count();
     if ported < 2 || ported * 2 < items.len() {
         return;
@@ -1041,7 +1043,7 @@ fn clean_label(l: &str) -> String {
 }
 
 /// A line outside a table: bullet items or prose sentences.
-fn line_items(row: &Row, st: &State, w: &mut Walk) {
+fn line_items(row: &Row, st: &State, w: &mut Part) {
     let items: Vec<&String> = row.cells.iter().flatten().collect();
     let listy = row.bullet || items.len() > 1;
     let mut parsed: Vec<Parsed> = Vec::new();

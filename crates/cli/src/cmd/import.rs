@@ -57,6 +57,9 @@ pub fn run(a: Args, g: &Global) -> Outcome {
             file: file_name,
         },
     );
+    // One write for all of them: stderr is unbuffered, and a large page
+    // has thousands.
+    let mut said = String::new();
     for an in &imp.anomalies {
         let d = Diagnostic::warning(
             &name,
@@ -66,8 +69,10 @@ pub fn run(a: Args, g: &Global) -> Outcome {
             line: an.line as usize,
             column: 1,
         }));
-        eprintln!("{}", out::diagnostic(&d, g.color));
+        said.push_str(&out::diagnostic(&d, g.color));
+        said.push('\n');
     }
+    eprint!("{said}");
     if !imp.anomalies.is_empty() {
         eprintln!(
             "portplan: {} anomal{} on the page; each is marked REVIEW in the draft",
@@ -209,20 +214,13 @@ fn annotate(
                     "  # line {}, confidence {:.2} (protocol: {})",
                     p.line,
                     p.confidence,
-                    kind_word_basis(p.basis)
+                    p.basis.as_str()
                 );
             }
         }
         out.push('\n');
     }
     out
-}
-
-fn kind_word_basis(b: portplan_import::ProtocolBasis) -> String {
-    serde_json::to_value(b)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 fn entry_text(e: &Entry) -> String {
