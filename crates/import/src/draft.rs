@@ -245,7 +245,7 @@ fn ends(
                     notes: &mut Vec<String>|
          -> String {
             match name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-                Some(n) if n.split_whitespace().count() <= 6 && !n.ends_with('.') => {
+                Some(n) if !crate::segment::reads_as_sentence(n) => {
                     let base = n.split('(').next().unwrap_or(n).trim();
                     let id = slug(base);
                     let id = if id.is_empty() {

@@ -172,6 +172,9 @@ pub enum AnomalyKind {
     NoPort,
     /// A line that looks like a requirement but did not parse.
     Unparsed,
+    /// A table row whose cells do not sit under their headers (a sentence
+    /// in a party column, a cell left out).
+    ShiftedColumns,
 }
 
 /// A doubtful spot of the page, with its line.

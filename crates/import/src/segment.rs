@@ -264,6 +264,61 @@ pub fn walk(rows: &[Row]) -> Walk {
     w
 }
 
+/// A party cell that reads as a sentence, not a name: `The UMS Server
+/// imports apps from the IGEL App Portal.` (a parenthesis is a detail of the
+/// name: `IGEL download server (HTTP server at fwus.igel.com)` is a name).
+pub(crate) fn reads_as_sentence(cell: &str) -> bool {
+    let base = cell.split('(').next().unwrap_or(cell).trim();
+    base.split_whitespace().count() > 6 || base.ends_with('.')
+}
+
+/// Listener, talker and description of a table row, with cells that slid
+/// left put back. A row that leaves its listener cell out puts the talker
+/// under "listener" and the description under "talker", and leaves the
+/// description column empty: read that way, the sentence is the description,
+/// the talker is the cell before it, and the listener is not given. Either
+/// way a party cell that reads as a sentence is reported (the last value
+/// says the cells were moved).
+fn unshift(
+    line: u32,
+    listener: Option<String>,
+    talker: Option<String>,
+    description: Option<String>,
+    w: &mut Part,
+) -> (Option<String>, Option<String>, Option<String>, bool) {
+    let sentence = |c: &Option<String>| c.as_deref().is_some_and(reads_as_sentence);
+    let named = |c: &Option<String>| c.as_deref().is_some_and(|c| !c.trim().is_empty());
+    if sentence(&talker) && description.is_none() && named(&listener) && !sentence(&listener) {
+        let (l, t) = (
+            listener.clone().unwrap_or_default(),
+            talker.clone().unwrap_or_default(),
+        );
+        w.anomalies.push(Anomaly {
+            line,
+            kind: AnomalyKind::ShiftedColumns,
+            text: format!("{l} | {t}"),
+            message: format!(
+                "the row has a cell too few: a sentence stands under the talker header and the \
+                 description is empty; read as talker `{l}`, listener not given"
+            ),
+        });
+        return (None, listener, talker, true);
+    }
+    for (cell, column) in [(&listener, "listener"), (&talker, "talker")] {
+        if let Some(c) = cell.as_deref().filter(|c| reads_as_sentence(c)) {
+            w.anomalies.push(Anomaly {
+                line,
+                kind: AnomalyKind::ShiftedColumns,
+                text: c.to_string(),
+                message: format!(
+                    "`{c}` stands under the {column} header but does not read as a name: the columns may be shifted"
+                ),
+            });
+        }
+    }
+    (listener, talker, description, false)
+}
+
 /// What one row says, read without its context.
 struct Facts {
     /// The text of each cell.
@@ -822,6 +877,8 @@ fn table_row(row: &Row, cells: &[String], st: &State, w: &mut Part) {
         .find(|&i| col(i) == Col::Description)
         .map(|i| cells[i].clone())
         .filter(|d| !d.trim().is_empty());
+    let (listener, talker, description, shifted) =
+        unshift(row.line, listener, talker, description, w);
     // Every item is read once; the row's view is the union of its items'.
     let cell_parses: Vec<Vec<Parsed>> = row
         .cells
@@ -875,6 +932,11 @@ fn table_row(row: &Row, cells: &[String], st: &State, w: &mut Part) {
                 continue;
             }
             let mut f = Finding::new(row.cell_line(ci), it);
+            if shifted {
+                f.notes.push(
+                    "REVIEW: the row leaves a cell out; the listening party is not given".into(),
+                );
+            }
             apply_heading(&mut f, st);
             f.interface = interface.clone();
             let own_label = item_label(it);
