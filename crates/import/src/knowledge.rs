@@ -196,6 +196,88 @@ pub fn directions(text: &str) -> (bool, bool) {
     (inbound, outbound)
 }
 
+/// Verbs of a party that opens a connection (`sends`, `polls`, `connects`).
+const OPENS: &[&str] = &[
+    "sends",
+    "send",
+    "connects",
+    "connect",
+    "polls",
+    "poll",
+    "queries",
+    "query",
+    "pushes",
+    "push",
+    "uploads",
+    "upload",
+    "forwards",
+    "forward",
+    "contacts",
+    "contact",
+    "reaches",
+    "downloads",
+    "download",
+    "fetches",
+    "fetch",
+    "calls",
+    "reports",
+    "report",
+    "initiates",
+    "initiate",
+    "accesses",
+    "retrieves",
+    "retrieve",
+    "requests",
+];
+/// Verbs of a party that is connected to (`receives`, `listens`).
+const SERVES: &[&str] = &[
+    "receives", "receive", "accepts", "accept", "listens", "listen",
+];
+/// Words too common to tell one party from another.
+const GENERIC: &[&str] = &[
+    "the", "a", "an", "your", "our", "this", "that", "all", "each", "any", "server", "servers",
+    "service", "services", "node", "nodes", "host", "hosts", "system", "port", "ports", "and",
+    "or", "of", "for", "on", "to", "from",
+];
+
+/// The direction a sentence's verb gives for `this` (the section's product,
+/// by its name): `The web server sends traps to your NMS` is outbound for
+/// `Web server`, `Browsers connect to the web server` inbound. The verb is
+/// returned with it, for the review note. None when neither the doer nor the
+/// object of the verb is `this`.
+pub fn verb_direction(sentence: &str, this: &str) -> Option<(Dir, &'static str)> {
+    let lower = |s: &str| -> Vec<String> {
+        s.split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_ascii_lowercase)
+            .collect()
+    };
+    let names: Vec<String> = lower(this)
+        .into_iter()
+        .filter(|w| !GENERIC.contains(&w.as_str()))
+        .collect();
+    if names.is_empty() {
+        return None;
+    }
+    let words = lower(sentence);
+    let (at, verb, opens) = words.iter().enumerate().find_map(|(i, w)| {
+        if let Some(v) = OPENS.iter().find(|v| **v == w) {
+            Some((i, *v, true))
+        } else {
+            SERVES.iter().find(|v| **v == w).map(|v| (i, *v, false))
+        }
+    })?;
+    let names_this = |ws: &[String]| ws.iter().any(|w| names.contains(w));
+    let subject_is_this = names_this(&words[..at]);
+    let object_is_this = names_this(&words[at + 1..(at + 7).min(words.len())]);
+    let dir = match (subject_is_this, object_is_this, opens) {
+        (true, false, true) | (false, true, false) => Dir::Out,
+        (true, false, false) | (false, true, true) => Dir::In,
+        _ => return None,
+    };
+    Some((dir, verb))
+}
+
 /// Whether any of `words` (lowercase ASCII) is a whole word of `text`. One pass.
 pub fn any_word(text: &str, words: &[&str]) -> bool {
     text.split(|c: char| !c.is_ascii_alphanumeric())
@@ -287,5 +369,37 @@ mod tests {
         assert_eq!(directions("TCP, outbound and inbound"), (true, true));
         assert_eq!(directions("Egress"), (false, true));
         assert_eq!(directions("inbounds"), (false, false));
+    }
+
+    #[test]
+    fn verbs_give_a_direction_only_when_this_is_a_party() {
+        let d = |s: &str, this: &str| verb_direction(s, this).map(|(d, _)| d);
+        let web = "Web server";
+        assert_eq!(
+            d("The web server sends traps to your NMS on UDP 162.", web),
+            Some(Dir::Out)
+        );
+        assert_eq!(
+            d("Browsers connect to the web server on TCP 443.", web),
+            Some(Dir::In)
+        );
+        assert_eq!(
+            d("The web server receives alerts on UDP 162.", web),
+            Some(Dir::In)
+        );
+        assert_eq!(
+            d("Agents report to the collector on 1514.", "Collector"),
+            Some(Dir::In)
+        );
+        // Neither party is this product: nothing is guessed.
+        assert_eq!(d("Routers send flows to the collector on 2055.", web), None);
+        // Both are: nothing is guessed either.
+        assert_eq!(
+            d("The web server connects to another web server.", web),
+            None
+        );
+        // Only generic words in the name: no way to tell.
+        assert_eq!(d("The server sends mail.", "Server"), None);
+        assert_eq!(d("Open TCP 443.", web), None);
     }
 }

@@ -12,6 +12,7 @@ pub mod draft;
 pub mod finding;
 pub mod grammar;
 pub mod knowledge;
+mod records;
 pub mod resolve;
 pub mod segment;
 pub mod text;

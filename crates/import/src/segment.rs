@@ -176,7 +176,7 @@ enum Job<'r> {
 /// come out in page order, the same as one pass would give.
 pub fn walk(rows: &[Row]) -> Walk {
     let mut w = Walk::default();
-    let mut consumed = field_records(rows);
+    let mut consumed = crate::records::records(rows);
     let mut st = Arc::new(State {
         heading: None,
         header: None,
@@ -549,126 +549,8 @@ pub fn role_from_heading(h: &str) -> String {
     kept.join("-")
 }
 
-/// One-field-per-line records: a name line, a bare port line (`443`,
-/// `53 (UDP)`, `Custom`), then direction / Required lines and a description.
-/// Returns rows consumed, the record placed on its port line.
-fn field_records(rows: &[Row]) -> std::collections::HashMap<usize, Option<Box<Finding>>> {
-    // A record starts at a line holding only a port. Candidates are found
-    // and read on every core (this looks at every line of the page); which
-    // of them stand is then decided in page order.
-    let records: Vec<FieldRecord> = (0..rows.len())
-        .into_par_iter()
-        .with_min_len(4096)
-        .filter(|&i| {
-            let r = &rows[i];
-            r.cells.len() == 1 && !r.separator && bare_port(r.text_ref().trim())
-        })
-        .filter_map(|i| field_record(rows, i))
-        .collect();
-    let mut consumed = std::collections::HashMap::with_capacity(records.len() * 4);
-    // Lines a record took are not read again.
-    let mut next = 0;
-    for rec in records {
-        let i = rec.port_line;
-        if i < next {
-            continue;
-        }
-        consumed.insert(i - 1, None);
-        consumed.insert(i, Some(Box::new(rec.finding)));
-        for k in i + 1..rec.end {
-            consumed.insert(k, None);
-        }
-        next = rec.end;
-    }
-    consumed
-}
-
-/// A one-field-per-line record: a name line, a port line, field lines
-/// (direction, required) and maybe a description line.
-struct FieldRecord {
-    /// The row holding the port.
-    port_line: usize,
-    /// The first row after the record.
-    end: usize,
-    finding: Finding,
-}
-
-/// The record whose port stands on row `i`, if the rows around it make one.
-fn field_record(rows: &[Row], i: usize) -> Option<FieldRecord> {
-    let single = |r: &Row| -> Option<String> {
-        (r.cells.len() == 1 && !r.separator).then(|| r.text_ref().trim().to_string())
-    };
-    let t = single(&rows[i])?;
-    // The following field lines: direction and/or required words.
-    let mut j = i + 1;
-    let mut dir = Dir::Unknown;
-    let mut required = None;
-    let mut fields = 0;
-    while let Some(n) = rows.get(j).and_then(single) {
-        let l = n.to_ascii_lowercase();
-        match l.as_str() {
-            "egress" | "outbound" | "outgoing" => dir = Dir::Out,
-            "ingress" | "inbound" | "incoming" => dir = Dir::In,
-            "required" | "mandatory" | "yes" => required = Some(true),
-            "optional" | "no" => required = Some(false),
-            _ => break,
-        }
-        fields += 1;
-        j += 1;
-    }
-    if fields == 0 || i == 0 {
-        return None;
-    }
-    let name = single(&rows[i - 1]).filter(|n| !n.is_empty() && !bare_port(n))?;
-    let desc = rows
-        .get(j)
-        .and_then(single)
-        .filter(|d| !bare_port(d) && d.split_whitespace().count() > 3);
-    let mut f = Finding::new(rows[i].line, &t);
-    let parsed = grammar::parse(&t);
-    let lower = name.to_ascii_lowercase();
-    f.dir = dir;
-    f.required = required;
-    f.service = name.clone();
-    f.description = desc.clone();
-    f.hosts = hosts(&name);
-    if f.hosts.is_empty() {
-        f.peer = Some(name.split('(').next().unwrap_or(&name).trim().to_string());
-    }
-    if has_word(&lower, "loopback") || has_word(&lower, "localhost") {
-        f.scope = Scope::Loopback;
-    }
-    let desc_parsed = desc.as_deref().map(grammar::parse).unwrap_or_default();
-    fill_ports(&mut f, &parsed);
-    if f.ports.is_empty() && parsed.unnumbered.is_some() {
-        let default = desc_parsed
-            .mentions
-            .iter()
-            .find(|m| m.is_default)
-            .and_then(|m| m.ports.first())
-            .filter(|n| n.valid())
-            .map(|n| PortRange {
-                low: n.low as u16,
-                high: n.high as u16,
-            });
-        f.ports.push(PortItem::Param {
-            named: name.clone(),
-            default,
-            allowed: None,
-        });
-    }
-    if let Some(d) = &desc {
-        conditions(&mut f, d);
-    }
-    Some(FieldRecord {
-        port_line: i,
-        end: if desc.is_some() { j + 1 } else { j },
-        finding: f,
-    })
-}
-
 /// A line that is only a port: `443`, `53 (UDP)`, `Custom`, `8000-8999`.
-fn bare_port(t: &str) -> bool {
+pub(crate) fn bare_port(t: &str) -> bool {
     if [
         "custom",
         "auto",
@@ -688,7 +570,7 @@ fn bare_port(t: &str) -> bool {
 }
 
 /// The mentions of an item become the finding's ports and protocols.
-fn fill_ports(f: &mut Finding, parsed: &Parsed) {
+pub(crate) fn fill_ports(f: &mut Finding, parsed: &Parsed) {
     for m in &parsed.mentions {
         if m.is_default {
             continue;
@@ -712,7 +594,7 @@ fn fill_ports(f: &mut Finding, parsed: &Parsed) {
 
 /// Required/optional words, "only required if …", "if X is used",
 /// loopback/localhost, broadcast.
-fn conditions(f: &mut Finding, text: &str) {
+pub(crate) fn conditions(f: &mut Finding, text: &str) {
     if !crate::knowledge::any_word(
         text,
         &[
@@ -746,6 +628,16 @@ fn conditions(f: &mut Finding, text: &str) {
             let rest = &text[i..];
             let end = rest.find(['.', ';', ')', '|', ',']).unwrap_or(rest.len());
             let clause = rest[..end].trim().to_string();
+            if clause.split_whitespace().count() >= 2 && names_part_of_ports(f, text) {
+                // `8080-8081 ... (8081 only when clustering is enabled)`: the
+                // draft cannot make one port of a statement conditional, and
+                // must not make them all so (a port closed is an outage).
+                f.notes.push(format!(
+                    "REVIEW: the page makes only some of these ports conditional ({}); all are kept required",
+                    text.trim()
+                ));
+                break;
+            }
             if clause.split_whitespace().count() >= 2 {
                 if cue.starts_with("only") || cue.starts_with("required") {
                     f.required = Some(false);
@@ -760,6 +652,34 @@ fn conditions(f: &mut Finding, text: &str) {
     } else if has_word(&lower, "broadcast") {
         f.scope = Scope::Broadcast;
     }
+}
+
+/// Whether `text` names some of `f`'s ports by number, but not all of them.
+fn names_part_of_ports(f: &Finding, text: &str) -> bool {
+    // Read ports (`ports`) and those still as printed (`raw`).
+    let held: Vec<(u64, u64)> = f
+        .ports
+        .iter()
+        .filter_map(|p| match p {
+            PortItem::Fixed(r) => Some((u64::from(r.low), u64::from(r.high))),
+            PortItem::Param { .. } => None,
+        })
+        .chain(
+            f.raw
+                .iter()
+                .flat_map(|m| m.ports.iter().map(|n| (n.low, n.high))),
+        )
+        .filter(|(low, high)| low <= high)
+        .collect();
+    let mut named: Vec<u64> = text
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse::<u64>().ok())
+        .filter(|n| held.iter().any(|(low, high)| (low..=high).contains(&n)))
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    let held_count: u64 = held.iter().map(|(low, high)| high - low + 1).sum();
+    !named.is_empty() && (named.len() as u64) < held_count
 }
 
 fn find_word(lower: &str, cue: &str) -> Option<usize> {
@@ -1138,11 +1058,19 @@ fn line_items(row: &Row, st: &State, w: &mut Part) {
                 continue;
             }
             let (i_in, i_out) = directions(sentence);
+            // No direction word: the list's, else the verb's, seen from the
+            // section's product (`The web server sends traps to your NMS`).
+            let by_verb = (!i_in && !i_out && st.list_dir == Dir::Unknown)
+                .then(|| {
+                    let this = st.heading.as_deref().unwrap_or_default();
+                    crate::knowledge::verb_direction(sentence, this)
+                })
+                .flatten();
             let dirs: Vec<Dir> = match (i_in, i_out) {
                 (true, true) => vec![Dir::Out, Dir::In],
                 (true, false) => vec![Dir::In],
                 (false, true) => vec![Dir::Out],
-                _ => vec![st.list_dir],
+                _ => vec![by_verb.map_or(st.list_dir, |(d, _)| d)],
             };
             for d in dirs {
                 let mut f = Finding::new(row.line, sentence);
@@ -1170,6 +1098,11 @@ fn line_items(row: &Row, st: &State, w: &mut Part) {
                     });
                 }
                 f.dir = d;
+                if let Some((_, verb)) = by_verb {
+                    f.notes.push(format!(
+                        "REVIEW: direction read from the verb `{verb}` and who does it"
+                    ));
+                }
                 let (service, description) = split_service(sentence);
                 f.service = item_label(sentence)
                     .or_else(|| after_port_label(sentence))
