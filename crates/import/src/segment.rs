@@ -216,7 +216,7 @@ pub fn walk(rows: &[Row]) -> Walk {
         if let Some(n) = fx.footnote {
             w.footnotes.push((row.line, n));
         }
-        let table = fx.cells.len() >= 2;
+        let table = fx.table;
         let starts_table = !in_table;
         in_table = table;
         if table && starts_table {
@@ -321,7 +321,9 @@ fn unshift(
 
 /// What one row says, read without its context.
 struct Facts {
-    /// The text of each cell.
+    /// Two cells or more.
+    table: bool,
+    /// The text of each cell of a table row.
     cells: Vec<String>,
     /// Cells with something in them (not empty, not `—`).
     real_cells: usize,
@@ -350,7 +352,13 @@ fn facts(rows: &[Row], idx: usize, skip: &dyn Fn(usize) -> bool) -> Option<Facts
     if row.separator || row.is_blank() {
         return None;
     }
-    let cells: Vec<String> = row.cells.iter().map(|c| c.join(" ")).collect();
+    let table = row.cells.len() >= 2;
+    // Cell texts are only needed of table rows (most lines are not).
+    let cells: Vec<String> = if table {
+        row.cells.iter().map(|c| c.join(" ")).collect()
+    } else {
+        Vec::new()
+    };
     let real_cells = cells
         .iter()
         .filter(|c| !c.trim().is_empty() && c.trim() != "—")
@@ -359,7 +367,6 @@ fn facts(rows: &[Row], idx: usize, skip: &dyn Fn(usize) -> bool) -> Option<Facts
         .number
         .filter(|n| (1..=20).contains(n))
         .filter(|_| grammar::parse(&row.text_ref()).mentions.is_empty());
-    let table = cells.len() >= 2;
     // A header only starts a table: the row before (blank, separator and
     // record rows aside) is not a table row.
     let starts_table = || {
@@ -398,6 +405,7 @@ fn facts(rows: &[Row], idx: usize, skip: &dyn Fn(usize) -> bool) -> Option<Facts
         }
     });
     Some(Facts {
+        table,
         cells,
         real_cells,
         footnote,
