@@ -272,6 +272,12 @@ products:
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--strict"), "{err}");
     assert!(!out_file.exists());
+    // Several formats: none is written either.
+    let folder = dir.path().join("rules");
+    let f = folder.to_str().unwrap();
+    let (code, _, err) = run(&["plan", d, "-f", "csv,cisco-ios", "-o", f, "--strict"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(!folder.exists());
 }
 
 #[test]
