@@ -61,22 +61,23 @@ impl Renderer for AwsTerraform {
             broadcast: false,
         };
         let mut t = String::new();
-        let _ = writeln!(
-            t,
-            "# portplan: AWS security groups for deployment {}",
-            common::one_line(&set.deployment)
+        common::header(
+            &mut t,
+            "#",
+            &format!(
+                "AWS security groups for deployment {}",
+                common::one_line(&set.deployment)
+            ),
+            &[
+                "One security group per party with private addresses: attach each to the",
+                "instances at the addresses its description lists. Rules between such",
+                "parties reference each other's group. `any` and parties with only public",
+                "addresses are written as CIDRs; DNS names are listed as not expressed.",
+                "A party outside this VPC (on premises) cannot carry a group: swap its",
+                "referenced_security_group_id for cidr_ipv4/cidr_ipv6 of its addresses.",
+                "Security groups are stateful: replies need no rule.",
+            ],
         );
-        for line in [
-            "# One security group per party with private addresses: attach each to the",
-            "# instances at the addresses its description lists. Rules between such",
-            "# parties reference each other's group. `any` and parties with only public",
-            "# addresses are written as CIDRs; DNS names are listed as not expressed.",
-            "# A party outside this VPC (on premises) cannot carry a group: swap its",
-            "# referenced_security_group_id for cidr_ipv4/cidr_ipv6 of its addresses.",
-        ] {
-            let _ = writeln!(t, "{line}");
-        }
-        let _ = writeln!(t, "# Security groups are stateful: replies need no rule.");
         let _ = writeln!(t);
         let _ = writeln!(t, "variable \"vpc_id\" {{");
         let _ = writeln!(t, "  type        = string");

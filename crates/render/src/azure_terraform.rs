@@ -38,26 +38,19 @@ impl Renderer for AzureTerraform {
             80,
         );
         let mut t = String::new();
-        let _ = writeln!(
-            t,
-            "# portplan: Azure network security group for deployment {}",
-            common::one_line(&set.deployment)
-        );
-        let _ = writeln!(
-            t,
-            "# Associate the group with the subnets (or NICs) of every party. Rules are"
-        );
-        let _ = writeln!(
-            t,
-            "# inbound, at each destination; the last rule denies all other inbound traffic,"
-        );
-        let _ = writeln!(
-            t,
-            "# including AllowVnetInBound and load balancer probes (add a rule for those)."
-        );
-        let _ = writeln!(
-            t,
-            "# Outbound stays at Azure's defaults (allow). NSGs are stateful."
+        common::header(
+            &mut t,
+            "#",
+            &format!(
+                "Azure network security group for deployment {}",
+                common::one_line(&set.deployment)
+            ),
+            &[
+                "Associate the group with the subnets (or NICs) of every party. Rules are",
+                "inbound, at each destination; the last rule denies all other inbound traffic,",
+                "including AllowVnetInBound and load balancer probes (add a rule for those).",
+                "Outbound stays at Azure's defaults (allow). NSGs are stateful.",
+            ],
         );
         let _ = writeln!(t);
         for v in ["resource_group_name", "location"] {

@@ -38,22 +38,20 @@ impl Renderer for CiscoAsa {
             entries(&p, &acl, &src, &dst, &mut objs, &mut gaps, &mut rules);
         }
         let mut t = String::new();
-        let _ = writeln!(
-            t,
-            "! portplan: Cisco ASA access-list for deployment {}",
-            common::one_line(&set.deployment)
-        );
-        let _ = writeln!(
-            t,
-            "! Apply with `access-group {acl} in interface <nameif>` on the interface the"
-        );
-        let _ = writeln!(
-            t,
-            "! sources enter (or `access-group {acl} global`). The ASA is stateful:"
-        );
-        let _ = writeln!(
-            t,
-            "! replies need no rule. FQDN objects need `dns domain-lookup` and a DNS server."
+        common::header(
+            &mut t,
+            "!",
+            &format!(
+                "Cisco ASA access-list for deployment {}",
+                common::one_line(&set.deployment)
+            ),
+            &[
+                &format!(
+                    "Apply with `access-group {acl} in interface <nameif>` on the interface the"
+                ),
+                &format!("sources enter (or `access-group {acl} global`). The ASA is stateful:"),
+                "replies need no rule. FQDN objects need `dns domain-lookup` and a DNS server.",
+            ],
         );
         t.push_str(&objs.text);
         t.push_str(&rules);

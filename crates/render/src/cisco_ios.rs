@@ -38,21 +38,20 @@ impl Renderer for CiscoIos {
             flow_aces(&p, &mut gaps, &mut v4, &mut v6);
         }
         let mut t = String::new();
-        let _ = writeln!(
-            t,
-            "! portplan: Cisco IOS ACLs for deployment {}",
-            common::one_line(&set.deployment)
+        common::header(
+            &mut t,
+            "!",
+            &format!(
+                "Cisco IOS ACLs for deployment {}",
+                common::one_line(&set.deployment)
+            ),
+            &[
+                &format!("Apply inbound where the sources enter: ip access-group {name} in /"),
+                &format!("ipv6 traffic-filter {name}-V6 in."),
+                "IOS ACLs are stateless: let replies back with ZBF inspection, a reflexive",
+                "ACL or `established` on the return interface.",
+            ],
         );
-        let _ = writeln!(
-            t,
-            "! Apply inbound where the sources enter: ip access-group {name} in /"
-        );
-        let _ = writeln!(t, "! ipv6 traffic-filter {name}-V6 in.");
-        let _ = writeln!(
-            t,
-            "! IOS ACLs are stateless: let replies back with ZBF inspection, a reflexive"
-        );
-        let _ = writeln!(t, "! ACL or `established` on the return interface.");
         let _ = writeln!(t, "ip access-list extended {name}");
         t.push_str(&v4);
         let _ = writeln!(t, " deny ip any any log");

@@ -237,6 +237,16 @@ pub fn why_lines(flow: &Flow) -> Vec<String> {
     out.into_iter().map(|l| one_line(&l)).collect()
 }
 
+/// The comment block an output starts with: what it is (`title`), then how
+/// to apply it, one line each, behind the format's comment `marker`.
+pub fn header(t: &mut String, marker: &str, title: &str, how: &[&str]) {
+    use std::fmt::Write as _;
+    let _ = writeln!(t, "{marker} portplan: {title}");
+    for line in how {
+        let _ = writeln!(t, "{marker} {line}");
+    }
+}
+
 /// Text for a single-line comment: control characters and line breaks
 /// become spaces, so a note can never end the comment and start a command.
 pub fn one_line(s: &str) -> String {

@@ -50,26 +50,19 @@ impl Renderer for GcpTerraform {
             broadcast: false,
         };
         let mut t = String::new();
-        let _ = writeln!(
-            t,
-            "# portplan: Google Cloud VPC firewall rules for deployment {}",
-            common::one_line(&set.deployment)
-        );
-        let _ = writeln!(
-            t,
-            "# Ingress rules at each destination, which is selected by its network tag:"
-        );
-        let _ = writeln!(
-            t,
-            "# add the tag to the instances of that party (listed with each rule)."
-        );
-        let _ = writeln!(
-            t,
-            "# GCP denies other ingress (implied rule) unless the network has broader"
-        );
-        let _ = writeln!(
-            t,
-            "# rules such as default-allow-internal. Egress stays open (implied allow)."
+        common::header(
+            &mut t,
+            "#",
+            &format!(
+                "Google Cloud VPC firewall rules for deployment {}",
+                common::one_line(&set.deployment)
+            ),
+            &[
+                "Ingress rules at each destination, which is selected by its network tag:",
+                "add the tag to the instances of that party (listed with each rule).",
+                "GCP denies other ingress (implied rule) unless the network has broader",
+                "rules such as default-allow-internal. Egress stays open (implied allow).",
+            ],
         );
         let _ = writeln!(t);
         let _ = writeln!(t, "variable \"network\" {{");

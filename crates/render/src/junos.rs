@@ -88,26 +88,19 @@ impl Renderer for Junos {
             );
         }
         let mut t = String::new();
-        let _ = writeln!(
-            t,
-            "# portplan: Junos SRX global security policies for deployment {}",
-            common::one_line(&set.deployment)
-        );
-        let _ = writeln!(
-            t,
-            "# Load with `load set terminal` (or `load set FILE`), then commit check."
-        );
-        let _ = writeln!(
-            t,
-            "# Global policies match in every zone pair; the SRX default policy (deny-all)"
-        );
-        let _ = writeln!(
-            t,
-            "# drops the rest. dns-name entries need `system name-server`. For a stateless"
-        );
-        let _ = writeln!(
-            t,
-            "# router (MX/EX) the same flows need a `firewall family inet filter` instead."
+        common::header(
+            &mut t,
+            "#",
+            &format!(
+                "Junos SRX global security policies for deployment {}",
+                common::one_line(&set.deployment)
+            ),
+            &[
+                "Load with `load set terminal` (or `load set FILE`), then commit check.",
+                "Global policies match in every zone pair; the SRX default policy (deny-all)",
+                "drops the rest. dns-name entries need `system name-server`. For a stateless",
+                "router (MX/EX) the same flows need a `firewall family inet filter` instead.",
+            ],
         );
         t.push_str(&book.text);
         t.push_str(&book.apps);

@@ -45,26 +45,19 @@ impl Renderer for K8s {
             broadcast: false,
         };
         let mut t = String::new();
-        let _ = writeln!(
-            t,
-            "# portplan: Kubernetes NetworkPolicies for deployment {}",
-            common::one_line(&set.deployment)
-        );
-        let _ = writeln!(
-            t,
-            "# Apply with `kubectl apply -n NAMESPACE -f FILE`. Label each party's pods"
-        );
-        let _ = writeln!(
-            t,
-            "# `{LABEL}: <name>` (the names are in each policy's podSelector)."
-        );
-        let _ = writeln!(
-            t,
-            "# Ingress only: selected pods accept just what is listed; egress is not restricted."
-        );
-        let _ = writeln!(
-            t,
-            "# Pod selectors match pods in the policy's own namespace."
+        common::header(
+            &mut t,
+            "#",
+            &format!(
+                "Kubernetes NetworkPolicies for deployment {}",
+                common::one_line(&set.deployment)
+            ),
+            &[
+                "Apply with `kubectl apply -n NAMESPACE -f FILE`. Label each party's pods",
+                &format!("`{LABEL}: <name>` (the names are in each policy's podSelector)."),
+                "Ingress only: selected pods accept just what is listed; egress is not restricted.",
+                "Pod selectors match pods in the policy's own namespace.",
+            ],
         );
         // Destination party -> its ingress rules (comment lines, YAML rule).
         let mut by_dst: BTreeMap<&Side, Vec<(Vec<String>, String)>> = BTreeMap::new();

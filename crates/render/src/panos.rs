@@ -90,26 +90,19 @@ impl Renderer for Panos {
             );
         }
         let mut t = String::new();
-        let _ = writeln!(
-            t,
-            "# portplan: PAN-OS security rules for deployment {}",
-            common::one_line(&set.deployment)
-        );
-        let _ = writeln!(
-            t,
-            "# Paste in configure mode (single-vsys firewall; on Panorama prefix with"
-        );
-        let _ = writeln!(
-            t,
-            "# `set device-group DG pre-rulebase` instead of `set rulebase`), then commit."
-        );
-        let _ = writeln!(
-            t,
-            "# Lines starting with # are comments. Zones are `any`: narrow them to yours."
-        );
-        let _ = writeln!(
-            t,
-            "# The firewall is stateful and its interzone default denies the rest."
+        common::header(
+            &mut t,
+            "#",
+            &format!(
+                "PAN-OS security rules for deployment {}",
+                common::one_line(&set.deployment)
+            ),
+            &[
+                "Paste in configure mode (single-vsys firewall; on Panorama prefix with",
+                "`set device-group DG pre-rulebase` instead of `set rulebase`), then commit.",
+                "Lines starting with # are comments. Zones are `any`: narrow them to yours.",
+                "The firewall is stateful and its interzone default denies the rest.",
+            ],
         );
         t.push_str(&o.text);
         t.push_str(&rules);
