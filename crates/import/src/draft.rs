@@ -216,6 +216,7 @@ pub fn draft(
             });
         }
     }
+    crate::choices::infer(&mut p);
     (p, prov)
 }
 
