@@ -351,3 +351,58 @@ fn the_readme_command_plans_the_campus() {
     assert!(table.contains("pi-1, ums-1"), "{table}");
     assert!(table.contains("NAME") && table.contains("ise-1"));
 }
+
+#[test]
+fn an_override_can_change_the_protocol_on_its_target() {
+    // The syslog collector takes TLS syslog (TCP 6514) instead of the
+    // catalog's UDP 514; the other collector keeps UDP 514.
+    let dir = tempfile::tempdir().unwrap();
+    let dep = dir.path().join("dep.yaml");
+    std::fs::write(
+        &dep,
+        "name: t
+products:
+  - product: xclarity-orchestrator
+    features: [event-forwarding-syslog]
+    roles:
+      lxco: [10.9.0.5]
+      syslog-server: [10.9.1.10, 10.9.1.11]
+    overrides:
+      - { requirement: lxco-syslog, target: 10.9.1.11, ports: [6514], protocol: tcp }
+",
+    )
+    .unwrap();
+    let d = dep.to_str().unwrap();
+    let (code, _, err) = run(&["check", d]);
+    assert_eq!(code, 0, "{err}");
+    let csv = ok(&["plan", d, "-f", "csv"]);
+    let syslog: Vec<&str> = csv.lines().filter(|l| l.contains("lxco-syslog")).collect();
+    assert!(
+        syslog
+            .iter()
+            .any(|l| l.contains("10.9.1.10") && l.contains(",udp,514,")),
+        "{syslog:?}"
+    );
+    assert!(
+        syslog
+            .iter()
+            .any(|l| l.contains("10.9.1.11") && l.contains(",tcp,6514,")),
+        "{syslog:?}"
+    );
+    assert!(!syslog.iter().any(|l| l.contains("udp,6514")), "{syslog:?}");
+    // A protocol that is not one reads as an error at its place.
+    std::fs::write(
+        &dep,
+        std::fs::read_to_string(&dep)
+            .unwrap()
+            .replace("protocol: tcp", "protocol: tpc"),
+    )
+    .unwrap();
+    let (code, _, err) = run(&["check", d]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("dep.yaml:9:"), "{err}");
+    assert!(
+        err.contains("unknown variant `tpc`, expected one of `tcp`, `udp`, `icmp`"),
+        "{err}"
+    );
+}

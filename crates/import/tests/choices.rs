@@ -30,8 +30,14 @@ fn rows_that_differ_in_what_is_used_are_one_choice() {
     assert_eq!(c.id, "store");
     let ids: Vec<&str> = c.options.iter().map(|o| o.id.as_str()).collect();
     assert_eq!(ids, ["sql-server", "postgresql"]);
-    assert_eq!(option_of(&p, "1433"), Some(("store".into(), "sql-server".into())));
-    assert_eq!(option_of(&p, "5432"), Some(("store".into(), "postgresql".into())));
+    assert_eq!(
+        option_of(&p, "1433"),
+        Some(("store".into(), "sql-server".into()))
+    );
+    assert_eq!(
+        option_of(&p, "5432"),
+        Some(("store".into(), "postgresql".into()))
+    );
     // Not features any more; the unconditional row is untouched.
     assert!(p.features.is_empty(), "{:?}", p.features);
     assert_eq!(option_of(&p, "443"), None);

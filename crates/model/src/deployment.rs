@@ -1,7 +1,7 @@
 //! The deployment file: the user's description of what runs where.
 
 use crate::catalog::OneOrMany;
-use crate::ports::PortRange;
+use crate::ports::{PortRange, Protocol};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -61,6 +61,10 @@ pub struct Override {
     /// A host name, address or CIDR among the requirement's destinations.
     pub target: String,
     pub ports: Vec<PortRange>,
+    /// The protocol(s) on that target when they differ too (syslog over
+    /// TCP 6514 instead of UDP 514); the requirement's otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<OneOrMany<Protocol>>,
 }
 
 fn yes() -> bool {

@@ -236,6 +236,8 @@ struct Target {
     label: String,
     addrs: Vec<Addr>,
     ports: Option<PortSet>,
+    /// The protocols, when an override gives them.
+    protocols: Option<Vec<Protocol>>,
     /// The ports come from an override.
     overridden: bool,
 }
@@ -420,7 +422,7 @@ impl ProductCtx<'_> {
                 };
                 for t in &targets {
                     let Some(tp) = &t.ports else { continue };
-                    for proto in r.protocols() {
+                    for proto in t.protocols.clone().unwrap_or_else(|| r.protocols()) {
                         let pp = if proto.has_ports() {
                             tp.clone()
                         } else {
@@ -482,6 +484,7 @@ impl ProductCtx<'_> {
                     label: te.label.clone(),
                     addrs: te.addrs.clone(),
                     ports: Some(oports),
+                    protocols: o.protocol.as_ref().map(|p| p.to_vec()),
                     overridden: true,
                 });
                 continue;
@@ -517,6 +520,7 @@ impl ProductCtx<'_> {
                     label,
                     addrs: taddrs,
                     ports: Some(oports),
+                    protocols: o.protocol.as_ref().map(|p| p.to_vec()),
                     overridden: true,
                 });
             }
@@ -528,6 +532,7 @@ impl ProductCtx<'_> {
                     label: te.label.clone(),
                     addrs: rest,
                     ports: general,
+                    protocols: None,
                     overridden: false,
                 },
             );
@@ -566,16 +571,19 @@ impl ProductCtx<'_> {
         if !installed || !te.is_single_host() {
             return;
         }
-        // The entry listens on its override's ports when one names all of it.
-        let ports = targets
-            .iter()
-            .find(|t| t.overridden && t.addrs == te.addrs)
+        // The entry listens on its override's ports (and protocols) when one
+        // names all of it.
+        let whole = targets.iter().find(|t| t.overridden && t.addrs == te.addrs);
+        let ports = whole
             .and_then(|t| t.ports.clone())
             .unwrap_or_else(|| listening.clone());
         if ports.is_empty() {
             return;
         }
-        for proto in r.protocols().into_iter().filter(|p| p.has_ports()) {
+        let protocols = whole
+            .and_then(|t| t.protocols.clone())
+            .unwrap_or_else(|| r.protocols());
+        for proto in protocols.into_iter().filter(|p| p.has_ports()) {
             out.listeners.push(Listener {
                 product: self.p.product.clone(),
                 role: role.to_string(),
