@@ -686,7 +686,9 @@ fn names_part_of_ports(f: &Finding, text: &str) -> bool {
         .collect();
     named.sort_unstable();
     named.dedup();
-    let held_count: u64 = held.iter().map(|(low, high)| high - low + 1).sum();
+    let held_count: u64 = held.iter().fold(0u64, |n, (low, high)| {
+        n.saturating_add((high - low).saturating_add(1))
+    });
     !named.is_empty() && (named.len() as u64) < held_count
 }
 
