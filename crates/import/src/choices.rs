@@ -69,7 +69,9 @@ pub(crate) fn infer(p: &mut Product) {
         .collect();
     for ((_, kind), members) in groups {
         let options: BTreeSet<&str> = members.iter().map(|(_, w)| w.as_str()).collect();
-        if options.len() < 2 || kind.is_empty() {
+        // The kind is a word (`database`), not a number left of an id.
+        let word = kind.len() >= 3 && kind.chars().all(|c| c.is_ascii_alphabetic());
+        if options.len() < 2 || !word {
             continue;
         }
         let mut id = slug(&kind);
