@@ -406,3 +406,22 @@ products:
         "{err}"
     );
 }
+
+#[test]
+fn ipsec_opens_esp_and_nat_traversal_not_only_ike() {
+    // The page lists only UDP/500; the tunnel's data is ESP, and NAT moves
+    // both to UDP/4500. A plan that opened only 500 would bring the tunnel
+    // up and drop everything in it.
+    let csv = ok(&["plan", "examples/cisco-ise.yaml", "-f", "csv"]);
+    let ipsec: Vec<&str> = csv.lines().filter(|l| l.contains("psn-ipsec")).collect();
+    assert!(ipsec.iter().any(|l| l.contains(",udp,500,")), "{ipsec:?}");
+    assert!(ipsec.iter().any(|l| l.contains(",esp,")), "{ipsec:?}");
+    assert!(ipsec.iter().any(|l| l.contains(",udp,4500,")), "{ipsec:?}");
+    let ios = ok(&["plan", "examples/cisco-ise.yaml", "-f", "cisco-ios"]);
+    assert!(
+        ios.contains(" permit esp 10.10.0.0 0.0.255.255 10.0.1.0 0.0.0.15"),
+        "{ios}"
+    );
+    let aws = ok(&["plan", "examples/cisco-ise.yaml", "-f", "aws-terraform"]);
+    assert!(aws.contains("ip_protocol = \"50\""), "{aws}");
+}

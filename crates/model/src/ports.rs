@@ -15,6 +15,9 @@ pub enum Protocol {
     Tcp,
     Udp,
     Icmp,
+    /// IPsec's Encapsulating Security Payload (IP protocol 50): the data of
+    /// an IPsec tunnel, which IKE on UDP 500 only negotiates.
+    Esp,
 }
 
 impl Protocol {
@@ -23,11 +26,21 @@ impl Protocol {
             Protocol::Tcp => "tcp",
             Protocol::Udp => "udp",
             Protocol::Icmp => "icmp",
+            Protocol::Esp => "esp",
         }
     }
-    /// ICMP has no ports; every rule writer needs to know that.
+    /// ICMP and ESP have no ports; every rule writer needs to know that.
     pub fn has_ports(self) -> bool {
-        !matches!(self, Protocol::Icmp)
+        matches!(self, Protocol::Tcp | Protocol::Udp)
+    }
+    /// The IP protocol number (`ip_protocol = "50"`, `-Protocol 50`).
+    pub fn number(self) -> u8 {
+        match self {
+            Protocol::Tcp => 6,
+            Protocol::Udp => 17,
+            Protocol::Icmp => 1,
+            Protocol::Esp => 50,
+        }
     }
 }
 
@@ -44,8 +57,9 @@ impl FromStr for Protocol {
             "tcp" => Ok(Protocol::Tcp),
             "udp" => Ok(Protocol::Udp),
             "icmp" => Ok(Protocol::Icmp),
+            "esp" => Ok(Protocol::Esp),
             other => Err(format!(
-                "unknown protocol `{other}`: write tcp, udp or icmp"
+                "unknown protocol `{other}`: write tcp, udp, icmp or esp"
             )),
         }
     }

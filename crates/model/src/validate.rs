@@ -235,16 +235,21 @@ pub fn check_product(p: &Parsed<Product>, expected_id: Option<&str>) -> Vec<Diag
             err(
                 format!("{base}/protocol"),
                 format!("requirement `{}` names no protocol", r.id),
-                Some("write tcp, udp or icmp".into()),
+                Some("write tcp, udp, icmp or esp".into()),
             );
         }
         let has_icmp = protos.contains(&Protocol::Icmp);
-        if has_icmp && !r.ports.is_empty() {
-            err(
-                format!("{base}/ports"),
-                format!("requirement `{}` is ICMP but lists ports", r.id),
-                Some("ICMP has no ports: split TCP/UDP into their own requirement".into()),
-            );
+        if let Some(p) = protos.iter().find(|p| !p.has_ports()) {
+            if !r.ports.is_empty() {
+                let name = p.as_str().to_ascii_uppercase();
+                err(
+                    format!("{base}/ports"),
+                    format!("requirement `{}` is {name} but lists ports", r.id),
+                    Some(format!(
+                        "{name} has no ports: split TCP/UDP into their own requirement"
+                    )),
+                );
+            }
         }
         if protos.iter().any(|p| p.has_ports()) && r.ports.is_empty() {
             err(

@@ -211,7 +211,7 @@ mod tests {
         (
             (any::<u8>(), any::<u8>()),
             (any::<u8>(), any::<u8>()),
-            0u8..3,
+            0u8..4,
             prop::collection::vec((1u16..40, 0u16..4), 1..4),
             any::<bool>(),
             0u8..3,
@@ -219,8 +219,9 @@ mod tests {
             .prop_map(|(s, d, proto, ports, required, req)| Flow {
                 src: side(vec![addr(s.0, s.1)]),
                 dst: side(vec![addr(d.0, d.1)]),
-                protocol: [Protocol::Tcp, Protocol::Udp, Protocol::Icmp][proto as usize],
-                ports: if proto == 2 {
+                protocol: [Protocol::Tcp, Protocol::Udp, Protocol::Icmp, Protocol::Esp]
+                    [proto as usize],
+                ports: if proto >= 2 {
                     PortSet::new()
                 } else {
                     PortSet::from_ranges(ports.iter().map(|(l, w)| PortRange {
@@ -263,7 +264,7 @@ mod tests {
             let pts = points();
             for s in &pts {
                 for d in &pts {
-                    for proto in [Protocol::Tcp, Protocol::Udp, Protocol::Icmp] {
+                    for proto in [Protocol::Tcp, Protocol::Udp, Protocol::Icmp, Protocol::Esp] {
                         for port in [1u16, 2, 5, 17, 39, 42, 43] {
                             let want = flows.iter().any(|f| admits(f, s, d, proto, port));
                             let got = merged.iter().any(|f| admits(f, s, d, proto, port));

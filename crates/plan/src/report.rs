@@ -1,7 +1,7 @@
 //! The flow set as rows of text, shared by the table, CSV and Markdown
 //! outputs: one row per merged flow, every reason named.
 
-use portplan_model::{Addr, Flow, FlowSet, Side};
+use portplan_model::{Addr, Flow, FlowSet, Protocol, Side};
 
 /// CSV header of `portplan plan --format csv` (same spirit as `catalog export`).
 pub const COLUMNS: &[&str] = &[
@@ -80,10 +80,11 @@ fn in_order(it: impl Iterator<Item = String>) -> Vec<String> {
 }
 
 pub fn row(f: &Flow) -> Row {
-    let ports = if f.protocol.has_ports() {
-        f.ports.to_string()
-    } else {
-        f.icmp_type.clone().unwrap_or_else(|| "any type".into())
+    let ports = match f.protocol {
+        Protocol::Tcp | Protocol::Udp => f.ports.to_string(),
+        Protocol::Icmp => f.icmp_type.clone().unwrap_or_else(|| "any type".into()),
+        // No ports, no types: the protocol is the whole match.
+        Protocol::Esp => "-".into(),
     };
     Row {
         src: side_text(&f.src),

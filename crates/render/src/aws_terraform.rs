@@ -199,12 +199,16 @@ fn rules(
         Peer::V4(c) => ("cidr_ipv4", tf::s(c), c.clone(), true, false),
         Peer::V6(c) => ("cidr_ipv6", tf::s(c), c.clone(), false, true),
     };
-    // (ip_protocol, from_port, to_port) per rule.
-    let mut specs: Vec<(String, i32, i32)> = Vec::new();
+    // (ip_protocol, from_port, to_port) per rule; no ports for a protocol
+    // that has none (ESP is `ip_protocol = "50"` alone).
+    let mut specs: Vec<(String, Option<(i32, i32)>)> = Vec::new();
     match icmp {
+        None if !f.protocol.has_ports() => {
+            specs.push((f.protocol.number().to_string(), None));
+        }
         None => {
             for r in f.ports.ranges() {
-                specs.push((f.protocol.to_string(), r.low.into(), r.high.into()));
+                specs.push((f.protocol.to_string(), Some((r.low.into(), r.high.into()))));
             }
         }
         Some(icmp) => {
@@ -213,15 +217,16 @@ fn rules(
                 Some((a, b)) => (a.map(i32::from), b.map(i32::from)),
             };
             if let (true, Some(ty)) = (fam4, t4) {
-                specs.push(("icmp".into(), ty, -1));
+                specs.push(("icmp".into(), Some((ty, -1))));
             }
             if let (true, Some(ty)) = (fam6, t6) {
-                specs.push(("icmpv6".into(), ty, -1));
+                specs.push(("icmpv6".into(), Some((ty, -1))));
             }
         }
     }
     let dir = if kind == "ingress" { "from" } else { "to" };
-    for (proto, from, to) in specs {
+    for (proto, ports) in specs {
+        let from = ports.map_or_else(|| "all".to_string(), |(f, _)| f.to_string());
         let label = labels.unique(&format!("{group}_{kind}_{dir}_{peer_id}_{proto}_{from}"));
         let _ = writeln!(
             t,
@@ -230,8 +235,10 @@ fn rules(
         let _ = writeln!(t, "  security_group_id = aws_security_group.{group}.id");
         let _ = writeln!(t, "  {peer_attr} = {peer_val}");
         let _ = writeln!(t, "  ip_protocol = {}", tf::s(&proto));
-        let _ = writeln!(t, "  from_port   = {from}");
-        let _ = writeln!(t, "  to_port     = {to}");
+        if let Some((from, to)) = ports {
+            let _ = writeln!(t, "  from_port   = {from}");
+            let _ = writeln!(t, "  to_port     = {to}");
+        }
         let _ = writeln!(
             t,
             "  description = {}",

@@ -124,6 +124,8 @@ impl Renderer for AzureTerraform {
                     }
                     ("Icmp", Vec::new())
                 }
+                // NSG rules name ESP (and AH) as protocols of their own.
+                Protocol::Esp => ("Esp", Vec::new()),
             };
             let _ = writeln!(t);
             tf::comments(&why, &mut t);

@@ -195,6 +195,9 @@ fn entries(
                 f.protocol
             );
         }
+        Protocol::Esp => {
+            let _ = writeln!(out, "access-list {acl} extended permit esp {src} {dst}");
+        }
         Protocol::Icmp => {
             let Some(icmp) = icmp else { return };
             let (t4, t6) = match icmp {

@@ -138,6 +138,9 @@ fn flow_aces(p: &Prepared, gaps: &mut Gaps, v4: &mut String, v6: &mut String) {
                 let _ = writeln!(v4, " permit icmp {s} {d} {t}");
             }
             Some(Some((None, _))) => {}
+            None if !f.protocol.has_ports() => {
+                let _ = writeln!(v4, " permit {} {s} {d}", f.protocol);
+            }
             None => {
                 for op in &ports {
                     let _ = writeln!(v4, " permit {} {s} {d} {op}", f.protocol);
@@ -155,6 +158,9 @@ fn flow_aces(p: &Prepared, gaps: &mut Gaps, v4: &mut String, v6: &mut String) {
                 let _ = writeln!(v6, " permit icmp {s} {d} {t}");
             }
             Some(Some((_, None))) => {}
+            None if !f.protocol.has_ports() => {
+                let _ = writeln!(v6, " permit {} {s} {d}", f.protocol);
+            }
             None => {
                 for op in &ports {
                     let _ = writeln!(v6, " permit {} {s} {d} {op}", f.protocol);

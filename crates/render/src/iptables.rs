@@ -159,6 +159,7 @@ fn rules(hf: &HostFlow, gaps: &mut Gaps, t: &mut String) {
             .into_iter()
             .map(|m| format!(" -p {}{m}", f.protocol))
             .collect(),
+        Protocol::Esp => vec![" -p esp".to_string()],
         Protocol::Icmp => match common::icmp_of(f) {
             Err(e) => {
                 let _ = writeln!(t, "# {}", gaps.add(f, "ICMP type", &e));

@@ -173,12 +173,23 @@ impl Book {
     }
 
     fn app(&mut self, proto: Protocol, ports: &PortSet) -> Option<String> {
-        let key = format!("{proto}_{ports}");
+        let key = if proto.has_ports() {
+            format!("{proto}_{ports}")
+        } else {
+            proto.to_string()
+        };
         if let Some(a) = self.app_names.get(&key) {
             return Some(a.clone());
         }
         let name = self
             .unique(common::cut(&format!("pp-{}", key.replace(',', "_")), 63).replace("...", ""));
+        if !proto.has_ports() {
+            // ESP: the protocol alone.
+            let _ = writeln!(
+                self.apps,
+                "set applications application {name} term t1 protocol {proto}"
+            );
+        }
         for (i, r) in ports.ranges().iter().enumerate() {
             let _ = writeln!(
                 self.apps,

@@ -8,7 +8,7 @@ use crate::common::{self, why_lines, Gaps, Parties};
 use crate::prepare::{prepare, Can, Prepared};
 use crate::{RenderOptions, Rendered, Renderer};
 use portplan_model::catalog::Scope;
-use portplan_model::{FlowSet, Protocol, Side};
+use portplan_model::{FlowSet, Side};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -64,11 +64,11 @@ impl Renderer for K8s {
         let mut loose: Vec<String> = Vec::new();
         for f in &flows {
             let mut why = why_lines(f);
-            if f.scope != Scope::Loopback
-                && f.scope != Scope::Broadcast
-                && f.protocol == Protocol::Icmp
+            if f.scope != Scope::Loopback && f.scope != Scope::Broadcast && !f.protocol.has_ports()
             {
-                why.push(gaps.add(f, "ICMP", "NetworkPolicy matches TCP, UDP and SCTP only"));
+                // ICMP, ESP: a policy without ports would admit every protocol.
+                let what = f.protocol.as_str().to_ascii_uppercase();
+                why.push(gaps.add(f, &what, "NetworkPolicy matches TCP, UDP and SCTP only"));
                 loose.extend(why);
                 continue;
             }

@@ -225,6 +225,9 @@ fn rule(hf: &HostFlow, gaps: &mut Gaps, names: &mut BTreeSet<String>, out: &mut 
                     set_of(&ports)
                 );
             }
+            Protocol::Esp => {
+                let _ = writeln!(out, "\t\t{m}{sep}meta l4proto esp accept{comment}");
+            }
             Protocol::Icmp => {
                 // ICMPv4 for IPv4 peers, ICMPv6 for IPv6 peers, both for any.
                 let (t4, t6) = match icmp {

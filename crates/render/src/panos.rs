@@ -40,6 +40,10 @@ impl Renderer for Panos {
                     Protocol::Tcp | Protocol::Udp => {
                         Some(("any".to_string(), o.service(f.protocol, &f.ports)))
                     }
+                    // App-ID names ESP; it has no ports to give a service.
+                    Protocol::Esp => {
+                        Some(("ipsec-esp".to_string(), "application-default".to_string()))
+                    }
                     Protocol::Icmp => match common::icmp_of(f) {
                         Err(e) => {
                             why.push(gaps.add(f, "ICMP type", &e));

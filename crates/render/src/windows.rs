@@ -183,6 +183,8 @@ fn rule(hf: &HostFlow, slug: &str, n: &mut usize, gaps: &mut Gaps, t: &mut Strin
                 remote_all,
             ));
         }
+        // New-NetFirewallRule takes a protocol number for what it has no name for.
+        Protocol::Esp => calls.push((f.protocol.number().to_string(), String::new(), remote_all)),
         Protocol::Icmp => {
             let icmp = match common::icmp_of(f) {
                 Ok(i) => i,

@@ -124,12 +124,12 @@ pub async fn run(targets: Vec<Target>, cfg: Config, progress: Option<Progress>) 
                 match t.protocol {
                     Protocol::Tcp => tcp.push((i, sa)),
                     Protocol::Udp => udp.push((i, sa)),
-                    Protocol::Icmp => {
+                    Protocol::Icmp | Protocol::Esp => {
                         let _ = res_tx.send(vec![(
                             i,
                             Finding::new(
                                 State::Filtered,
-                                "ICMP is not probed (it needs raw sockets)",
+                                "ICMP and ESP are not probed (they need raw sockets)",
                                 None,
                             ),
                         )]);

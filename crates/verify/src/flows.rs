@@ -149,8 +149,17 @@ pub fn outbound(fs: &FlowSet, host: &Host) -> (Vec<Check>, Vec<NotProbed>) {
 }
 
 fn unprobeable(f: &Flow) -> Option<String> {
-    if f.protocol == Protocol::Icmp {
-        return Some("ICMP is not probed (it needs raw sockets); try `ping`".into());
+    match f.protocol {
+        Protocol::Icmp => {
+            return Some("ICMP is not probed (it needs raw sockets); try `ping`".into())
+        }
+        Protocol::Esp => {
+            return Some(
+                "ESP is not probed (no ports; it flows once IKE sets up the tunnel): check the tunnel's SAs"
+                    .into(),
+            )
+        }
+        Protocol::Tcp | Protocol::Udp => {}
     }
     match f.scope {
         Scope::Loopback => {

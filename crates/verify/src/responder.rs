@@ -120,7 +120,7 @@ pub async fn run(s: Settings, on: OnEvent) {
                     counters.clone(),
                 ));
             }),
-            Protocol::Icmp => continue,
+            Protocol::Icmp | Protocol::Esp => continue,
         };
         match res {
             Ok(()) => {

@@ -79,11 +79,7 @@ impl Secret {
 }
 
 fn proto_byte(p: Protocol) -> u8 {
-    match p {
-        Protocol::Tcp => 6,
-        Protocol::Udp => 17,
-        Protocol::Icmp => 1,
-    }
+    p.number()
 }
 
 /// A fresh random nonce.

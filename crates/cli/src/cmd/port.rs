@@ -26,10 +26,11 @@ fn parse(spec: &str) -> Result<(u16, Option<Protocol>), Failure> {
         ))
     })?;
     let range = portplan_model::PortRange::new(port, port).map_err(Failure::Message)?;
-    if proto == Some(Protocol::Icmp) {
-        return Err(Failure::Message(
-            "ICMP has no ports: write /tcp or /udp".into(),
-        ));
+    if let Some(p) = proto.filter(|p| !p.has_ports()) {
+        return Err(Failure::Message(format!(
+            "{} has no ports: write /tcp or /udp",
+            p.as_str().to_ascii_uppercase()
+        )));
     }
     Ok((range.low, proto))
 }

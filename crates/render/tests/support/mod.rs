@@ -1,5 +1,5 @@
 //! Hand-built flow sets shaped like real plans, with every hard case a
-//! renderer meets: port lists and ranges, UDP, ICMP, DNS names, wildcards,
+//! renderer meets: port lists and ranges, UDP, ICMP, ESP, DNS names, wildcards,
 //! `any`, broadcast, loopback, IPv6, optional flows, notes that try to
 //! break out of comments.
 #![allow(dead_code)]
@@ -157,6 +157,23 @@ pub fn campus() -> FlowSet {
             "igel-ums/ums-server-scan-broadcast",
             "Device scan (broadcast)",
             27,
+        ),
+        F::new(side(&["cisco-ise/nad"], &["10.10.0.0/16"]), psn(), Esp, "").feature(
+            "cisco-ise/psn-ipsec-esp",
+            "IPsec data (ESP)",
+            "ipsec",
+            118,
+        ),
+        F::new(
+            side(&["vpn-peer"], &["10.0.9.1", "2001:db8:9::1"]),
+            pan(),
+            Esp,
+            "",
+        )
+        .why(
+            "cisco-ise/pan-ipsec-mgmt",
+            "Management over IPsec (ESP)",
+            119,
         ),
         F::new(pan(), pan(), Tcp, "65220")
             .scope(Scope::Loopback)
