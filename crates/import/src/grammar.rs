@@ -427,11 +427,14 @@ fn push_ports(
     alternatives: bool,
     is_default: bool,
 ) {
-    // ICMP has no ports: `ICMP and UDP port 51824` is ICMP plus UDP/51824.
-    let (icmp, rest): (Vec<Protocol>, Vec<Protocol>) =
-        protocols.into_iter().partition(|p| *p == Protocol::Icmp);
-    if !icmp.is_empty() && !out.bare_protocols.contains(&Protocol::Icmp) {
-        out.bare_protocols.push(Protocol::Icmp);
+    // ICMP and ESP have no ports: `ICMP and UDP port 51824` is ICMP plus
+    // UDP/51824.
+    let (portless, rest): (Vec<Protocol>, Vec<Protocol>) =
+        protocols.into_iter().partition(|p| !p.has_ports());
+    for p in portless {
+        if !out.bare_protocols.contains(&p) {
+            out.bare_protocols.push(p);
+        }
     }
     out.mentions.push(Mention {
         protocols: rest,

@@ -278,6 +278,41 @@ pub fn verb_direction(sentence: &str, this: &str) -> Option<(Dir, &'static str)>
     Some((dir, verb))
 }
 
+/// An IP protocol the catalog has no name for, as the text names it:
+/// `AH: IP protocol 51` → `IP protocol 51 (AH)`; `GRE` → `GRE`.
+pub fn other_ip_protocol(text: &str) -> Option<String> {
+    const NAMED: &[(&str, u8)] = &[
+        ("AH", 51),
+        ("GRE", 47),
+        ("SCTP", 132),
+        ("OSPF", 89),
+        ("VRRP", 112),
+    ];
+    let words: Vec<&str> = text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let known = [1u8, 6, 17, 50];
+    for (i, w) in words.iter().enumerate() {
+        if w.eq_ignore_ascii_case("protocol") {
+            if let Some(n) = words.get(i + 1).and_then(|n| n.parse::<u8>().ok()) {
+                if !known.contains(&n) {
+                    let name = NAMED.iter().find(|(_, k)| *k == n).map(|(m, _)| *m);
+                    return Some(match name {
+                        Some(m) => format!("IP protocol {n} ({m})"),
+                        None => format!("IP protocol {n}"),
+                    });
+                }
+            }
+        }
+    }
+    // Names written as the protocols' own (capitals, a word of their own).
+    words
+        .iter()
+        .find_map(|w| NAMED.iter().find(|(m, _)| w == m))
+        .map(|(m, n)| format!("{m} (IP protocol {n})"))
+}
+
 /// Whether any of `words` (lowercase ASCII) is a whole word of `text`. One pass.
 pub fn any_word(text: &str, words: &[&str]) -> bool {
     text.split(|c: char| !c.is_ascii_alphanumeric())
@@ -316,6 +351,7 @@ pub fn protocol_word(w: &str) -> Option<(Protocol, bool)> {
         ("tcp", Protocol::Tcp),
         ("udp", Protocol::Udp),
         ("icmp", Protocol::Icmp),
+        ("esp", Protocol::Esp),
     ] {
         if w.eq_ignore_ascii_case(name) {
             return Some((p, false));

@@ -50,14 +50,16 @@ pub fn resolve(walk: Walk) -> (Vec<Finding>, Vec<Anomaly>) {
         .into_par_iter()
         .flatten()
         .map(|f| {
-            let own_icmp = (crate::knowledge::has_word(&f.text, "icmp")
-                && grammar::parse(&f.text)
-                    .bare_protocols
-                    .contains(&Protocol::Icmp))
-                || (f.raw.is_empty()
-                    && f.ports.is_empty()
-                    && f.row_protocols.contains(&Protocol::Icmp));
-            let icmp = own_icmp.then(|| Box::new(icmp_statement(f.clone())));
+            // ICMP and ESP have no ports: a line naming one is its own statement.
+            let portless: Vec<Finding> = [Protocol::Icmp, Protocol::Esp]
+                .into_iter()
+                .filter(|p| {
+                    (crate::knowledge::has_word(&f.text, p.as_str())
+                        && grammar::parse(&f.text).bare_protocols.contains(p))
+                        || (f.raw.is_empty() && f.ports.is_empty() && f.row_protocols.contains(p))
+                })
+                .map(|p| portless_statement(f.clone(), p))
+                .collect();
             let near = footnotes_near(&footnotes, f.line);
             let mut anomalies = Vec::new();
             let groups: Vec<(u64, Finding)> = split(f, &near, &stated, &mut anomalies)
@@ -78,7 +80,7 @@ pub fn resolve(walk: Walk) -> (Vec<Finding>, Vec<Anomaly>) {
                 .collect();
             Read {
                 groups,
-                icmp,
+                portless,
                 anomalies,
             }
         })
@@ -86,13 +88,18 @@ pub fn resolve(walk: Walk) -> (Vec<Finding>, Vec<Anomaly>) {
     // Duplicate statements (one line saying a port twice) are kept once, the
     // first in page order: decided on the keys alone, in order...
     let mut seen: std::collections::HashSet<u64> = std::collections::HashSet::new();
-    let mut icmp_lines: BTreeSet<u32> = BTreeSet::new();
-    let keep: Vec<(Vec<bool>, bool)> = read
+    // One statement of a portless protocol per line and protocol.
+    let mut portless_lines: BTreeSet<(u32, Vec<Protocol>)> = BTreeSet::new();
+    let keep: Vec<(Vec<bool>, Vec<bool>)> = read
         .iter()
         .map(|r| {
             let groups = r.groups.iter().map(|(k, _)| seen.insert(*k)).collect();
-            let icmp = r.icmp.as_ref().is_some_and(|t| icmp_lines.insert(t.line));
-            (groups, icmp)
+            let portless = r
+                .portless
+                .iter()
+                .map(|t| portless_lines.insert((t.line, t.protocols.clone())))
+                .collect();
+            (groups, portless)
         })
         .collect();
     for r in &mut read {
@@ -103,13 +110,18 @@ pub fn resolve(walk: Walk) -> (Vec<Finding>, Vec<Anomaly>) {
         .into_par_iter()
         .zip(keep)
         .with_min_len(1024)
-        .flat_map_iter(|(r, (groups, icmp))| {
+        .flat_map_iter(|(r, (groups, portless))| {
             let kept = r
                 .groups
                 .into_iter()
                 .zip(groups)
                 .filter_map(|((_, g), k)| k.then_some(g));
-            kept.chain(r.icmp.filter(|_| icmp).map(|g| *g))
+            let kept_portless = r
+                .portless
+                .into_iter()
+                .zip(portless)
+                .filter_map(|(g, k)| k.then_some(g));
+            kept.chain(kept_portless)
         })
         .collect();
     anomalies.sort_by_key(|a| a.line);
@@ -117,21 +129,22 @@ pub fn resolve(walk: Walk) -> (Vec<Finding>, Vec<Anomaly>) {
 }
 
 /// What reading one finding gave: its statements (with their dedupe keys),
-/// an ICMP statement if the line names ICMP, and the anomalies found.
+/// statements of the portless protocols (ICMP, ESP) the line names, and the
+/// anomalies found.
 struct Read {
     groups: Vec<(u64, Finding)>,
-    icmp: Option<Box<Finding>>,
+    portless: Vec<Finding>,
     anomalies: Vec<Anomaly>,
 }
 
-/// The ICMP statement of a line that names ICMP.
-fn icmp_statement(mut g: Finding) -> Finding {
-    g.protocols = vec![Protocol::Icmp];
+/// The statement of a line that names a protocol without ports (ICMP, ESP).
+fn portless_statement(mut g: Finding, p: Protocol) -> Finding {
+    g.protocols = vec![p];
     g.ports.clear();
     g.basis = ProtocolBasis::Stated;
     g.confidence = 0.8;
     if g.service.is_empty() || g.service == g.text {
-        g.service = "ICMP".into();
+        g.service = p.as_str().to_ascii_uppercase();
     }
     g
 }

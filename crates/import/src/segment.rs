@@ -497,7 +497,7 @@ fn context_sentence(text: &str) -> Option<Context> {
         return None;
     }
     let proto = match p.bare_protocols.as_slice() {
-        [one] if *one != Protocol::Icmp => *one,
+        [one] if one.has_ports() => *one,
         // "lists the TCP ports ... In addition, ... ICMP and UDP port 51824":
         // the first protocol before the word "ports" governs the table.
         _ => return None,
@@ -857,7 +857,7 @@ fn table_row(row: &Row, cells: &[String], st: &State, w: &mut Part) {
         for (it, p) in items.iter().zip(parsed) {
             if p.mentions.is_empty()
                 && !(port_col && p.unnumbered.is_some())
-                && !(p.bare_protocols.contains(&Protocol::Icmp) && p.mentions.is_empty())
+                && !(p.bare_protocols.iter().any(|b| !b.has_ports()) && p.mentions.is_empty())
             {
                 continue;
             }
@@ -1053,8 +1053,20 @@ fn line_items(row: &Row, st: &State, w: &mut Part) {
             let unnumbered_row = sp.mentions.is_empty()
                 && sp.bare_protocols.iter().any(|p| p.has_ports())
                 && (sp.unnumbered.is_some() || d_in || d_out);
-            let icmp_only = sp.mentions.is_empty() && sp.bare_protocols.contains(&Protocol::Icmp);
+            let icmp_only =
+                sp.mentions.is_empty() && sp.bare_protocols.iter().any(|b| !b.has_ports());
             if !real && !unnumbered_row && !icmp_only {
+                if let Some(other) = crate::knowledge::other_ip_protocol(sentence) {
+                    w.anomalies.push(Anomaly {
+                        line: row.line,
+                        kind: AnomalyKind::Unparsed,
+                        text: sentence.to_string(),
+                        message: format!(
+                            "names {other}, which a catalog entry cannot hold (TCP, UDP, ICMP and ESP only): add it by hand"
+                        ),
+                    });
+                    continue;
+                }
                 if sp.stray_port_words {
                     w.anomalies.push(Anomaly {
                         line: row.line,

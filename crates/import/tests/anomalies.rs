@@ -189,3 +189,21 @@ fn a_name_with_details_in_parentheses_is_not_a_shifted_cell() {
                 443 (TCP) | Download server (HTTP server at dl.example.com) | Mgmt server | Firmware downloads.\n";
     assert!(kinds(page).is_empty(), "{:?}", kinds(page));
 }
+
+#[test]
+fn esp_is_read_and_other_ip_protocols_are_reported() {
+    let page = "VPN gateway\n\n- IKE: UDP 500 and UDP 4500 (NAT traversal)\n\
+                - ESP (IP protocol 50) between the peers\n- AH: IP protocol 51\n";
+    assert_eq!(kinds(page), vec![(5, AnomalyKind::Unparsed)]);
+    let imp = import(page, &Options::default());
+    assert!(imp.anomalies[0].message.contains("IP protocol 51 (AH)"));
+    let esp: Vec<_> = imp
+        .draft
+        .requirements
+        .iter()
+        .filter(|r| r.protocols() == vec![Protocol::Esp])
+        .collect();
+    assert_eq!(esp.len(), 1, "{:#?}", imp.draft.requirements);
+    assert!(esp[0].ports.is_empty());
+    assert_eq!(esp[0].source.line, 4);
+}
