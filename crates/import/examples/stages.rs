@@ -14,7 +14,7 @@ fn main() {
     eprintln!(
         "walk    {:?} ({} findings)",
         t.elapsed(),
-        walk.findings.len()
+        walk.findings.iter().map(Vec::len).sum::<usize>()
     );
     let t = Instant::now();
     let (f, a) = portplan_import::resolve::resolve(walk);
@@ -25,7 +25,7 @@ fn main() {
         a.len()
     );
     let t = Instant::now();
-    let (p, _) = portplan_import::draft::draft(&f, &a, &portplan_import::Options::default());
+    let (p, _) = portplan_import::draft::draft(f, &a, &portplan_import::Options::default());
     eprintln!(
         "draft   {:?} ({} requirements)",
         t.elapsed(),

@@ -35,8 +35,10 @@ pub struct Provenance {
     pub basis: crate::ProtocolBasis,
 }
 
+/// Takes the findings: their strings move into the draft (a large page's
+/// findings would otherwise be copied whole).
 pub fn draft(
-    findings: &[Finding],
+    findings: Vec<Finding>,
     anomalies: &[Anomaly],
     opts: &Options,
 ) -> (Product, Vec<Provenance>) {
@@ -87,15 +89,15 @@ pub fn draft(
     p.requirements.reserve_exact(findings.len());
     let mut prov = Vec::with_capacity(findings.len());
     let mut seen = Seen::default();
-    for f in findings {
+    for mut f in findings {
         let this = if f.this_role.is_empty() {
             "this-product".to_string()
         } else {
             f.this_role.clone()
         };
         add_role(&mut p, &mut seen, &this, &this, RoleKind::Component, None);
-        let mut notes: Vec<String> = f.notes.clone();
-        let (from, to) = ends(&mut p, &mut seen, f, &this, &mut notes);
+        let mut notes: Vec<String> = std::mem::take(&mut f.notes);
+        let (from, to) = ends(&mut p, &mut seen, &f, &this, &mut notes);
         let mut ports = Vec::new();
         for item in &f.ports {
             match item {
@@ -166,12 +168,12 @@ pub fn draft(
             service: if f.service.is_empty() {
                 "REVIEW: unnamed".into()
             } else {
-                f.service.clone()
+                std::mem::take(&mut f.service)
             },
-            description: f.description.clone(),
+            description: f.description.take(),
             from: one_or_many(from),
             to: one_or_many(to),
-            protocol: one_or_many(f.protocols.clone()),
+            protocol: one_or_many(std::mem::take(&mut f.protocols)),
             ports,
             alternatives,
             icmp_type: None,
@@ -179,12 +181,12 @@ pub fn draft(
             feature,
             when: None,
             scope: f.scope,
-            interface: f.interface.clone(),
+            interface: f.interface.take(),
             per_target: false,
             notes,
             page_said: f
                 .page_said
-                .clone()
+                .take()
                 .map(|(text, correction)| PageSaid { text, correction }),
             source: Citation {
                 doc: DOC.into(),

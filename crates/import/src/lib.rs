@@ -30,6 +30,10 @@ pub struct Options {
     pub product: Option<String>,
     /// File name the draft cites (`sources[0].file`).
     pub file: Option<String>,
+    /// Only the draft is wanted: the findings move into it and
+    /// `Import::findings` comes back empty (a large page's findings are not
+    /// copied then).
+    pub draft_only: bool,
 }
 
 /// Everything an import produced.
@@ -49,7 +53,13 @@ pub fn import(src: &str, opts: &Options) -> Import {
     // Freeing the rows of a large page takes a while: not on the way.
     rayon::spawn(move || drop(rows));
     let (findings, anomalies) = resolve::resolve(walk);
-    let (draft, provenance) = draft::draft(&findings, &anomalies, opts);
+    let mut findings = findings;
+    let taken = if opts.draft_only {
+        std::mem::take(&mut findings)
+    } else {
+        findings.clone()
+    };
+    let (draft, provenance) = draft::draft(taken, &anomalies, opts);
     Import {
         format,
         findings,

@@ -13,6 +13,7 @@ fn assert_valid_draft(page: &str) {
         &Options {
             product: Some("fuzzed".into()),
             file: None,
+            ..Options::default()
         },
     );
     let yaml = serde_norway::to_string(&imp.draft).unwrap();

@@ -49,6 +49,7 @@ fn with_threads(n: usize, page: &str) -> Import {
                 &Options {
                     product: Some("big".into()),
                     file: None,
+                    ..Options::default()
                 },
             )
         })
@@ -74,4 +75,23 @@ fn the_result_does_not_depend_on_the_thread_count() {
         );
         assert_eq!(one.draft, many.draft, "draft with {n} threads");
     }
+}
+
+#[test]
+fn draft_only_gives_the_same_draft_without_the_findings() {
+    let page = big_page();
+    let opts = |draft_only| Options {
+        product: Some("big".into()),
+        file: None,
+        draft_only,
+    };
+    let full = import(&page, &opts(false));
+    let lean = import(&page, &opts(true));
+    assert_eq!(full.draft, lean.draft);
+    assert_eq!(
+        format!("{:?}", full.anomalies),
+        format!("{:?}", lean.anomalies)
+    );
+    assert!(!full.findings.is_empty());
+    assert!(lean.findings.is_empty());
 }

@@ -55,6 +55,9 @@ pub fn run(a: Args, g: &Global) -> Outcome {
         &Options {
             product: a.product.clone(),
             file: file_name,
+            // The findings themselves are written only as JSON or compared
+            // with --against.
+            draft_only: a.against.is_none() && a.format != ImportFormat::Json,
         },
     );
     // One write for all of them: stderr is unbuffered, and a large page
