@@ -21,7 +21,7 @@ fn main() {
     eprintln!(
         "resolve {:?} ({} findings, {} anomalies)",
         t.elapsed(),
-        f.len(),
+        f.iter().map(Vec::len).sum::<usize>(),
         a.len()
     );
     let t = Instant::now();

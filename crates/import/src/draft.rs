@@ -35,10 +35,10 @@ pub struct Provenance {
     pub basis: crate::ProtocolBasis,
 }
 
-/// Takes the findings: their strings move into the draft (a large page's
-/// findings would otherwise be copied whole).
+/// Takes the findings (in page order, in parts): their strings move into
+/// the draft (a large page's findings would otherwise be copied whole).
 pub fn draft(
-    findings: Vec<Finding>,
+    findings: Vec<Vec<Finding>>,
     anomalies: &[Anomaly],
     opts: &Options,
 ) -> (Product, Vec<Provenance>) {
@@ -60,6 +60,7 @@ pub fn draft(
         .unwrap_or_else(|| "imported-product".into());
     let title = findings
         .iter()
+        .flatten()
         .find_map(|f| f.heading.clone())
         .unwrap_or_else(|| id.clone());
     let mut p = Product {
@@ -86,10 +87,11 @@ pub fn draft(
     };
     // Sized once: a requirement is large, and growing by doubling would
     // copy them all again and again on a big page.
-    p.requirements.reserve_exact(findings.len());
-    let mut prov = Vec::with_capacity(findings.len());
+    let count: usize = findings.iter().map(Vec::len).sum();
+    p.requirements.reserve_exact(count);
+    let mut prov = Vec::with_capacity(count);
     let mut seen = Seen::default();
-    for mut f in findings {
+    for mut f in findings.into_iter().flatten() {
         let this = if f.this_role.is_empty() {
             "this-product".to_string()
         } else {

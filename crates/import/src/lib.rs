@@ -52,12 +52,13 @@ pub fn import(src: &str, opts: &Options) -> Import {
     let walk = segment::walk(&rows);
     // Freeing the rows of a large page takes a while: not on the way.
     rayon::spawn(move || drop(rows));
-    let (findings, anomalies) = resolve::resolve(walk);
-    let mut findings = findings;
-    let taken = if opts.draft_only {
-        std::mem::take(&mut findings)
+    let (parts, anomalies) = resolve::resolve(walk);
+    let (findings, taken) = if opts.draft_only {
+        (Vec::new(), parts)
     } else {
-        findings.clone()
+        let findings: Vec<Finding> = parts.into_iter().flatten().collect();
+        let taken = vec![findings.clone()];
+        (findings, taken)
     };
     let (draft, provenance) = draft::draft(taken, &anomalies, opts);
     Import {

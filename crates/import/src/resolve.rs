@@ -12,7 +12,8 @@ use portplan_model::{PortRange, Protocol};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
-pub fn resolve(walk: Walk) -> (Vec<Finding>, Vec<Anomaly>) {
+/// The statements read, in page order, in the parts the page was read in.
+pub fn resolve(walk: Walk) -> (Vec<Vec<Finding>>, Vec<Anomaly>) {
     let Walk {
         findings,
         mut anomalies,
@@ -45,44 +46,17 @@ pub fn resolve(walk: Walk) -> (Vec<Finding>, Vec<Anomaly>) {
             }
             a
         });
-    // Each finding is read on its own (on every core for a large page).
-    let mut read: Vec<Read> = findings
+    // Each part of the page is read on its own core. A part's findings are
+    // consumed as they are read, so its memory serves the next part: the
+    // page's findings are never held twice.
+    let mut read: Vec<PartRead> = findings
         .into_par_iter()
-        .flatten()
-        .map(|f| {
-            // ICMP and ESP have no ports: a line naming one is its own statement.
-            let portless: Vec<Finding> = [Protocol::Icmp, Protocol::Esp]
-                .into_iter()
-                .filter(|p| {
-                    (crate::knowledge::has_word(&f.text, p.as_str())
-                        && grammar::parse(&f.text).bare_protocols.contains(p))
-                        || (f.raw.is_empty() && f.ports.is_empty() && f.row_protocols.contains(p))
-                })
-                .map(|p| portless_statement(f.clone(), p))
-                .collect();
-            let near = footnotes_near(&footnotes, f.line);
-            let mut anomalies = Vec::new();
-            let groups: Vec<(u64, Finding)> = split(f, &near, &stated, &mut anomalies)
-                .into_iter()
-                .filter(|g| !g.ports.is_empty())
-                .map(|mut g| {
-                    // The raw mentions have been read; keep memory to what the output needs.
-                    g.raw = Vec::new();
-                    g.row_protocols = Vec::new();
-                    g.confidence = g.basis.confidence()
-                        - if g.notes.iter().any(|n| n.starts_with("REVIEW")) {
-                            0.2
-                        } else {
-                            0.0
-                        };
-                    (dedupe_key(&g), g)
-                })
-                .collect();
-            Read {
-                groups,
-                portless,
-                anomalies,
+        .map(|part| {
+            let mut r = PartRead::default();
+            for f in part {
+                read_one(f, &footnotes, &stated, &mut r);
             }
+            r
         })
         .collect();
     // Duplicate statements (one line saying a port twice) are kept once, the
@@ -90,51 +64,94 @@ pub fn resolve(walk: Walk) -> (Vec<Finding>, Vec<Anomaly>) {
     let mut seen: std::collections::HashSet<u64> = std::collections::HashSet::new();
     // One statement of a portless protocol per line and protocol.
     let mut portless_lines: BTreeSet<(u32, Vec<Protocol>)> = BTreeSet::new();
-    let keep: Vec<(Vec<bool>, Vec<bool>)> = read
+    let keep: Vec<Vec<bool>> = read
         .iter()
         .map(|r| {
-            let groups = r.groups.iter().map(|(k, _)| seen.insert(*k)).collect();
-            let portless = r
-                .portless
+            r.items
                 .iter()
-                .map(|t| portless_lines.insert((t.line, t.protocols.clone())))
-                .collect();
-            (groups, portless)
+                .map(|it| match it {
+                    Item::Statement(k, _) => seen.insert(*k),
+                    Item::Portless(t) => portless_lines.insert((t.line, t.protocols.clone())),
+                })
+                .collect()
         })
         .collect();
     for r in &mut read {
         anomalies.append(&mut r.anomalies);
     }
-    // ... and the findings kept are then moved out on every core.
-    let out: Vec<Finding> = read
+    // ... and the findings kept are then moved out, part by part.
+    let out: Vec<Vec<Finding>> = read
         .into_par_iter()
         .zip(keep)
-        .with_min_len(1024)
-        .flat_map_iter(|(r, (groups, portless))| {
-            let kept = r
-                .groups
+        .map(|(r, keep)| {
+            r.items
                 .into_iter()
-                .zip(groups)
-                .filter_map(|((_, g), k)| k.then_some(g));
-            let kept_portless = r
-                .portless
-                .into_iter()
-                .zip(portless)
-                .filter_map(|(g, k)| k.then_some(g));
-            kept.chain(kept_portless)
+                .zip(keep)
+                .filter_map(|(it, k)| k.then(|| it.finding()))
+                .collect()
         })
         .collect();
     anomalies.sort_by_key(|a| a.line);
     (out, anomalies)
 }
 
-/// What reading one finding gave: its statements (with their dedupe keys),
-/// statements of the portless protocols (ICMP, ESP) the line names, and the
-/// anomalies found.
-struct Read {
-    groups: Vec<(u64, Finding)>,
-    portless: Vec<Finding>,
+/// What reading one part of the page gave, in page order.
+#[derive(Default)]
+struct PartRead {
+    items: Vec<Item>,
     anomalies: Vec<Anomaly>,
+}
+
+/// A statement read: with ports (and its dedupe key), or of a portless
+/// protocol (one per line and protocol).
+enum Item {
+    Statement(u64, Finding),
+    Portless(Finding),
+}
+
+impl Item {
+    fn finding(self) -> Finding {
+        match self {
+            Item::Statement(_, f) | Item::Portless(f) => f,
+        }
+    }
+}
+
+/// Reads one finding into `r`: its statements by protocol group, then the
+/// statements of the portless protocols its line names.
+fn read_one(
+    f: Finding,
+    footnotes: &[(u32, u32)],
+    stated: &BTreeMap<u64, BTreeSet<Protocol>>,
+    r: &mut PartRead,
+) {
+    // ICMP and ESP have no ports: a line naming one is its own statement.
+    let portless: Vec<Finding> = [Protocol::Icmp, Protocol::Esp]
+        .into_iter()
+        .filter(|p| {
+            (crate::knowledge::has_word(&f.text, p.as_str())
+                && grammar::parse(&f.text).bare_protocols.contains(p))
+                || (f.raw.is_empty() && f.ports.is_empty() && f.row_protocols.contains(p))
+        })
+        .map(|p| portless_statement(f.clone(), p))
+        .collect();
+    let near = footnotes_near(footnotes, f.line);
+    for mut g in split(f, &near, stated, &mut r.anomalies) {
+        if g.ports.is_empty() {
+            continue;
+        }
+        // The raw mentions have been read; keep memory to what the output needs.
+        g.raw = Vec::new();
+        g.row_protocols = Vec::new();
+        g.confidence = g.basis.confidence()
+            - if g.notes.iter().any(|n| n.starts_with("REVIEW")) {
+                0.2
+            } else {
+                0.0
+            };
+        r.items.push(Item::Statement(dedupe_key(&g), g));
+    }
+    r.items.extend(portless.into_iter().map(Item::Portless));
 }
 
 /// The statement of a line that names a protocol without ports (ICMP, ESP).
