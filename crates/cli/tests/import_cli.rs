@@ -185,3 +185,21 @@ fn a_missing_file_is_a_clear_error() {
             "cannot read /nonexistent/page.txt",
         ));
 }
+
+#[test]
+fn a_page_without_ports_says_so_and_fails_strict() {
+    let text = "Release notes\n\nThis release fixes the login page.\n";
+    let out = portplan()
+        .args(["import", "-"])
+        .write_stdin(text)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no port statement found"), "{err}");
+    portplan()
+        .args(["import", "-", "--strict"])
+        .write_stdin(text)
+        .assert()
+        .code(2);
+}

@@ -29,7 +29,7 @@ pub struct Args {
     /// yaml: a catalog file; csv: the columns of `catalog export`; json: draft, findings and anomalies.
     #[arg(long, value_enum, default_value_t = ImportFormat::Yaml)]
     pub format: ImportFormat,
-    /// Exit 2 when the page has any anomaly.
+    /// Exit 2 when the page has any anomaly, or no port statement at all.
     #[arg(long)]
     pub strict: bool,
     /// Compare the page with this catalog product instead of writing a draft.
@@ -83,6 +83,13 @@ pub fn run(a: Args, g: &Global) -> Outcome {
             if imp.anomalies.len() == 1 { "y" } else { "ies" }
         );
     }
+    let empty = imp.draft.requirements.is_empty();
+    if empty {
+        eprintln!(
+            "portplan: warning: {name}: no port statement found; the draft has no requirement \
+             (is it the ports page? `--format json` shows what was read)"
+        );
+    }
     let parts: Vec<String> = match &a.against {
         Some(id) => {
             let cat = g.catalog()?;
@@ -107,7 +114,7 @@ pub fn run(a: Args, g: &Global) -> Outcome {
     };
     out::emit_parts(&parts, a.output.as_deref())?;
     std::mem::forget(parts);
-    let failed = a.strict && !imp.anomalies.is_empty();
+    let failed = a.strict && (empty || !imp.anomalies.is_empty());
     // The process ends here: freeing a large draft piece by piece would only
     // cost time (a tenth of a 10 MB import).
     std::mem::forget(imp);
