@@ -246,20 +246,14 @@ const GENERIC: &[&str] = &[
 /// returned with it, for the review note. None when neither the doer nor the
 /// object of the verb is `this`.
 pub fn verb_direction(sentence: &str, this: &str) -> Option<(Dir, &'static str)> {
-    let lower = |s: &str| -> Vec<String> {
-        s.split(|c: char| !c.is_ascii_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(str::to_ascii_lowercase)
-            .collect()
-    };
-    let names: Vec<String> = lower(this)
+    let names: Vec<String> = crate::words(this)
         .into_iter()
         .filter(|w| !GENERIC.contains(&w.as_str()))
         .collect();
     if names.is_empty() {
         return None;
     }
-    let words = lower(sentence);
+    let words = crate::words(sentence);
     let (at, verb, opens) = words.iter().enumerate().find_map(|(i, w)| {
         if let Some(v) = OPENS.iter().find(|v| **v == w) {
             Some((i, *v, true))

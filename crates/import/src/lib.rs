@@ -23,6 +23,10 @@ pub use text::Format;
 
 use portplan_model::Product;
 
+/// Rows (or lines, or findings) one parallel task reads: fewer would cost
+/// more in hand-offs than they save.
+pub(crate) const ROWS_PER_TASK: usize = 4096;
+
 /// What the importer was asked for.
 #[derive(Debug, Clone, Default)]
 pub struct Options {

@@ -9,7 +9,7 @@
 use crate::finding::{Finding, PortItem};
 use crate::grammar;
 use crate::knowledge::{directions, has_word, Dir};
-use crate::segment::{bare_port, conditions, fill_ports, hosts};
+use crate::segment::{bare_port, conditions, fill_ports, hosts, pick_dir};
 use crate::text::Row;
 use portplan_model::{PortRange, Scope};
 use rayon::prelude::*;
@@ -32,7 +32,7 @@ struct Record {
 pub(crate) fn records(rows: &[Row]) -> HashMap<usize, Option<Box<Finding>>> {
     let mut found: Vec<Record> = (0..rows.len())
         .into_par_iter()
-        .with_min_len(4096)
+        .with_min_len(crate::ROWS_PER_TASK)
         .filter_map(|i| {
             let r = &rows[i];
             if r.cells.len() != 1 || r.separator {
@@ -200,25 +200,29 @@ fn kv_line(rows: &[Row], i: usize) -> Option<(Field, String)> {
 /// another `Port:` line.
 fn kv_record(rows: &[Row], i: usize) -> Option<Record> {
     let (_, port_value) = kv_line(rows, i)?;
-    let mut start = i;
-    while start > 0 && kv_line(rows, start - 1).is_some_and(|(f, _)| f != Field::Port) {
-        start -= 1;
-    }
-    let mut end = i + 1;
-    while kv_line(rows, end).is_some_and(|(f, _)| f != Field::Port) {
-        end += 1;
-    }
     let parsed = grammar::parse(&port_value);
     if parsed.mentions.is_empty() {
         return None;
     }
+    // The other lines of the block, each read once, in page order.
+    let other = |k: usize| kv_line(rows, k).filter(|(f, _)| *f != Field::Port);
+    let mut start = i;
+    let mut above = Vec::new();
+    while let Some(line) = start.checked_sub(1).and_then(other) {
+        above.push(line);
+        start -= 1;
+    }
+    above.reverse();
+    let mut end = i + 1;
+    let mut below = Vec::new();
+    while let Some(line) = other(end) {
+        below.push(line);
+        end += 1;
+    }
     let mut f = Finding::new(rows[i].line, &port_value);
     fill_ports(&mut f, &parsed);
     let mut dir_text = String::new();
-    for k in (start..end).filter(|&k| k != i) {
-        let Some((field, value)) = kv_line(rows, k) else {
-            continue;
-        };
+    for (field, value) in above.into_iter().chain(below) {
         match field {
             Field::Port => {}
             Field::Protocol => {
@@ -252,11 +256,7 @@ fn kv_record(rows: &[Row], i: usize) -> Option<Record> {
             }
         }
     }
-    f.dir = match directions(&dir_text) {
-        (true, false) => Dir::In,
-        (false, true) => Dir::Out,
-        _ => Dir::Unknown,
-    };
+    f.dir = pick_dir(&[directions(&dir_text)]);
     // One end named: the other is the product the section is about.
     match (f.talker.take(), f.listener.take()) {
         (Some(src), None) => {

@@ -126,11 +126,20 @@ fn read_one(
     r: &mut PartRead,
 ) {
     // ICMP and ESP have no ports: a line naming one is its own statement.
-    let portless: Vec<Finding> = [Protocol::Icmp, Protocol::Esp]
+    // The line is read again only when it names one (once for both).
+    const PORTLESS: [Protocol; 2] = [Protocol::Icmp, Protocol::Esp];
+    let named = PORTLESS
+        .iter()
+        .any(|p| crate::knowledge::has_word(&f.text, p.as_str()));
+    let bare = if named {
+        grammar::parse(&f.text).bare_protocols
+    } else {
+        Vec::new()
+    };
+    let portless: Vec<Finding> = PORTLESS
         .into_iter()
         .filter(|p| {
-            (crate::knowledge::has_word(&f.text, p.as_str())
-                && grammar::parse(&f.text).bare_protocols.contains(p))
+            (crate::knowledge::has_word(&f.text, p.as_str()) && bare.contains(p))
                 || (f.raw.is_empty() && f.ports.is_empty() && f.row_protocols.contains(p))
         })
         .map(|p| portless_statement(f.clone(), p))

@@ -8,6 +8,7 @@ use crate::grammar::{self, Parsed};
 use crate::knowledge::{directions, has_word, Dir};
 use crate::text::Row;
 use crate::words;
+use crate::ROWS_PER_TASK;
 use portplan_model::{PortRange, Protocol, Scope};
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -413,9 +414,6 @@ fn facts(rows: &[Row], idx: usize, skip: &dyn Fn(usize) -> bool) -> Option<Facts
         line,
     })
 }
-
-/// Rows read per task: fewer would cost more in hand-offs than they save.
-const ROWS_PER_TASK: usize = 4096;
 
 /// The second pass: each row read with its context, on every core; the
 /// parts come back in page order.
@@ -857,7 +855,7 @@ fn table_row(row: &Row, cells: &[String], st: &State, w: &mut Part) {
         for (it, p) in items.iter().zip(parsed) {
             if p.mentions.is_empty()
                 && !(port_col && p.unnumbered.is_some())
-                && !(p.bare_protocols.iter().any(|b| !b.has_ports()) && p.mentions.is_empty())
+                && !p.bare_protocols.iter().any(|b| !b.has_ports())
             {
                 continue;
             }
@@ -974,7 +972,7 @@ fn url_or_param_row(line: u32, label: &str, text: &str, parsed: &Parsed, st: &St
     w.findings.push(f);
 }
 
-fn pick_dir(levels: &[(bool, bool)]) -> Dir {
+pub(crate) fn pick_dir(levels: &[(bool, bool)]) -> Dir {
     for (i, o) in levels {
         match (i, o) {
             (true, false) => return Dir::In,
@@ -1053,9 +1051,9 @@ fn line_items(row: &Row, st: &State, w: &mut Part) {
             let unnumbered_row = sp.mentions.is_empty()
                 && sp.bare_protocols.iter().any(|p| p.has_ports())
                 && (sp.unnumbered.is_some() || d_in || d_out);
-            let icmp_only =
+            let portless_only =
                 sp.mentions.is_empty() && sp.bare_protocols.iter().any(|b| !b.has_ports());
-            if !real && !unnumbered_row && !icmp_only {
+            if !real && !unnumbered_row && !portless_only {
                 if let Some(other) = crate::knowledge::other_ip_protocol(sentence) {
                     w.anomalies.push(Anomaly {
                         line: row.line,
@@ -1079,7 +1077,7 @@ fn line_items(row: &Row, st: &State, w: &mut Part) {
                 }
                 continue;
             }
-            let (i_in, i_out) = directions(sentence);
+            let (i_in, i_out) = (d_in, d_out);
             // No direction word: the list's, else the verb's, seen from the
             // section's product (`The web server sends traps to your NMS`).
             let by_verb = (!i_in && !i_out && st.list_dir == Dir::Unknown)

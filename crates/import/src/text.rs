@@ -100,7 +100,7 @@ pub fn rows(src: &str) -> (Format, Vec<Row>) {
     let rows = match format {
         Format::Html => html_lines(src)
             .into_par_iter()
-            .with_min_len(LINES_PER_TASK)
+            .with_min_len(crate::ROWS_PER_TASK)
             .map(|(n, l, cell_lines)| {
                 let mut r = row(n, &l);
                 if cell_lines.len() == r.cells.len() {
@@ -113,16 +113,13 @@ pub fn rows(src: &str) -> (Format, Vec<Row>) {
             .lines()
             .collect::<Vec<&str>>()
             .into_par_iter()
-            .with_min_len(LINES_PER_TASK)
+            .with_min_len(crate::ROWS_PER_TASK)
             .enumerate()
             .map(|(i, l)| row(u32::try_from(i + 1).unwrap_or(u32::MAX), l))
             .collect(),
     };
     (format, rows)
 }
-
-/// Lines per task: fewer would cost more in hand-offs than they save.
-const LINES_PER_TASK: usize = 4096;
 
 fn is_separator(t: &str) -> bool {
     let t = t.trim();
