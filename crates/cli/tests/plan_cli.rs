@@ -33,6 +33,13 @@ fn ok(args: &[&str]) -> String {
     out
 }
 
+/// A deployment file `dep.yaml` in `dir`.
+fn write_dep(dir: &Path, text: &str) -> PathBuf {
+    let dep = dir.join("dep.yaml");
+    std::fs::write(&dep, text).unwrap();
+    dep
+}
+
 fn examples() -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(root().join("examples"))
         .unwrap()
@@ -239,9 +246,8 @@ fn host_of(example: &str) -> String {
 #[test]
 fn strict_fails_on_warnings_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let dep = dir.path().join("dep.yaml");
-    std::fs::write(
-        &dep,
+    let dep = write_dep(
+        dir.path(),
         "name: t
 products:
   - product: privileged-identity
@@ -253,8 +259,7 @@ products:
       sql-datastore: [10.5.0.11]
       smtp-server: [10.5.1.25]
 ",
-    )
-    .unwrap();
+    );
     let out_file = dir.path().join("rules.csv");
     let d = dep.to_str().unwrap();
     let o = out_file.to_str().unwrap();
@@ -357,9 +362,8 @@ fn an_override_can_change_the_protocol_on_its_target() {
     // The syslog collector takes TLS syslog (TCP 6514) instead of the
     // catalog's UDP 514; the other collector keeps UDP 514.
     let dir = tempfile::tempdir().unwrap();
-    let dep = dir.path().join("dep.yaml");
-    std::fs::write(
-        &dep,
+    let dep = write_dep(
+        dir.path(),
         "name: t
 products:
   - product: xclarity-orchestrator
@@ -370,8 +374,7 @@ products:
     overrides:
       - { requirement: lxco-syslog, target: 10.9.1.11, ports: [6514], protocol: tcp }
 ",
-    )
-    .unwrap();
+    );
     let d = dep.to_str().unwrap();
     let (code, _, err) = run(&["check", d]);
     assert_eq!(code, 0, "{err}");

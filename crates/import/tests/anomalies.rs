@@ -1,6 +1,7 @@
 //! Every anomaly class, each on a small page written for it: the anomaly is
 //! reported with its line, and the draft does not copy the bad value.
 
+mod common;
 use portplan_import::{import, AnomalyKind, Options, PortItem};
 use portplan_model::{PortRange, PortSpec, Protocol};
 
@@ -144,18 +145,7 @@ fn a_row_with_a_cell_left_out_is_read_back_and_reported() {
                 443 (TCP) | Cloud | Mgmt server | The server fetches updates from the vendor cloud. |\n";
     assert_eq!(kinds(page), vec![(4, AnomalyKind::ShiftedColumns)]);
     let imp = import(page, &Options::default());
-    let r = |port: u16| {
-        imp.draft
-            .requirements
-            .iter()
-            .find(|r| {
-                r.ports.contains(&PortSpec::Fixed(PortRange {
-                    low: port,
-                    high: port,
-                }))
-            })
-            .unwrap()
-    };
+    let r = |port: u16| common::on_port(&imp.draft, port);
     // The well-formed row: the workstation talks to the server.
     assert_eq!(r(8443).from_roles(), vec!["admin-workstation"]);
     assert_eq!(r(8443).to_roles(), vec!["mgmt-server"]);

@@ -1,18 +1,15 @@
 //! One-of decisions stated row by row become a choice with options, not a
 //! feature per row: a deployment picks one database, it does not enable four.
 
-use portplan_import::{import, Options};
+mod common;
+use common::{draft, on_port};
 use portplan_model::Product;
 
-fn draft(page: &str) -> Product {
-    import(page, &Options::default()).draft
-}
-
-fn option_of(p: &Product, port: &str) -> Option<(String, String)> {
-    p.requirements
-        .iter()
-        .find(|r| r.source.line > 0 && format!("{:?}", r.ports).contains(port))
-        .and_then(|r| r.when.as_ref())
+/// The (choice, option) the requirement on `port` is under, if any.
+fn option_of(p: &Product, port: u16) -> Option<(String, String)> {
+    on_port(p, port)
+        .when
+        .as_ref()
         .and_then(|w| w.choice.iter().next())
         .map(|(c, o)| (c.clone(), o.clone()))
 }
@@ -31,16 +28,16 @@ fn rows_that_differ_in_what_is_used_are_one_choice() {
     let ids: Vec<&str> = c.options.iter().map(|o| o.id.as_str()).collect();
     assert_eq!(ids, ["sql-server", "postgresql"]);
     assert_eq!(
-        option_of(&p, "1433"),
+        option_of(&p, 1433),
         Some(("store".into(), "sql-server".into()))
     );
     assert_eq!(
-        option_of(&p, "5432"),
+        option_of(&p, 5432),
         Some(("store".into(), "postgresql".into()))
     );
     // Not features any more; the unconditional row is untouched.
     assert!(p.features.is_empty(), "{:?}", p.features);
-    assert_eq!(option_of(&p, "443"), None);
+    assert_eq!(option_of(&p, 443), None);
 }
 
 #[test]

@@ -2,24 +2,9 @@
 //! fields are read for what they say (direction, ends, purpose, protocol,
 //! required), not left to guesses.
 
-use portplan_import::{import, Options};
-use portplan_model::{PortRange, PortSpec, Product, Protocol, Requirement};
-
-fn draft(page: &str) -> Product {
-    import(page, &Options::default()).draft
-}
-
-fn on_port(p: &Product, port: u16) -> &Requirement {
-    p.requirements
-        .iter()
-        .find(|r| {
-            r.ports.iter().any(|s| match s {
-                PortSpec::Fixed(PortRange { low, high }) => (*low..=*high).contains(&port),
-                PortSpec::Param(_) => false,
-            })
-        })
-        .unwrap_or_else(|| panic!("no requirement on port {port}: {:#?}", p.requirements))
-}
+mod common;
+use common::{draft, on_port};
+use portplan_model::Protocol;
 
 #[test]
 fn direction_purpose_and_protocol_fields_are_read() {

@@ -2,6 +2,7 @@
 #![allow(dead_code)] // each test binary uses a part of these helpers
 
 use portplan_import::{import, Options};
+use portplan_model::{PortRange, PortSpec, Product, Requirement};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -76,4 +77,22 @@ pub fn pair_score(truth: &BTreeSet<Triple>, got: &BTreeSet<Triple>) -> (f64, f64
             hit / g.len() as f64
         },
     )
+}
+
+/// The draft of a page imported with default options.
+pub fn draft(page: &str) -> Product {
+    import(page, &Options::default()).draft
+}
+
+/// The first requirement of `p` whose fixed ports hold `port`.
+pub fn on_port(p: &Product, port: u16) -> &Requirement {
+    p.requirements
+        .iter()
+        .find(|r| {
+            r.ports.iter().any(|s| match s {
+                PortSpec::Fixed(PortRange { low, high }) => (*low..=*high).contains(&port),
+                PortSpec::Param(_) => false,
+            })
+        })
+        .unwrap_or_else(|| panic!("no requirement on port {port}: {:#?}", p.requirements))
 }
