@@ -85,6 +85,25 @@ pub struct Side {
     pub addrs: Vec<Addr>,
 }
 
+impl Side {
+    /// Whether this side is, or contains, the host `name` with `addrs`: by
+    /// label, by an address of the host inside one of the side's networks
+    /// (or the other way round), or by an equal DNS name. `any` is not the
+    /// host: it stands for the parties outside the deployment.
+    pub fn touches(&self, name: &str, addrs: &[Addr]) -> bool {
+        if self.labels.iter().any(|l| l == name) {
+            return true;
+        }
+        self.addrs.iter().any(|a| {
+            addrs.iter().any(|h| match (a, h) {
+                (Addr::Net(s), Addr::Net(h)) => s.contains(h) || h.contains(s),
+                (Addr::Name(s), Addr::Name(h)) => s == h,
+                _ => false,
+            })
+        })
+    }
+}
+
 /// Why a flow exists: the requirement (and its citation) that asked for it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Because {

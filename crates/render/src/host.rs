@@ -4,7 +4,7 @@
 use crate::common;
 use crate::{HostView, RenderOptions};
 use portplan_model::catalog::Scope;
-use portplan_model::{Addr, Flow, FlowSet, Side};
+use portplan_model::{Flow, FlowSet, Side};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Dir {
@@ -33,16 +33,7 @@ impl HostFlow<'_> {
 /// Whether a side is (or contains) the host: by label, or by an address the
 /// host has inside one of the side's networks (or names equal).
 pub fn is_host(side: &Side, host: &HostView) -> bool {
-    if side.labels.iter().any(|l| l == &host.name) {
-        return true;
-    }
-    side.addrs.iter().any(|a| {
-        host.addrs.iter().any(|h| match (a, h) {
-            (Addr::Net(s), Addr::Net(h)) => s.contains(h) || h.contains(s),
-            (Addr::Name(s), Addr::Name(h)) => s == h,
-            _ => false,
-        })
-    })
+    side.touches(&host.name, &host.addrs)
 }
 
 /// The host's flows, split: network flows in/out, and loopback flows (which

@@ -1,0 +1,529 @@
+//! A ruleset against a plan: each planned flow's verdict (allowed, blocked,
+//! partly, unknown) with the rule that decided it, then the other direction:
+//! rules that permit more than the plan needs, rules earlier rules shadow,
+//! rules no planned flow reaches.
+
+use crate::eval::{Alt, CRule, Compiled, Hit, Members, Outcome};
+use crate::index::ChainIndex;
+use crate::model::{Action, Direction, End, RuleAt, Ruleset};
+use crate::space::{self, subtract_all, Addrs, Ranges, Space};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+
+/// A rule (or a chain's end) as reports show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleRef {
+    pub line: usize,
+    pub chain: String,
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+impl RuleRef {
+    pub fn of(set: &Ruleset, hit: Hit) -> RuleRef {
+        match hit {
+            Hit::Rule(at) => {
+                let chain = set.chains.get(at.chain);
+                let r = chain.and_then(|c| c.rules.get(at.rule));
+                RuleRef {
+                    line: r.map_or(0, |r| r.line),
+                    chain: chain.map_or_else(String::new, |c| c.name.clone()),
+                    text: r.map_or_else(String::new, |r| r.text.clone()),
+                    label: r.and_then(|r| r.label.clone()),
+                }
+            }
+            Hit::Policy { chain } => {
+                let c = set.chains.get(chain);
+                let (line, text) = match c.map(|c| &c.end) {
+                    Some(End::Policy { line, text, .. }) => (*line, text.clone()),
+                    _ => (0, String::new()),
+                };
+                RuleRef {
+                    line,
+                    chain: c.map_or_else(String::new, |c| c.name.clone()),
+                    text,
+                    label: None,
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Allowed,
+    Blocked,
+    /// Some ports or addresses pass, others are blocked.
+    Partly,
+    Unknown,
+    /// No filter of the ruleset sees this flow.
+    NotCarried,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Allowed => "allowed",
+            Verdict::Blocked => "blocked",
+            Verdict::Partly => "partly",
+            Verdict::Unknown => "unknown",
+            Verdict::NotCarried => "not-carried",
+        }
+    }
+}
+
+/// One part of a flow with one outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Part {
+    pub outcome: Verdict,
+    /// Which part of the flow, where it is not all of it: `tcp 8443`,
+    /// `from 10.0.0.0/24`; empty for the whole flow.
+    pub what: String,
+    /// The deciding rules: for `allowed`, one per filter that applies.
+    pub by: Vec<RuleRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+    /// The parts themselves (for `--missing`).
+    #[serde(skip)]
+    pub spaces: Vec<Space>,
+}
+
+/// A flow's verdict and its parts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Judged {
+    pub verdict: Verdict,
+    pub parts: Vec<Part>,
+    #[serde(skip)]
+    pub hits: Vec<Hit>,
+}
+
+/// The verdict for a flow given as boxes.
+pub fn judge(c: &Compiled, spaces: &[Space], host: Option<&Addrs>) -> Judged {
+    let mut groups: BTreeMap<String, (Outcome, Vec<(Space, Space)>)> = BTreeMap::new();
+    let mut hits = Vec::new();
+    for whole in spaces {
+        for (piece, o) in c.evaluate(whole, host) {
+            match &o {
+                Outcome::Allowed(h) => hits.extend(h.iter().copied()),
+                Outcome::Blocked(h) => hits.push(*h),
+                Outcome::Unknown { at: Some(h), .. } => hits.push(*h),
+                _ => {}
+            }
+            let key = format!("{:?}", o);
+            groups
+                .entry(key)
+                .or_insert_with(|| (o.clone(), Vec::new()))
+                .1
+                .push((piece, whole.clone()));
+        }
+    }
+    let mut parts = Vec::new();
+    for (_, (o, pieces)) in groups {
+        let (outcome, by, why) = match &o {
+            Outcome::Allowed(h) => (
+                Verdict::Allowed,
+                h.iter().map(|x| RuleRef::of(c.set, *x)).collect(),
+                None,
+            ),
+            Outcome::Blocked(h) => (Verdict::Blocked, vec![RuleRef::of(c.set, *h)], None),
+            Outcome::Unknown { why, at } => (
+                Verdict::Unknown,
+                at.iter().map(|x| RuleRef::of(c.set, *x)).collect(),
+                Some(why.clone()),
+            ),
+            Outcome::NotCarried => (Verdict::NotCarried, vec![], None),
+        };
+        let total = pieces.len();
+        let mut texts: Vec<String> = pieces.iter().map(|(p, w)| describe_part(p, w)).collect();
+        texts.sort();
+        texts.dedup();
+        let what = if texts.iter().any(String::is_empty) && total == 1 {
+            String::new()
+        } else if texts.len() > 4 {
+            format!(
+                "{}; and {} more parts",
+                texts[..4].join("; "),
+                texts.len() - 4
+            )
+        } else {
+            texts.join("; ")
+        };
+        parts.push(Part {
+            outcome,
+            what,
+            by,
+            why,
+            spaces: pieces.into_iter().map(|(p, _)| p).collect(),
+        });
+    }
+    let has = |v: Verdict| parts.iter().any(|p| p.outcome == v);
+    let verdict = if has(Verdict::Unknown) {
+        Verdict::Unknown
+    } else if has(Verdict::Allowed) && has(Verdict::Blocked) {
+        Verdict::Partly
+    } else if has(Verdict::Blocked) {
+        Verdict::Blocked
+    } else if has(Verdict::Allowed) {
+        Verdict::Allowed
+    } else {
+        Verdict::NotCarried
+    };
+    // Parts no filter sees say nothing once others are judged.
+    if verdict != Verdict::NotCarried {
+        parts.retain(|p| p.outcome != Verdict::NotCarried);
+    }
+    parts.sort_by_key(|p| p.outcome);
+    hits.sort();
+    hits.dedup();
+    Judged {
+        verdict,
+        parts,
+        hits,
+    }
+}
+
+/// How `p` differs from `whole`, the flow it is part of.
+pub fn describe_part(p: &Space, whole: &Space) -> String {
+    let mut out = Vec::new();
+    if p.proto != whole.proto {
+        out.push(protos(&p.proto));
+    }
+    if p.dport != whole.dport {
+        let icmp = p
+            .proto
+            .spans()
+            .iter()
+            .all(|&(a, b)| a == b && (a == 1 || a == 58));
+        if icmp {
+            out.push(format!("type {}", ports(&p.dport)));
+        } else {
+            out.push(format!("port {}", ports(&p.dport)));
+        }
+    }
+    if p.src != whole.src {
+        out.push(format!("from {}", p.src.describe()));
+    }
+    if p.dst != whole.dst {
+        out.push(format!("to {}", p.dst.describe()));
+    }
+    if p.sport != whole.sport {
+        out.push(format!("source port {}", ports(&p.sport)));
+    }
+    out.join(" ")
+}
+
+pub fn ports(r: &Ranges<u16>) -> String {
+    if r.is_full() {
+        return "any".into();
+    }
+    r.spans()
+        .iter()
+        .map(|&(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub fn protos(r: &Ranges<u8>) -> String {
+    if r.is_full() {
+        return "any protocol".into();
+    }
+    let n = r.count();
+    if n > 8 {
+        return format!("{n} protocols");
+    }
+    let mut v = Vec::new();
+    for &(a, b) in r.spans() {
+        for p in a..=b {
+            v.push(space::proto_name(p));
+        }
+    }
+    v.join(",")
+}
+
+/// A box as one line: `tcp 443 from 10.0.0.0/24 to 10.0.1.5`.
+pub fn describe_space(s: &Space) -> String {
+    let mut out = vec![protos(&s.proto)];
+    let ported = s
+        .proto
+        .spans()
+        .iter()
+        .all(|&(a, b)| (a..=b).all(space::has_ports));
+    let icmp = s
+        .proto
+        .spans()
+        .iter()
+        .all(|&(a, b)| a == b && (a == 1 || a == 58));
+    if !s.dport.is_full() || ported {
+        if icmp {
+            out.push(format!("type {}", ports(&s.dport)));
+        } else if !(s.proto.is_full() && s.dport.is_full()) {
+            out.push(format!("port {}", ports(&s.dport)));
+        }
+    }
+    out.push(format!("from {}", s.src.describe()));
+    out.push(format!("to {}", s.dst.describe()));
+    if !s.sport.is_full() {
+        out.push(format!("source port {}", ports(&s.sport)));
+    }
+    out.join(" ")
+}
+
+/// A rule that permits more than the plan needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Beyond {
+    pub rule: RuleRef,
+    pub filter: String,
+    /// What it permits that no planned flow needs (at most a few boxes).
+    pub beyond: Vec<String>,
+    /// More boxes than listed, when the excess is fragmented.
+    pub more: usize,
+}
+
+/// A rule earlier rules decide everything of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Shadowed {
+    pub rule: RuleRef,
+    /// The earlier rules; empty when the rule matches nothing at all.
+    pub by: Vec<RuleRef>,
+    /// An earlier rule decides differently (the rule's own action never happens).
+    pub conflict: bool,
+}
+
+/// Rules and policies seen from the plan's side.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Reverse {
+    pub beyond: Vec<Beyond>,
+    /// Chains whose policy accepts what no rule decides.
+    pub open_policies: Vec<RuleRef>,
+    pub shadowed: Vec<Shadowed>,
+    /// Accept and block rules no planned flow reaches.
+    pub unused: Vec<RuleRef>,
+}
+
+const MAX_PIECES: usize = 256;
+const SHOWN: usize = 3;
+
+fn is_capturing(a: &Action) -> bool {
+    !matches!(a, Action::Jump(_) | Action::Next)
+}
+
+fn same_class(a: &Action, b: &Action) -> bool {
+    matches!(
+        (a, b),
+        (Action::Accept, Action::Accept) | (Action::Block, Action::Block)
+    )
+}
+
+/// The reverse checks: `flows` are the planned flows' boxes the ruleset
+/// should carry; `hits` every rule their evaluation touched.
+pub fn reverse(
+    c: &Compiled,
+    flows: &[Space],
+    hits: &HashSet<Hit>,
+    host: Option<&Addrs>,
+) -> Reverse {
+    let set = c.set;
+    let mut out = Reverse::default();
+    let flow_rules: Vec<CRule> = flows
+        .iter()
+        .map(|s| CRule {
+            alts: vec![Alt {
+                sure: Some(s.clone()),
+                envelope: s.clone(),
+                why: None,
+            }],
+            never: false,
+            unknown: None,
+        })
+        .collect();
+    let flow_index = ChainIndex::build(&flow_rules);
+    let loopback = Members::default().get("interface:lo").unwrap_or_default();
+    let mut seen_chain = vec![false; set.chains.len()];
+    for (fi, f) in set.filters.iter().enumerate() {
+        let region = filter_region(c, fi, host);
+        // Chains reached from the filter, with the region that reaches them.
+        let mut todo = vec![(f.entry, vec![region])];
+        let mut reached: Vec<Option<Vec<Space>>> = vec![None; set.chains.len()];
+        while let Some((ch, regions)) = todo.pop() {
+            let slot = reached[ch].get_or_insert_with(Vec::new);
+            if slot.len() >= 16 {
+                continue;
+            }
+            slot.extend(regions.iter().cloned());
+            for (i, r) in set.chains[ch].rules.iter().enumerate() {
+                if let Action::Jump(t) | Action::Goto(t) = r.action {
+                    let mut sub = Vec::new();
+                    for a in &c.rules[ch][i].alts {
+                        if let Some(s) = &a.sure {
+                            sub.extend(regions.iter().filter_map(|g| g.intersect(s)));
+                        }
+                    }
+                    if !sub.is_empty() && t < set.chains.len() && depth_ok(&reached, t) {
+                        todo.push((t, sub));
+                    }
+                }
+            }
+        }
+        for (ch, regions) in reached.iter().enumerate() {
+            let Some(regions) = regions else { continue };
+            if ch == f.entry {
+                if let End::Policy { accept: true, .. } = set.chains[ch].end {
+                    out.open_policies
+                        .push(RuleRef::of(set, Hit::Policy { chain: ch }));
+                }
+            }
+            for (i, rule) in set.chains[ch].rules.iter().enumerate() {
+                if rule.action != Action::Accept || c.rules[ch][i].never {
+                    continue;
+                }
+                let mut pieces = Vec::new();
+                for a in &c.rules[ch][i].alts {
+                    if let Some(s) = &a.sure {
+                        pieces.extend(regions.iter().filter_map(|g| g.intersect(s)));
+                    }
+                }
+                // Loopback traffic never crosses a network.
+                let mut lo = Space::every();
+                lo.src = loopback.clone();
+                pieces = subtract_all(pieces, &lo);
+                let mut lo = Space::every();
+                lo.dst = loopback.clone();
+                pieces = subtract_all(pieces, &lo);
+                // What earlier rules decide never reaches this one.
+                let earlier = c.index[ch].candidates(&c.rules[ch], 0, &pieces);
+                for j in earlier.into_iter().filter(|&j| j < i) {
+                    if pieces.is_empty() || pieces.len() > MAX_PIECES {
+                        break;
+                    }
+                    if !is_capturing(&set.chains[ch].rules[j].action) {
+                        continue;
+                    }
+                    for a in &c.rules[ch][j].alts {
+                        if let Some(s) = &a.sure {
+                            pieces = subtract_all(pieces, s);
+                        }
+                    }
+                }
+                // What the plan needs.
+                let cands = flow_index.candidates(&flow_rules, 0, &pieces);
+                for k in cands {
+                    if pieces.is_empty() || pieces.len() > MAX_PIECES {
+                        break;
+                    }
+                    pieces = subtract_all(pieces, &flows[k]);
+                }
+                pieces.retain(|p| !p.is_empty());
+                if !pieces.is_empty() {
+                    let shown: Vec<String> =
+                        pieces.iter().take(SHOWN).map(describe_space).collect();
+                    out.beyond.push(Beyond {
+                        rule: RuleRef::of(set, Hit::Rule(RuleAt { chain: ch, rule: i })),
+                        filter: f.name.clone(),
+                        more: pieces.len().saturating_sub(SHOWN),
+                        beyond: shown,
+                    });
+                }
+            }
+            seen_chain[ch] = true;
+        }
+    }
+    // Shadowed and unused rules, chain by chain.
+    for (ch, chain) in set.chains.iter().enumerate() {
+        for (i, rule) in chain.rules.iter().enumerate() {
+            let cr = &c.rules[ch][i];
+            if cr.never || rule.action == Action::Next {
+                continue;
+            }
+            let at = Hit::Rule(RuleAt { chain: ch, rule: i });
+            let mut pieces: Vec<Space> = cr.alts.iter().map(|a| a.envelope.clone()).collect();
+            pieces.retain(|p| !p.is_empty());
+            if pieces.is_empty() {
+                out.shadowed.push(Shadowed {
+                    rule: RuleRef::of(set, at),
+                    by: vec![],
+                    conflict: false,
+                });
+                continue;
+            }
+            let mut by = Vec::new();
+            let mut conflict = false;
+            let earlier = c.index[ch].candidates(&c.rules[ch], 0, &pieces);
+            for j in earlier.into_iter().filter(|&j| j < i) {
+                if pieces.is_empty() || pieces.len() > MAX_PIECES {
+                    break;
+                }
+                let other = &chain.rules[j];
+                if !is_capturing(&other.action) || c.rules[ch][j].never {
+                    continue;
+                }
+                let before = pieces.len();
+                let mut touched = false;
+                for a in &c.rules[ch][j].alts {
+                    if let Some(s) = &a.sure {
+                        if pieces.iter().any(|p| p.overlaps(s)) {
+                            touched = true;
+                            pieces = subtract_all(pieces, s);
+                        }
+                    }
+                }
+                if touched || pieces.len() != before {
+                    by.push(RuleRef::of(set, Hit::Rule(RuleAt { chain: ch, rule: j })));
+                    conflict |= !same_class(&other.action, &rule.action);
+                }
+            }
+            if pieces.is_empty() {
+                out.shadowed.push(Shadowed {
+                    rule: RuleRef::of(set, at),
+                    by,
+                    conflict,
+                });
+            } else if matches!(rule.action, Action::Accept | Action::Block) && !hits.contains(&at) {
+                out.unused.push(RuleRef::of(set, at));
+            }
+        }
+    }
+    out
+}
+
+fn depth_ok(reached: &[Option<Vec<Space>>], t: usize) -> bool {
+    reached[t].as_ref().is_none_or(|v| v.len() < 16)
+}
+
+/// The part of the space a filter judges.
+fn filter_region(c: &Compiled, fi: usize, host: Option<&Addrs>) -> Space {
+    let f = &c.set.filters[fi];
+    let fam = c.families[fi];
+    let mut s = Space::every();
+    if !fam.v4 {
+        s.src.v4 = Ranges::empty();
+        s.dst.v4 = Ranges::empty();
+    }
+    if !fam.v6 {
+        s.src.v6 = Ranges::empty();
+        s.dst.v6 = Ranges::empty();
+    }
+    let side = match (&f.members, host) {
+        (Some(m), _) => {
+            let (sure, _, _) = crate::eval::addr_side(m, fam, &c.members);
+            Some(sure)
+        }
+        (None, Some(h)) => Some(h.clone()),
+        (None, None) => None,
+    };
+    if let Some(a) = side {
+        match f.direction {
+            Direction::In => s.dst = s.dst.intersect(&a),
+            Direction::Out => s.src = s.src.intersect(&a),
+            Direction::Through => {}
+        }
+    }
+    s
+}

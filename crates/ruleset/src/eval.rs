@@ -1,0 +1,660 @@
+//! Evaluation: a box of the packet space through a ruleset, split into the
+//! parts each outcome applies to. First match in a chain, jumps and returns,
+//! a policy at the end; every filter that applies must accept.
+//!
+//! Where a rule may or may not match (a set whose members are not known, a
+//! DNS name against address ranges, a construct not understood), both ways
+//! are evaluated: where they agree the verdict stands, elsewhere it is
+//! `unknown`, naming why. Nothing is guessed.
+
+use crate::index::ChainIndex;
+use crate::model::{Action, AddrMatch, Cond, Direction, End, Families, RuleAt, Ruleset};
+use crate::space::{Addrs, Space};
+use std::collections::HashMap;
+
+/// What the user tells about sets a ruleset does not list the members of
+/// (`--member sg:sg-0ab12=10.0.1.0/24`), and the addresses of DNS names.
+#[derive(Debug, Clone, Default)]
+pub struct Members {
+    pub map: HashMap<String, Addrs>,
+}
+
+impl Members {
+    /// The members of a symbol: given by the user, or known by definition
+    /// (the loopback interface carries loopback addresses).
+    pub fn get(&self, symbol: &str) -> Option<Addrs> {
+        if let Some(a) = self.map.get(symbol) {
+            return Some(a.clone());
+        }
+        match symbol {
+            "interface:lo" | "interface:lo0" | "interface:Loopback" => {
+                let mut a = Addrs::none();
+                a.v4 = crate::space::Ranges::range(0x7f00_0000, 0x7fff_ffff);
+                a.v6 = crate::space::Ranges::one(1);
+                Some(a)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The verdict for a part of the space.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// Accepted by these rules (one per filter that applies) or policies.
+    Allowed(Vec<Hit>),
+    Blocked(Hit),
+    /// Not decidable from the ruleset: why, and the rule where it arose.
+    Unknown {
+        why: String,
+        at: Option<Hit>,
+    },
+    /// No filter of the ruleset applies to it.
+    NotCarried,
+}
+
+impl Outcome {
+    fn class(&self) -> u8 {
+        match self {
+            Outcome::Allowed(_) => 0,
+            Outcome::Blocked(_) => 1,
+            Outcome::Unknown { .. } => 2,
+            Outcome::NotCarried => 3,
+        }
+    }
+}
+
+/// Where a verdict was decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Hit {
+    Rule(RuleAt),
+    /// The end of a chain: its policy, or an ACL's implicit deny.
+    Policy {
+        chain: usize,
+    },
+}
+
+/// A rule ready for evaluation: each alternative as the box it surely
+/// matches and the box it may match.
+#[derive(Debug, Clone)]
+pub(crate) struct CRule {
+    pub alts: Vec<Alt>,
+    pub never: bool,
+    pub unknown: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Alt {
+    pub sure: Option<Space>,
+    /// Everything the rule may match (contains `sure`).
+    pub envelope: Space,
+    pub why: Option<String>,
+}
+
+/// A ruleset compiled against the user's member map.
+pub struct Compiled<'a> {
+    pub set: &'a Ruleset,
+    pub(crate) rules: Vec<Vec<CRule>>,
+    pub(crate) index: Vec<ChainIndex>,
+    /// Families each filter sees, by filter.
+    pub families: Vec<Families>,
+    pub members: Members,
+}
+
+/// Depth past which jumps are taken for a loop.
+const MAX_DEPTH: u8 = 32;
+
+/// One side of a rule against the member map: what it surely matches,
+/// what it may match besides, and why it may.
+pub(crate) fn addr_side(
+    m: &AddrMatch,
+    fam: Families,
+    members: &Members,
+) -> (Addrs, Addrs, Option<String>) {
+    let (mut sure, mut maybe, mut why) = addr_term(m, fam, members);
+    for a in &m.also {
+        let (s2, m2, w2) = addr_side(a, fam, members);
+        let env = sure.union(&maybe).intersect(&s2.union(&m2));
+        sure = sure.intersect(&s2);
+        maybe = env.subtract(&sure);
+        if why.is_none() {
+            why = w2;
+        }
+    }
+    if maybe.is_empty() {
+        why = None;
+    }
+    (sure, maybe, why)
+}
+
+fn addr_term(m: &AddrMatch, fam: Families, members: &Members) -> (Addrs, Addrs, Option<String>) {
+    let mut sure = m.addrs.clone();
+    let mut unresolved = Vec::new();
+    for s in &m.symbols {
+        match members.get(s) {
+            Some(a) => sure = sure.union(&a),
+            None => unresolved.push(s.as_str()),
+        }
+    }
+    let mut maybe = Addrs::none();
+    let mut why = None;
+    if !unresolved.is_empty() {
+        maybe = Addrs::every().subtract(&sure);
+        why = Some(format!(
+            "the members of {} are not in the ruleset: give them with --member {}=ADDRESS,...",
+            unresolved
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            unresolved[0]
+        ));
+    } else {
+        // A DNS name stands for addresses the ruleset cannot see: it is
+        // surely matched by a side covering every address of the filter's
+        // families, possibly by any other range.
+        let covers = (!fam.v4 || sure.v4.is_full()) && (!fam.v6 || sure.v6.is_full());
+        // A name in a plan is a remote service, never a loopback address.
+        let loopback_only = sure
+            .v4
+            .spans()
+            .iter()
+            .all(|&(a, b)| a >> 24 == 127 && b >> 24 == 127)
+            && sure.v6.spans().iter().all(|&(a, b)| a == 1 && b == 1);
+        if covers {
+            sure.names = crate::space::Names::every();
+        } else if !loopback_only
+            && ((fam.v4 && !sure.v4.is_empty()) || (fam.v6 && !sure.v6.is_empty()))
+        {
+            maybe.names = crate::space::Names::every().subtract(&sure.names);
+            if !maybe.names.is_empty() {
+                why = Some(format!(
+                    "a DNS name's addresses are not known here and the rule matches {}: \
+                     give them with --member NAME=ADDRESS,...",
+                    crate::model::cut(&sure.describe(), 80)
+                ));
+            }
+        }
+    }
+    if m.negated {
+        let all = sure.union(&maybe);
+        sure = all.complement();
+        if why.is_some() {
+            // What the negated side may match is still what was unsure.
+        } else {
+            maybe = Addrs::none();
+        }
+    }
+    (sure, maybe, why)
+}
+
+impl<'a> Compiled<'a> {
+    pub fn new(set: &'a Ruleset, members: &Members) -> Self {
+        let fams = chain_families(set);
+        let rules: Vec<Vec<CRule>> = set
+            .chains
+            .iter()
+            .enumerate()
+            .map(|(c, ch)| {
+                let fam = fams[c];
+                ch.rules
+                    .iter()
+                    .map(|r| {
+                        let mut never = false;
+                        let mut unknown = None;
+                        for w in &r.when {
+                            match w {
+                                Cond::Never(_) => never = true,
+                                Cond::Unknown(i) => {
+                                    unknown = Some(issue_text(set, *i));
+                                }
+                            }
+                        }
+                        let alts = r
+                            .matches
+                            .iter()
+                            .map(|m| {
+                                let (s_sure, s_maybe, s_why) = addr_side(&m.src, fam, members);
+                                let (d_sure, d_maybe, d_why) = addr_side(&m.dst, fam, members);
+                                let sure = Space {
+                                    proto: m.proto.clone(),
+                                    src: s_sure.clone(),
+                                    dst: d_sure.clone(),
+                                    sport: m.sport.clone(),
+                                    dport: m.dport.clone(),
+                                };
+                                let envelope = Space {
+                                    src: s_sure.union(&s_maybe),
+                                    dst: d_sure.union(&d_maybe),
+                                    ..sure.clone()
+                                };
+                                Alt {
+                                    sure: (!sure.is_empty()).then_some(sure),
+                                    envelope,
+                                    why: s_why.or(d_why),
+                                }
+                            })
+                            .collect();
+                        CRule {
+                            alts,
+                            never,
+                            unknown,
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let index = rules.iter().map(|r| ChainIndex::build(r)).collect();
+        let families = set.filters.iter().map(|f| f.families).collect();
+        Compiled {
+            set,
+            rules,
+            index,
+            families,
+            members: members.clone(),
+        }
+    }
+
+    /// The parts of `q` and their verdicts, through every filter that
+    /// applies. `host`: the addresses of the host being audited, for
+    /// filters that protect "this host".
+    pub fn evaluate(&self, q: &Space, host: Option<&Addrs>) -> Vec<(Space, Outcome)> {
+        let mut pieces: Vec<(Space, Outcome)> = vec![(q.clone(), Outcome::NotCarried)];
+        // A host talking to itself does so over loopback, which no network
+        // filter of the host sees as traffic between hosts.
+        if let (Some(h), true) = (host, self.set.is_host_firewall()) {
+            let mut own = Space::every();
+            own.src = h.clone();
+            own.dst = h.clone();
+            if q.overlaps(&own) {
+                pieces = q
+                    .subtract(&own)
+                    .into_iter()
+                    .map(|p| (p, Outcome::NotCarried))
+                    .collect();
+            }
+        }
+        for fi in 0..self.set.filters.len() {
+            let mut next = Vec::with_capacity(pieces.len());
+            for (p, o) in pieces {
+                if !matches!(o, Outcome::Allowed(_) | Outcome::NotCarried) {
+                    next.push((p, o));
+                    continue;
+                }
+                let (applies, maybe, not) = self.applies(fi, &p, host);
+                for n in not {
+                    next.push((n, o.clone()));
+                }
+                for a in applies {
+                    for (s, v) in self.filter(fi, a) {
+                        next.push((s, and(&o, v)));
+                    }
+                }
+                for (m, why) in maybe {
+                    let taken: Vec<(Space, Outcome)> = self
+                        .filter(fi, m.clone())
+                        .into_iter()
+                        .map(|(s, v)| (s, and(&o, v)))
+                        .collect();
+                    let skipped = vec![(m, o.clone())];
+                    next.extend(overlay(taken, skipped, &why, None));
+                }
+            }
+            pieces = next;
+        }
+        pieces
+    }
+
+    /// Splits `p` into the parts filter `fi` applies to, may apply to (why),
+    /// and does not apply to.
+    #[allow(clippy::type_complexity)]
+    fn applies(
+        &self,
+        fi: usize,
+        p: &Space,
+        host: Option<&Addrs>,
+    ) -> (Vec<Space>, Vec<(Space, String)>, Vec<Space>) {
+        let f = &self.set.filters[fi];
+        let fam = self.families[fi];
+        // The filter's families first: an IPv4 filter never sees IPv6.
+        let mut in_fam = Space::every();
+        if !fam.v4 {
+            in_fam.src.v4 = crate::space::Ranges::empty();
+            in_fam.dst.v4 = crate::space::Ranges::empty();
+        }
+        if !fam.v6 {
+            in_fam.src.v6 = crate::space::Ranges::empty();
+            in_fam.dst.v6 = crate::space::Ranges::empty();
+        }
+        let mut not = p.subtract(&in_fam);
+        let Some(p) = p.intersect(&in_fam) else {
+            return (vec![], vec![], not);
+        };
+        let side_box = |a: Addrs, dir: Direction| {
+            let mut s = Space::every();
+            match dir {
+                Direction::In => s.dst = a,
+                Direction::Out => s.src = a,
+                Direction::Through => {}
+            }
+            s
+        };
+        match (f.direction, &f.members) {
+            (Direction::Through, _) => {
+                // A host firewall's forward hook sees what passes through
+                // the host, not what starts or ends at it.
+                // Planned flows between other hosts do not pass through the
+                // audited host: it is not their router.
+                if host.is_some() && self.set.is_host_firewall() {
+                    not.push(p);
+                    (vec![], vec![], not)
+                } else {
+                    (vec![p], vec![], not)
+                }
+            }
+            (dir, None) => match host {
+                Some(h) => {
+                    let b = side_box(h.clone(), dir);
+                    not.extend(p.subtract(&b));
+                    (p.intersect(&b).into_iter().collect(), vec![], not)
+                }
+                // No host named: the filter is asked as it stands.
+                None => (vec![p], vec![], not),
+            },
+            (dir, Some(m)) => {
+                let (sure, maybe, why) = addr_side(m, fam, &self.members);
+                let sure_box = side_box(sure.clone(), dir);
+                let env_box = side_box(sure.union(&maybe), dir);
+                let yes: Vec<Space> = p.intersect(&sure_box).into_iter().collect();
+                let rest = p.subtract(&sure_box);
+                let mut mb = Vec::new();
+                for r in rest {
+                    if let Some(x) = r.intersect(&env_box) {
+                        mb.push((x, why.clone().unwrap_or_default()));
+                    }
+                    not.extend(r.subtract(&env_box));
+                }
+                (yes, mb, not)
+            }
+        }
+    }
+
+    /// One filter's verdicts for `q`, which it applies to.
+    fn filter(&self, fi: usize, q: Space) -> Vec<(Space, Outcome)> {
+        let entry = self.set.filters[fi].entry;
+        let steps = self.chain(entry, 0, vec![q], 0);
+        steps
+            .into_iter()
+            .map(|(s, st)| match st {
+                Step::Final(o) => (s, o),
+                // A return from the base chain ends at its policy.
+                Step::Return => (s, self.end(entry)),
+            })
+            .collect()
+    }
+
+    fn end(&self, chain: usize) -> Outcome {
+        match &self.set.chains[chain].end {
+            End::Policy { accept: true, .. } => Outcome::Allowed(vec![Hit::Policy { chain }]),
+            End::Policy { accept: false, .. } => Outcome::Blocked(Hit::Policy { chain }),
+            // Only reached for a user chain entered as a filter's entry.
+            End::Return => Outcome::Unknown {
+                why: format!(
+                    "chain `{}` ends without a policy",
+                    self.set.chains[chain].name
+                ),
+                at: None,
+            },
+        }
+    }
+
+    /// First match in `chain` from rule `start` for each of `pieces`.
+    fn chain(&self, c: usize, start: usize, pieces: Vec<Space>, depth: u8) -> Vec<(Space, Step)> {
+        let mut out = Vec::new();
+        let mut pending = pieces;
+        let cands = self.index[c].candidates(&self.rules[c], start, &pending);
+        for i in cands {
+            if pending.is_empty() {
+                break;
+            }
+            let rule = &self.rules[c][i];
+            let mut next = Vec::with_capacity(pending.len());
+            for p in pending {
+                let (yes, maybe, no) = split(rule, p);
+                next.extend(no);
+                for y in yes {
+                    self.act(c, i, y, depth, &mut next, &mut out);
+                }
+                for (m, why) in maybe {
+                    let mut t_next = Vec::new();
+                    let mut taken = Vec::new();
+                    self.act(c, i, m.clone(), depth, &mut t_next, &mut taken);
+                    if !t_next.is_empty() {
+                        taken.extend(self.chain(c, i + 1, t_next, depth));
+                    }
+                    let skipped = self.chain(c, i + 1, vec![m], depth);
+                    out.extend(overlay_steps(
+                        taken,
+                        skipped,
+                        &why,
+                        Hit::Rule(RuleAt { chain: c, rule: i }),
+                    ));
+                }
+            }
+            pending = next;
+        }
+        for p in pending {
+            let st = match &self.set.chains[c].end {
+                End::Return => Step::Return,
+                _ => Step::Final(self.end(c)),
+            };
+            out.push((p, st));
+        }
+        out
+    }
+
+    fn act(
+        &self,
+        c: usize,
+        i: usize,
+        y: Space,
+        depth: u8,
+        next: &mut Vec<Space>,
+        out: &mut Vec<(Space, Step)>,
+    ) {
+        let at = Hit::Rule(RuleAt { chain: c, rule: i });
+        let action = &self.set.chains[c].rules[i].action;
+        match action {
+            Action::Accept => out.push((y, Step::Final(Outcome::Allowed(vec![at])))),
+            Action::Block => out.push((y, Step::Final(Outcome::Blocked(at)))),
+            Action::Next => next.push(y),
+            Action::Return => out.push((y, Step::Return)),
+            Action::Unknown(k) => out.push((
+                y,
+                Step::Final(Outcome::Unknown {
+                    why: issue_text(self.set, *k),
+                    at: Some(at),
+                }),
+            )),
+            Action::Jump(t) | Action::Goto(t) if depth >= MAX_DEPTH || *t >= self.rules.len() => {
+                out.push((
+                    y,
+                    Step::Final(Outcome::Unknown {
+                        why: "jumps nest deeper than 32 chains (a loop?)".into(),
+                        at: Some(at),
+                    }),
+                ))
+            }
+            Action::Jump(t) => {
+                for (s, st) in self.chain(*t, 0, vec![y], depth + 1) {
+                    match st {
+                        Step::Return => next.push(s),
+                        f => out.push((s, f)),
+                    }
+                }
+            }
+            Action::Goto(t) => out.extend(self.chain(*t, 0, vec![y], depth + 1)),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    Final(Outcome),
+    Return,
+}
+
+fn issue_text(set: &Ruleset, i: usize) -> String {
+    set.issues
+        .get(i)
+        .map(|x| format!("line {}: {}", x.line, x.message))
+        .unwrap_or_else(|| "a construct the reader did not understand".into())
+}
+
+/// The families each chain is reached from (by filters, through jumps).
+fn chain_families(set: &Ruleset) -> Vec<Families> {
+    let mut fam: Vec<Option<Families>> = vec![None; set.chains.len()];
+    for f in &set.filters {
+        let mut stack = vec![f.entry];
+        let mut seen = vec![false; set.chains.len()];
+        while let Some(c) = stack.pop() {
+            if c >= set.chains.len() || seen[c] {
+                continue;
+            }
+            seen[c] = true;
+            fam[c] = Some(match fam[c] {
+                None => f.families,
+                Some(x) => Families {
+                    v4: x.v4 || f.families.v4,
+                    v6: x.v6 || f.families.v6,
+                },
+            });
+            for r in &set.chains[c].rules {
+                if let Action::Jump(t) | Action::Goto(t) = r.action {
+                    stack.push(t);
+                }
+            }
+        }
+    }
+    fam.into_iter()
+        .map(|f| f.unwrap_or(Families::BOTH))
+        .collect()
+}
+
+/// A rule against one piece: the parts it surely matches, may match (why),
+/// and does not match.
+#[allow(clippy::type_complexity)]
+pub(crate) fn split(rule: &CRule, p: Space) -> (Vec<Space>, Vec<(Space, String)>, Vec<Space>) {
+    if rule.never {
+        return (vec![], vec![], vec![p]);
+    }
+    let mut rest = vec![p];
+    let mut yes = Vec::new();
+    for a in &rule.alts {
+        if let Some(s) = &a.sure {
+            let mut next = Vec::with_capacity(rest.len());
+            for r in rest {
+                if let Some(x) = r.intersect(s) {
+                    yes.push(x);
+                    next.extend(r.subtract(s));
+                } else {
+                    next.push(r);
+                }
+            }
+            rest = next;
+        }
+    }
+    let mut maybe = Vec::new();
+    for a in &rule.alts {
+        if a.sure.as_ref() == Some(&a.envelope) {
+            continue;
+        }
+        let mut next = Vec::with_capacity(rest.len());
+        for r in rest {
+            if let Some(x) = r.intersect(&a.envelope) {
+                maybe.push((x, a.why.clone().unwrap_or_default()));
+                next.extend(r.subtract(&a.envelope));
+            } else {
+                next.push(r);
+            }
+        }
+        rest = next;
+    }
+    if let Some(u) = &rule.unknown {
+        maybe.extend(yes.drain(..).map(|y| (y, u.clone())));
+    }
+    (yes, maybe, rest)
+}
+
+/// Both ways of a rule that may match: where they agree, the verdict
+/// stands; elsewhere it is unknown.
+fn overlay_steps(
+    taken: Vec<(Space, Step)>,
+    skipped: Vec<(Space, Step)>,
+    why: &str,
+    at: Hit,
+) -> Vec<(Space, Step)> {
+    let mut out = Vec::new();
+    for (ts, tst) in &taken {
+        for (ss, sst) in &skipped {
+            let Some(x) = ts.intersect(ss) else { continue };
+            let st = match (tst, sst) {
+                (Step::Return, Step::Return) => Step::Return,
+                (Step::Final(a), Step::Final(b)) if a.class() == b.class() && a.class() < 2 => {
+                    Step::Final(a.clone())
+                }
+                (Step::Final(u @ Outcome::Unknown { .. }), _)
+                | (_, Step::Final(u @ Outcome::Unknown { .. })) => Step::Final(u.clone()),
+                _ => Step::Final(Outcome::Unknown {
+                    why: why.to_string(),
+                    at: Some(at),
+                }),
+            };
+            out.push((x, st));
+        }
+    }
+    out
+}
+
+fn overlay(
+    taken: Vec<(Space, Outcome)>,
+    skipped: Vec<(Space, Outcome)>,
+    why: &str,
+    at: Option<Hit>,
+) -> Vec<(Space, Outcome)> {
+    let mut out = Vec::new();
+    for (ts, a) in &taken {
+        for (ss, b) in &skipped {
+            let Some(x) = ts.intersect(ss) else { continue };
+            let o = if a.class() == b.class() && a.class() != 2 {
+                a.clone()
+            } else if let Outcome::Unknown { .. } = a {
+                a.clone()
+            } else if let Outcome::Unknown { .. } = b {
+                b.clone()
+            } else {
+                Outcome::Unknown {
+                    why: why.to_string(),
+                    at,
+                }
+            };
+            out.push((x, o));
+        }
+    }
+    out
+}
+
+/// The verdict of a part after one more filter: accepted only if every
+/// filter accepted.
+fn and(before: &Outcome, now: Outcome) -> Outcome {
+    match (before, now) {
+        (Outcome::NotCarried, n) => n,
+        (Outcome::Allowed(a), Outcome::Allowed(b)) => {
+            let mut v = a.clone();
+            v.extend(b);
+            Outcome::Allowed(v)
+        }
+        (Outcome::Allowed(_), n) => n,
+        (b, _) => b.clone(),
+    }
+}

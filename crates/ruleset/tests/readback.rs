@@ -1,0 +1,431 @@
+//! The read-back proof: for every renderer, what it wrote, read back by
+//! this crate, permits exactly the planned flows of its scope, minus what
+//! the renderer listed as not expressed. Nothing missing (every flow
+//! allowed, by the filters that must carry it), nothing extra (no rule
+//! permits beyond the plan, no rule is dead). On every example deployment
+//! and on generated plans.
+
+mod common;
+
+use common::*;
+use portplan_model::catalog::Scope;
+use portplan_model::{Addr, Because, Flow, FlowSet, PortRange, PortSet, Protocol, Side};
+use portplan_render::HostView;
+use portplan_ruleset::{
+    flow_spaces, host_flow_spaces, judge, reverse, Compiled, Direction, End, Members, Ruleset,
+    Verdict,
+};
+use proptest::prelude::*;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// What a format leaves open by design, as its renderer's header says.
+fn open_by_design(format: &str) -> &'static [Direction] {
+    match format {
+        // Windows allows outbound unless the profile blocks it; GCP and
+        // Azure allow egress by default; the renderers say so.
+        "windows" | "gcp-terraform" | "azure-terraform" => &[Direction::Out],
+        _ => &[],
+    }
+}
+
+/// Rules a host firewall keeps for the host itself (loopback, IPv6
+/// neighbour discovery), which no planned flow needs.
+fn infrastructure(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    t.contains("\"lo\"")
+        || t.contains(" lo ")
+        || t.ends_with(" lo")
+        || t.contains("-i lo")
+        || t.contains("-o lo")
+        || t.contains("nd-")
+        || t.contains("neighbor")
+}
+
+fn only(rs: &Ruleset, dir: Direction) -> Ruleset {
+    let mut r = rs.clone();
+    r.filters.retain(|f| f.direction == dir);
+    r
+}
+
+/// Everything wrong with `format`'s output for this plan (and host).
+fn prove(
+    format: &str,
+    what: &str,
+    set: &FlowSet,
+    placed: &HashSet<String>,
+    host: Option<&HostView>,
+) -> Vec<String> {
+    let mut bad = Vec::new();
+    let rendered = render(format, set, host);
+    let rs = read(format, &rendered.text);
+    let ctx = format!("{format} {what}");
+    for i in &rs.issues {
+        bad.push(format!(
+            "{ctx}: own output not understood at line {}: {} ({})",
+            i.line, i.message, i.text
+        ));
+    }
+    let members = Members::default();
+    let c = Compiled::new(&rs, &members);
+    let h = host.map(host_addrs);
+    let gaps: HashSet<Vec<String>> = rendered
+        .unexpressed
+        .iter()
+        .map(|u| {
+            let mut v = u.requirements.clone();
+            v.sort();
+            v
+        })
+        .collect();
+    let ins = only(&rs, Direction::In);
+    let outs = only(&rs, Direction::Out);
+    let c_in = Compiled::new(&ins, &members);
+    let c_out = Compiled::new(&outs, &members);
+    let mut hits = HashSet::new();
+    let mut all_spaces = Vec::new();
+    for f in in_scope(set, host) {
+        let spaces = match host {
+            Some(hv) => host_flow_spaces(f, &members, &hv.name, &hv.addrs),
+            None => flow_spaces(f, &members, false),
+        };
+        all_spaces.extend(spaces.iter().cloned());
+        let j = judge(&c, &spaces, h.as_ref());
+        hits.extend(j.hits.iter().copied());
+        let mut ids = f.reason_ids();
+        ids.sort();
+        if gaps.contains(&ids) {
+            continue;
+        }
+        let name = format!(
+            "{} -> {} {} {}",
+            f.src.labels.join(","),
+            f.dst.labels.join(","),
+            f.protocol,
+            f.ports
+        );
+        if j.verdict != Verdict::Allowed {
+            bad.push(format!(
+                "{ctx}: {name} is {}: {:?}",
+                j.verdict.as_str(),
+                j.parts
+            ));
+            continue;
+        }
+        // Carried where it must be: inbound at its destination, outbound
+        // at its source, wherever the format has such filters.
+        let dst_here = match host {
+            Some(hv) => touches(&f.dst, hv),
+            None => f.dst.labels.iter().any(|l| placed.contains(l)),
+        };
+        let src_here = match host {
+            Some(hv) => touches(&f.src, hv),
+            None => f.src.labels.iter().any(|l| placed.contains(l)),
+        };
+        // On a host, only the part that arrives at (leaves) the host.
+        let part = |dir: Direction| -> Vec<portplan_ruleset::space::Space> {
+            let Some(ha) = &h else { return spaces.clone() };
+            spaces
+                .iter()
+                .filter_map(|s| {
+                    let mut x = s.clone();
+                    if dir == Direction::In {
+                        if f.scope != Scope::Broadcast {
+                            x.dst = x.dst.intersect(ha);
+                        }
+                    } else {
+                        x.src = x.src.intersect(ha);
+                    }
+                    // Its traffic to itself goes over loopback.
+                    let mut own = portplan_ruleset::space::Space::every();
+                    own.src = ha.clone();
+                    own.dst = ha.clone();
+                    Some(x.subtract(&own))
+                })
+                .flatten()
+                .filter(|x| !x.is_empty())
+                .collect()
+        };
+        let (p_in, p_out) = (part(Direction::In), part(Direction::Out));
+        if dst_here && !ins.filters.is_empty() && !p_in.is_empty() {
+            let j = judge(&c_in, &p_in, h.as_ref());
+            if j.verdict != Verdict::Allowed {
+                bad.push(format!(
+                    "{ctx}: {name} is {} inbound at its destination: {:?}",
+                    j.verdict.as_str(),
+                    j.parts
+                ));
+            }
+        }
+        if src_here && !outs.filters.is_empty() && !p_out.is_empty() {
+            let j = judge(&c_out, &p_out, h.as_ref());
+            if j.verdict != Verdict::Allowed {
+                bad.push(format!(
+                    "{ctx}: {name} is {} outbound at its source: {:?}",
+                    j.verdict.as_str(),
+                    j.parts
+                ));
+            }
+        }
+    }
+    let rev = reverse(&c, &all_spaces, &hits, h.as_ref());
+    for b in &rev.beyond {
+        bad.push(format!(
+            "{ctx}: line {} `{}` permits beyond the plan: {:?}",
+            b.rule.line, b.rule.text, b.beyond
+        ));
+    }
+    for f in &rs.filters {
+        if let End::Policy {
+            accept: true, line, ..
+        } = rs.chains[f.entry].end
+        {
+            if !open_by_design(format).contains(&f.direction) {
+                bad.push(format!(
+                    "{ctx}: filter {} (line {line}) accepts by policy",
+                    f.name
+                ));
+            }
+        }
+    }
+    for s in &rev.shadowed {
+        // nftables sets for DNS names start empty by design.
+        if s.by.is_empty() && s.rule.text.contains("@dns_") {
+            continue;
+        }
+        bad.push(format!(
+            "{ctx}: line {} `{}` never decides anything (shadowed by {:?})",
+            s.rule.line,
+            s.rule.text,
+            s.by.iter().map(|r| r.line).collect::<Vec<_>>()
+        ));
+    }
+    for u in &rev.unused {
+        let is_accept = rs.rules().any(|(_, r)| {
+            r.line == u.line && r.text == u.text && r.action == portplan_ruleset::Action::Accept
+        });
+        if is_accept && !infrastructure(&u.text) {
+            bad.push(format!(
+                "{ctx}: line {} `{}` serves no planned flow",
+                u.line, u.text
+            ));
+        }
+    }
+    bad
+}
+
+fn prove_examples(format: &str) {
+    let per_host = portplan_render::renderer(format).unwrap().per_host();
+    let mut bad = Vec::new();
+    for ex in examples() {
+        let (set, dep) = plan(&ex);
+        let placed: HashSet<String> = hosts(&dep).into_iter().collect();
+        if per_host {
+            for name in hosts(&dep) {
+                let hv = host_view(&dep, &name);
+                bad.extend(prove(
+                    format,
+                    &format!("{ex} --for-host {name}"),
+                    &set,
+                    &placed,
+                    Some(&hv),
+                ));
+            }
+        } else {
+            bad.extend(prove(format, &ex, &set, &placed, None));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "{} problems:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}
+
+macro_rules! proofs {
+    ($($test:ident => $format:literal),* $(,)?) => {$(
+        #[test]
+        fn $test() {
+            prove_examples($format);
+        }
+    )*};
+}
+
+proofs! {
+    readback_nftables => "nftables",
+    readback_iptables => "iptables",
+    readback_cisco_ios => "cisco-ios",
+    readback_cisco_asa => "cisco-asa",
+    readback_junos => "junos",
+    readback_panos => "panos",
+    readback_aws_terraform => "aws-terraform",
+    readback_azure_terraform => "azure-terraform",
+    readback_gcp_terraform => "gcp-terraform",
+    readback_k8s => "k8s",
+    readback_windows => "windows",
+}
+
+#[test]
+fn every_rule_format_is_proven() {
+    // Pictures (mermaid, dot) permit nothing; every other format is above.
+    let proven = [
+        "nftables",
+        "iptables",
+        "cisco-ios",
+        "cisco-asa",
+        "junos",
+        "panos",
+        "aws-terraform",
+        "azure-terraform",
+        "gcp-terraform",
+        "k8s",
+        "windows",
+    ];
+    for f in portplan_render::formats() {
+        assert!(
+            proven.contains(&f) || f == "mermaid" || f == "dot",
+            "render format {f} has no read-back proof"
+        );
+    }
+}
+
+// ---- generated plans ----
+
+/// The parties generated flows run between: hosts and networks of both
+/// families, a DNS name and `any`.
+fn pool() -> Vec<(&'static str, Vec<Addr>)> {
+    let a = |s: &str| s.parse::<Addr>().unwrap();
+    vec![
+        ("h1", vec![a("10.1.0.1")]),
+        ("h2", vec![a("10.1.0.2")]),
+        ("h3", vec![a("10.2.0.3"), a("2001:db8::3")]),
+        ("h4", vec![a("192.0.2.4")]),
+        ("net1", vec![a("10.9.0.0/24")]),
+        ("net6", vec![a("2001:db8:9::/64")]),
+        ("ext", vec![a("198.51.100.7")]),
+        ("svc.example.com", vec![a("svc.example.com")]),
+        ("any", vec![Addr::Any]),
+    ]
+}
+
+fn side(ix: &[usize]) -> Side {
+    let p = pool();
+    let mut labels = Vec::new();
+    let mut addrs = Vec::new();
+    for &i in ix {
+        labels.push(p[i].0.to_string());
+        addrs.extend(p[i].1.iter().cloned());
+    }
+    labels.sort();
+    labels.dedup();
+    addrs.sort();
+    addrs.dedup();
+    Side { labels, addrs }
+}
+
+fn arb_flow() -> impl Strategy<Value = (Vec<usize>, Vec<usize>, u8, Vec<(u16, u16)>, bool)> {
+    (
+        proptest::collection::vec(0usize..7, 1..3),
+        proptest::collection::vec(0usize..9, 1..3),
+        0u8..10,
+        proptest::collection::vec((1u16..2000, 0u16..3), 1..3),
+        proptest::bool::weighted(0.85),
+    )
+        .prop_map(|(s, d, p, ports, req)| {
+            let ports = ports.into_iter().map(|(a, w)| (a, a + w)).collect();
+            (s, d, p, ports, req)
+        })
+}
+
+fn make_set(raw: Vec<(Vec<usize>, Vec<usize>, u8, Vec<(u16, u16)>, bool)>) -> FlowSet {
+    let flows: Vec<Flow> = raw
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, (s, d, p, ports, required))| {
+            let src = side(&s);
+            let dst = side(&d);
+            if src == dst {
+                return None;
+            }
+            let (protocol, ports, icmp_type) = match p {
+                0..=4 => (Protocol::Tcp, ports, None),
+                5..=7 => (Protocol::Udp, ports, None),
+                8 => (Protocol::Icmp, vec![], Some("echo-request".to_string())),
+                _ => (Protocol::Esp, vec![], None),
+            };
+            let ports = PortSet::from_ranges(
+                ports
+                    .into_iter()
+                    .map(|(a, b)| PortRange { low: a, high: b }),
+            );
+            Some(Flow {
+                src,
+                dst,
+                protocol,
+                ports,
+                icmp_type,
+                scope: Scope::Network,
+                required,
+                interface: None,
+                because: vec![Arc::new(Because {
+                    product: "gen".into(),
+                    requirement: format!("r{i}"),
+                    service: "generated".into(),
+                    feature: None,
+                    source: "gen:1".into(),
+                })],
+                notes: vec![],
+            })
+        })
+        .collect();
+    FlowSet {
+        deployment: "generated".into(),
+        flows: portplan_plan::merge(flows),
+        diagnostics: vec![],
+    }
+}
+
+fn prove_generated(format: &str, set: &FlowSet, host_ix: usize) -> Vec<String> {
+    let per_host = portplan_render::renderer(format).unwrap().per_host();
+    let placed: HashSet<String> = pool()[..7].iter().map(|p| p.0.to_string()).collect();
+    let p = pool();
+    let hv = HostView {
+        name: p[host_ix].0.to_string(),
+        addrs: p[host_ix].1.clone(),
+    };
+    let mut bad = prove(format, "generated", set, &placed, per_host.then_some(&hv));
+    // Over-permission on generated plans is reported, not asserted, where
+    // flows overlap after merging (two rules for one need): only missing
+    // flows and rules that are not understood fail here.
+    bad.retain(|b| !b.contains("never decides anything") && !b.contains("serves no planned flow"));
+    bad
+}
+
+macro_rules! generated {
+    ($($test:ident => $format:literal),* $(,)?) => {$(
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+            #[test]
+            fn $test(raw in proptest::collection::vec(arb_flow(), 1..8), host in 0usize..5) {
+                let set = make_set(raw);
+                let bad = prove_generated($format, &set, host);
+                prop_assert!(bad.is_empty(), "{}", bad.join("\n"));
+            }
+        }
+    )*};
+}
+
+generated! {
+    generated_nftables => "nftables",
+    generated_iptables => "iptables",
+    generated_cisco_ios => "cisco-ios",
+    generated_cisco_asa => "cisco-asa",
+    generated_junos => "junos",
+    generated_panos => "panos",
+    generated_aws_terraform => "aws-terraform",
+    generated_azure_terraform => "azure-terraform",
+    generated_gcp_terraform => "gcp-terraform",
+    generated_k8s => "k8s",
+    generated_windows => "windows",
+}
