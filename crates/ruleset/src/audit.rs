@@ -525,5 +525,15 @@ fn filter_region(c: &Compiled, fi: usize, host: Option<&Addrs>) -> Space {
             Direction::Through => {}
         }
     }
+    if let Some(g) = &f.src_in {
+        s.src = s
+            .src
+            .intersect(&crate::eval::addr_side(g, fam, &c.members).0);
+    }
+    if let Some(g) = &f.dst_in {
+        s.dst = s
+            .dst
+            .intersect(&crate::eval::addr_side(g, fam, &c.members).0);
+    }
     s
 }

@@ -306,9 +306,56 @@ impl<'a> Compiled<'a> {
     }
 
     /// Splits `p` into the parts filter `fi` applies to, may apply to (why),
-    /// and does not apply to.
+    /// and does not apply to: by direction and members, then by the sides
+    /// it is bound to.
     #[allow(clippy::type_complexity)]
     fn applies(
+        &self,
+        fi: usize,
+        p: &Space,
+        host: Option<&Addrs>,
+    ) -> (Vec<Space>, Vec<(Space, String)>, Vec<Space>) {
+        let (mut yes, mut maybe, mut not) = self.applies_dir(fi, p, host);
+        let f = &self.set.filters[fi];
+        let fam = self.families[fi];
+        for (guard, is_src) in [(&f.src_in, true), (&f.dst_in, false)] {
+            let Some(g) = guard else { continue };
+            let (sure, mb, why) = addr_side(g, fam, &self.members);
+            let boxed = |a: Addrs| {
+                let mut s = Space::every();
+                if is_src {
+                    s.src = a;
+                } else {
+                    s.dst = a;
+                }
+                s
+            };
+            let sure_box = boxed(sure.clone());
+            let env_box = boxed(sure.union(&mb));
+            let why = why.unwrap_or_default();
+            let mut y2 = Vec::new();
+            let mut m2 = Vec::new();
+            for y in yes {
+                y2.extend(y.intersect(&sure_box));
+                for r in y.subtract(&sure_box) {
+                    m2.extend(r.intersect(&env_box).map(|x| (x, why.clone())));
+                    not.extend(r.subtract(&env_box));
+                }
+            }
+            for (m, w) in maybe {
+                for r in [m.intersect(&env_box)].into_iter().flatten() {
+                    m2.push((r, w.clone()));
+                }
+                not.extend(m.subtract(&env_box));
+            }
+            yes = y2;
+            maybe = m2;
+        }
+        (yes, maybe, not)
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn applies_dir(
         &self,
         fi: usize,
         p: &Space,

@@ -210,13 +210,8 @@ fn read(text: &str, file: &str) -> Result<Ruleset, Diagnostic> {
                 }
             };
             for d in dirs {
-                set.filters.push(Filter {
-                    name: format!("{} {name}", t.name),
-                    direction: *d,
-                    members: None,
-                    families: fam,
-                    entry: *idx,
-                });
+                set.filters
+                    .push(Filter::new(format!("{} {name}", t.name), *d, fam, *idx));
             }
         }
     }

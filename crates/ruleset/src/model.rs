@@ -254,6 +254,33 @@ pub struct Filter {
     pub families: Families,
     /// The chain evaluation starts in.
     pub entry: usize,
+    /// The filter sees only traffic whose source is in this set: an ACL
+    /// bound inbound on an interface sees what arrives from behind it
+    /// (`interface:GigabitEthernet0/1`, `zone:inside`). Any direction.
+    pub src_in: Option<AddrMatch>,
+    /// The filter sees only traffic whose destination is in this set (an
+    /// ACL bound outbound on an interface).
+    pub dst_in: Option<AddrMatch>,
+}
+
+impl Filter {
+    /// A filter on `entry` seeing all traffic of its direction.
+    pub fn new(
+        name: impl Into<String>,
+        direction: Direction,
+        families: Families,
+        entry: usize,
+    ) -> Self {
+        Filter {
+            name: name.into(),
+            direction,
+            members: None,
+            families,
+            entry,
+            src_in: None,
+            dst_in: None,
+        }
+    }
 }
 
 /// Something a reader did not understand, or an assumption it made.
@@ -350,7 +377,7 @@ impl Ruleset {
             }
         }
         for f in &self.filters {
-            if let Some(m) = &f.members {
+            for m in [&f.members, &f.src_in, &f.dst_in].into_iter().flatten() {
                 m.collect_symbols(&mut v);
             }
         }
