@@ -43,6 +43,8 @@ enum Command {
     Check(cmd::check::Args),
     /// Compute a deployment's flows and write them as rules, tables or pictures.
     Plan(cmd::plan::Args),
+    /// What a firewall's rules (ours or a live export) do with the planned flows.
+    Audit(cmd::audit::Args),
     /// Probe a deployment's flows from this host.
     Verify(cmd::verify::Args),
     /// Answer probes on every port this host must accept, before the product is installed.
@@ -73,6 +75,7 @@ fn main() -> ExitCode {
         Command::Port(a) => cmd::port::run(a, &global),
         Command::Check(a) => cmd::check::run(a, &global),
         Command::Plan(a) => cmd::plan::run(a, &global),
+        Command::Audit(a) => cmd::audit::run(a, &global),
         Command::Verify(a) => cmd::verify::run(a, &global),
         Command::Respond(a) => cmd::respond::run(a, &global),
         Command::Listeners(a) => cmd::listeners::run(a, &global),

@@ -25,16 +25,13 @@ fn aws_text(s: &str, max: usize) -> String {
 }
 
 /// A party gets a security group when it is named, only has addresses
-/// (`any` and DNS names cannot be members), and some of them are private:
-/// a party with only public addresses (a resolver, a SaaS endpoint) is not
-/// an instance of this VPC, so rules name it by CIDR.
+/// (`any` and DNS names cannot be members), and is one of the deployment's
+/// own (a gateway on a public address is an instance too): only an outside
+/// party the catalog gives by public address (a resolver, a SaaS endpoint)
+/// is not an instance of this VPC, so rules name it by CIDR.
 fn member(side: &Side) -> bool {
     let s = Split::of(&side.addrs);
-    !side.labels.is_empty()
-        && !s.any
-        && s.names.is_empty()
-        && (!s.v4.is_empty() || !s.v6.is_empty())
-        && (s.v4.is_empty() || s.v4.iter().any(common::is_private4))
+    !side.labels.is_empty() && s.names.is_empty() && !common::outside_side(side)
 }
 
 /// One end of a rule: another group, or a CIDR of one family.
@@ -69,10 +66,10 @@ impl Renderer for AwsTerraform {
                 common::one_line(&set.deployment)
             ),
             &[
-                "One security group per party with private addresses: attach each to the",
+                "One security group per party of the deployment: attach each to the",
                 "instances at the addresses its description lists. Rules between such",
-                "parties reference each other's group. `any` and parties with only public",
-                "addresses are written as CIDRs; DNS names are listed as not expressed.",
+                "parties reference each other's group. `any` and outside parties given by",
+                "public address are written as CIDRs; DNS names are listed as not expressed.",
                 "A party outside this VPC (on premises) cannot carry a group: swap its",
                 "referenced_security_group_id for cidr_ipv4/cidr_ipv6 of its addresses.",
                 "Security groups are stateful: replies need no rule.",

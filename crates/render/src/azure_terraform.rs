@@ -71,7 +71,7 @@ impl Renderer for AzureTerraform {
         let mut prio = FIRST;
         for f in &flows {
             let mut why = why_lines(f);
-            if f.scope == Scope::Network && common::outside(&f.dst.addrs) {
+            if f.scope == Scope::Network && common::outside_side(&f.dst) {
                 why.push("destination is outside the virtual network: allowed by Azure's default outbound rules, no inbound rule applies".into());
                 let _ = writeln!(t);
                 tf::comments(&why, &mut t);

@@ -87,6 +87,26 @@ pub fn outside(addrs: &[Addr]) -> bool {
         || (!s.v4.is_empty() && s.v6.is_empty() && !s.v4.iter().any(is_private4))
 }
 
+/// Whether the deployment names this side as its own (a host, network or
+/// role), rather than the side being an outside address the catalog gives
+/// (a resolver at 1.1.1.1): its labels are names, not its address.
+pub fn deployment_named(side: &Side) -> bool {
+    side.labels
+        .iter()
+        .any(|l| !side.addrs.iter().any(|a| a.to_string() == *l))
+}
+
+/// A side outside the VPC or cluster: `any`, only DNS names, or only public
+/// addresses that the deployment does not name as its own hosts (a gateway
+/// on a public address is still an instance the cloud firewall protects).
+pub fn outside_side(side: &Side) -> bool {
+    let s = Split::of(&side.addrs);
+    if s.any || (s.v4.is_empty() && s.v6.is_empty()) {
+        return true;
+    }
+    outside(&side.addrs) && !deployment_named(side)
+}
+
 pub fn is_wildcard(name: &str) -> bool {
     name.starts_with("*.")
 }

@@ -75,7 +75,7 @@ impl Renderer for GcpTerraform {
         let mut labels = Labels::default();
         for (i, f) in flows.iter().enumerate() {
             let mut why = why_lines(f);
-            if f.scope == Scope::Network && common::outside(&f.dst.addrs) {
+            if f.scope == Scope::Network && common::outside_side(&f.dst) {
                 why.push("destination is outside the VPC: allowed by GCP's implied egress rule, no ingress rule applies".into());
                 let _ = writeln!(t);
                 tf::comments(&why, &mut t);

@@ -18,6 +18,7 @@ pub enum Dir {
 pub struct HostFlow<'a> {
     pub dir: Dir,
     pub flow: &'a Flow,
+    pub host: &'a HostView,
 }
 
 impl HostFlow<'_> {
@@ -27,6 +28,27 @@ impl HostFlow<'_> {
             Dir::In => &self.flow.src,
             Dir::Out => &self.flow.dst,
         }
+    }
+
+    /// For a broadcast the host receives: the broadcast addresses it
+    /// arrives at (those of the destination networks the host is in, and
+    /// the limited broadcast when the destination is `any`).
+    pub fn broadcast_in(&self) -> Vec<std::net::Ipv4Addr> {
+        let near: Vec<portplan_model::Addr> = self
+            .flow
+            .dst
+            .addrs
+            .iter()
+            .filter(|a| {
+                let one = Side {
+                    labels: vec![],
+                    addrs: vec![(*a).clone()],
+                };
+                matches!(a, portplan_model::Addr::Any) || one.touches("", &self.host.addrs)
+            })
+            .cloned()
+            .collect();
+        common::broadcast_addrs(&near, true)
     }
 }
 
@@ -38,7 +60,7 @@ pub fn is_host(side: &Side, host: &HostView) -> bool {
 
 /// The host's flows, split: network flows in/out, and loopback flows (which
 /// the host firewall's loopback rule already admits).
-fn host_flows<'a>(flows: &[&'a Flow], host: &HostView) -> (Vec<HostFlow<'a>>, Vec<&'a Flow>) {
+fn host_flows<'a>(flows: &[&'a Flow], host: &'a HostView) -> (Vec<HostFlow<'a>>, Vec<&'a Flow>) {
     let mut net = Vec::new();
     let mut lo = Vec::new();
     for f in flows {
@@ -54,12 +76,14 @@ fn host_flows<'a>(flows: &[&'a Flow], host: &HostView) -> (Vec<HostFlow<'a>>, Ve
             net.push(HostFlow {
                 dir: Dir::In,
                 flow: f,
+                host,
             });
         }
         if as_src {
             net.push(HostFlow {
                 dir: Dir::Out,
                 flow: f,
+                host,
             });
         }
     }

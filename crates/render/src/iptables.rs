@@ -181,9 +181,21 @@ fn rules(hf: &HostFlow, gaps: &mut Gaps, t: &mut String) {
             }
         },
     };
+    // A broadcast arrives addressed to the network's broadcast address, not
+    // to the host's own: only that is opened, not unicast on the same ports.
+    let to: Vec<String> = if f.scope == Scope::Broadcast && hf.dir == Dir::In {
+        hf.broadcast_in()
+            .iter()
+            .map(|a| format!(" -d {a}/32"))
+            .collect()
+    } else {
+        vec![String::new()]
+    };
     for a in &addrs {
-        for m in &matches {
-            let _ = writeln!(t, "-A {chain}{a}{m}{comment} -j ACCEPT");
+        for d in &to {
+            for m in &matches {
+                let _ = writeln!(t, "-A {chain}{a}{d}{m}{comment} -j ACCEPT");
+            }
         }
     }
 }

@@ -72,7 +72,7 @@ impl Renderer for K8s {
                 loose.extend(why);
                 continue;
             }
-            if f.scope == Scope::Network && common::outside(&f.dst.addrs) {
+            if f.scope == Scope::Network && common::outside_side(&f.dst) {
                 why.push(
                     "destination is outside the cluster: egress is not restricted, no rule needed"
                         .into(),

@@ -198,6 +198,24 @@ fn rule(hf: &HostFlow, gaps: &mut Gaps, names: &mut BTreeSet<String>, out: &mut 
             );
         }
     }
+    // A broadcast arrives addressed to the network's broadcast address, not
+    // to the host's own: only that is opened, not unicast on the same ports.
+    if f.scope == Scope::Broadcast && hf.dir == Dir::In {
+        let b = hf.broadcast_in();
+        let list: Vec<String> = b.iter().map(ToString::to_string).collect();
+        let to = format!("ip daddr {}", set_of(&list));
+        matches = matches
+            .into_iter()
+            .filter(|(fam, _)| *fam != "ip6")
+            .map(|(_, m): (&str, String)| {
+                let sep = if m.is_empty() { "" } else { " " };
+                ("ip", format!("{m}{sep}{to}"))
+            })
+            .collect();
+        if b.is_empty() {
+            matches.clear();
+        }
+    }
     if matches.is_empty() {
         let _ = writeln!(
             out,

@@ -229,6 +229,17 @@ fn rule(hf: &HostFlow, slug: &str, n: &mut usize, gaps: &mut Gaps, t: &mut Strin
             }
         }
     }
+    // A broadcast arrives addressed to the network's broadcast address, not
+    // to the host's own: only that is opened, not unicast on the same ports.
+    let local = if f.scope == Scope::Broadcast && hf.dir == Dir::In {
+        let b: Vec<String> = hf.broadcast_in().iter().map(ToString::to_string).collect();
+        if b.is_empty() {
+            return;
+        }
+        format!(" -LocalAddress {}", ps_list(&b))
+    } else {
+        String::new()
+    };
     for (proto, extra, remote) in calls {
         *n += 1;
         let name = format!("portplan-{slug}-{dword}-{:03}", *n);
@@ -238,7 +249,7 @@ fn rule(hf: &HostFlow, slug: &str, n: &mut usize, gaps: &mut Gaps, t: &mut Strin
         );
         let _ = writeln!(
             t,
-            "New-NetFirewallRule -Name {} -DisplayName {} -Group $group -Direction {dir} -Action Allow -Protocol {proto}{extra} -RemoteAddress {remote} -Description {} | Out-Null",
+            "New-NetFirewallRule -Name {} -DisplayName {} -Group $group -Direction {dir} -Action Allow -Protocol {proto}{extra} -RemoteAddress {remote}{local} -Description {} | Out-Null",
             ps(&name),
             ps(&display),
             ps(&common::reasons(f))

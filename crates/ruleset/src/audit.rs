@@ -485,12 +485,26 @@ pub fn reverse(
                     by,
                     conflict,
                 });
-            } else if matches!(rule.action, Action::Accept | Action::Block) && !hits.contains(&at) {
+            } else if matches!(rule.action, Action::Accept | Action::Block)
+                && !hits.contains(&at)
+                && !loopback_only(cr, &loopback)
+            {
                 out.unused.push(RuleRef::of(set, at));
             }
         }
     }
     out
+}
+
+/// A rule that only matches traffic to or from loopback addresses, which
+/// no planned flow between hosts is.
+fn loopback_only(r: &CRule, lo: &Addrs) -> bool {
+    !r.alts.is_empty()
+        && r.alts.iter().all(|a| {
+            let e = &a.envelope;
+            (lo.covers(&e.src) && e.src.names.is_empty())
+                || (lo.covers(&e.dst) && e.dst.names.is_empty())
+        })
 }
 
 fn depth_ok(reached: &[Option<Vec<Space>>], t: usize) -> bool {

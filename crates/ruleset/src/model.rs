@@ -113,6 +113,7 @@ impl AddrMatch {
     }
     /// Everything but what `self` matches; `None` for a conjunction
     /// (`not (a and b)` is not one term: the reader reports such a rule).
+    #[allow(clippy::should_implement_trait)] // `!` cannot return an Option
     pub fn not(mut self) -> Option<Self> {
         if !self.also.is_empty() {
             return None;

@@ -91,9 +91,25 @@ pub fn host_flow_spaces(f: &Flow, members: &Members, name: &str, addrs: &[Addr])
             }
             (false, true) => {
                 let mut x = s;
-                // A broadcast reaches the host at its network's broadcast
-                // address, which is not one of the host's own.
-                if f.scope != Scope::Broadcast {
+                // A broadcast reaches the host at the broadcast address of
+                // the networks it is in, which is not one of its own.
+                if f.scope == Scope::Broadcast {
+                    let near: Vec<Addr> = f
+                        .dst
+                        .addrs
+                        .iter()
+                        .filter(|a| {
+                            matches!(a, Addr::Any)
+                                || portplan_model::Side {
+                                    labels: vec![],
+                                    addrs: vec![(*a).clone()],
+                                }
+                                .touches("", addrs)
+                        })
+                        .cloned()
+                        .collect();
+                    x.dst = x.dst.intersect(&broadcast_addrs(&near, true));
+                } else {
                     x.dst = x.dst.intersect(&host);
                 }
                 if !x.is_empty() {

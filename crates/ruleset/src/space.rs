@@ -64,7 +64,10 @@ impl<T: Bound> Ranges<T> {
             Ranges(vec![(lo, hi)])
         }
     }
-    /// From any ranges, in any order, overlapping or not.
+    /// From any ranges, in any order, overlapping or not. (A plain
+    /// constructor: `FromIterator` would also let `collect` build one, and
+    /// readers should say which set they mean.)
+    #[allow(clippy::should_implement_trait)]
     pub fn from_iter(it: impl IntoIterator<Item = (T, T)>) -> Self {
         let mut v: Vec<(T, T)> = it.into_iter().filter(|(a, b)| a <= b).collect();
         v.sort_unstable();

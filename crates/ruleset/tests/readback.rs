@@ -127,7 +127,7 @@ fn prove(
             let Some(ha) = &h else { return spaces.clone() };
             spaces
                 .iter()
-                .filter_map(|s| {
+                .flat_map(|s| {
                     let mut x = s.clone();
                     if dir == Direction::In {
                         if f.scope != Scope::Broadcast {
@@ -140,9 +140,8 @@ fn prove(
                     let mut own = portplan_ruleset::space::Space::every();
                     own.src = ha.clone();
                     own.dst = ha.clone();
-                    Some(x.subtract(&own))
+                    x.subtract(&own)
                 })
-                .flatten()
                 .filter(|x| !x.is_empty())
                 .collect()
         };
@@ -324,7 +323,11 @@ fn side(ix: &[usize]) -> Side {
     Side { labels, addrs }
 }
 
-fn arb_flow() -> impl Strategy<Value = (Vec<usize>, Vec<usize>, u8, Vec<(u16, u16)>, bool)> {
+/// Sources and destinations (indexes into `pool`), a protocol pick, port
+/// ranges, and whether the flow is required.
+type RawFlow = (Vec<usize>, Vec<usize>, u8, Vec<(u16, u16)>, bool);
+
+fn arb_flow() -> impl Strategy<Value = RawFlow> {
     (
         proptest::collection::vec(0usize..7, 1..3),
         proptest::collection::vec(0usize..9, 1..3),
@@ -338,7 +341,7 @@ fn arb_flow() -> impl Strategy<Value = (Vec<usize>, Vec<usize>, u8, Vec<(u16, u1
         })
 }
 
-fn make_set(raw: Vec<(Vec<usize>, Vec<usize>, u8, Vec<(u16, u16)>, bool)>) -> FlowSet {
+fn make_set(raw: Vec<RawFlow>) -> FlowSet {
     let flows: Vec<Flow> = raw
         .into_iter()
         .enumerate()

@@ -1,5 +1,7 @@
 //! One module per subcommand; each exposes `Args` (clap) and `run`.
 
+pub mod audit;
+mod audit_out;
 pub mod catalog;
 pub mod check;
 pub mod import;

@@ -298,7 +298,7 @@ fn rendered(
 }
 
 /// The hosts a user can name with --for-host.
-fn hosts_hint(dep: &portplan_model::Deployment) -> String {
+pub(crate) fn hosts_hint(dep: &portplan_model::Deployment) -> String {
     let names: Vec<&str> = dep
         .hosts
         .keys()
@@ -312,5 +312,21 @@ fn hosts_hint(dep: &portplan_model::Deployment) -> String {
             "hosts: {}; or an address the deployment places",
             names.join(", ")
         )
+    }
+}
+
+/// One flow set in any plan format (own or rendered), warnings on stderr:
+/// for commands that make a flow set of their own (`audit --missing`).
+pub(crate) fn write_format(
+    format: &str,
+    set: &FlowSet,
+    host: Option<(String, Vec<portplan_model::Addr>)>,
+    dep: &portplan_model::Deployment,
+    g: &Global,
+) -> Result<String, Failure> {
+    if OWN_FORMATS.contains(&format) {
+        own_format(format, set, dep, g)
+    } else {
+        Ok(rendered(format, set, None, host, dep, g)?.0)
     }
 }

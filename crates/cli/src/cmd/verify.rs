@@ -24,9 +24,19 @@ pub struct Args {
 
 /// A deployment, its catalog and its plan; warnings go to stderr.
 pub fn planned(path: &Path, g: &Global) -> Result<(Catalog, Parsed<Deployment>, FlowSet), Failure> {
+    planned_with(path, g, false)
+}
+
+/// `planned`, leaving out optional requirements when asked.
+pub fn planned_with(
+    path: &Path,
+    g: &Global,
+    no_optional: bool,
+) -> Result<(Catalog, Parsed<Deployment>, FlowSet), Failure> {
     let cat = g.catalog()?;
     let dep = portplan_plan::load_deployment(path)?;
-    let flows = portplan_plan::plan(&cat, &dep).map_err(Failure::Diagnostics)?;
+    let opts = portplan_plan::PlanOptions { no_optional };
+    let flows = portplan_plan::plan_with(&cat, &dep, &opts).map_err(Failure::Diagnostics)?;
     for d in &flows.diagnostics {
         eprintln!("{}", crate::out::diagnostic(d, g.color));
     }
