@@ -284,6 +284,31 @@ impl JsonSchema for PortSet {
     }
 }
 
+/// ICMP type numbers for the names catalogs use: (ICMPv4, ICMPv6).
+/// A bare number is taken as ICMPv4's.
+pub fn icmp_type_numbers(name: &str) -> Option<(Option<u8>, Option<u8>)> {
+    let n = name.trim().to_ascii_lowercase();
+    if let Ok(v) = n.parse::<u8>() {
+        return Some((Some(v), None));
+    }
+    let pair = match n.as_str() {
+        "echo-request" | "echo" | "ping" => (Some(8), Some(128)),
+        "echo-reply" => (Some(0), Some(129)),
+        "destination-unreachable" | "unreachable" => (Some(3), Some(1)),
+        "source-quench" => (Some(4), None),
+        "redirect" => (Some(5), Some(137)),
+        "router-advertisement" => (Some(9), Some(134)),
+        "router-solicitation" => (Some(10), Some(133)),
+        "time-exceeded" => (Some(11), Some(3)),
+        "parameter-problem" => (Some(12), Some(4)),
+        "timestamp-request" | "timestamp" => (Some(13), None),
+        "timestamp-reply" => (Some(14), None),
+        "packet-too-big" => (None, Some(2)),
+        _ => return None,
+    };
+    Some(pair)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,29 +352,4 @@ mod tests {
             }
         }
     }
-}
-
-/// ICMP type numbers for the names catalogs use: (ICMPv4, ICMPv6).
-/// A bare number is taken as ICMPv4's.
-pub fn icmp_type_numbers(name: &str) -> Option<(Option<u8>, Option<u8>)> {
-    let n = name.trim().to_ascii_lowercase();
-    if let Ok(v) = n.parse::<u8>() {
-        return Some((Some(v), None));
-    }
-    let pair = match n.as_str() {
-        "echo-request" | "echo" | "ping" => (Some(8), Some(128)),
-        "echo-reply" => (Some(0), Some(129)),
-        "destination-unreachable" | "unreachable" => (Some(3), Some(1)),
-        "source-quench" => (Some(4), None),
-        "redirect" => (Some(5), Some(137)),
-        "router-advertisement" => (Some(9), Some(134)),
-        "router-solicitation" => (Some(10), Some(133)),
-        "time-exceeded" => (Some(11), Some(3)),
-        "parameter-problem" => (Some(12), Some(4)),
-        "timestamp-request" | "timestamp" => (Some(13), None),
-        "timestamp-reply" => (Some(14), None),
-        "packet-too-big" => (None, Some(2)),
-        _ => return None,
-    };
-    Some(pair)
 }
