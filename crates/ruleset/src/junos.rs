@@ -181,6 +181,7 @@ struct Read {
     prefix_lists: HashMap<String, Vec<(usize, Result<IpNet, String>)>>,
     bindings: Vec<Binding>,
     group_policies: Vec<(usize, String)>,
+    nat_sets: Vec<String>,
 }
 
 fn err(file: &str, line: usize, msg: String) -> Diagnostic {
@@ -214,6 +215,7 @@ impl Read {
             prefix_lists: HashMap::new(),
             bindings: Vec::new(),
             group_policies: Vec::new(),
+            nat_sets: Vec::new(),
         }
     }
 
@@ -362,12 +364,14 @@ impl Read {
                 self.zone(s)
             }
             ["security", "address-book", ..] => self.book(s),
-            ["security", "nat", kind @ ("destination" | "static"), ..] => {
-                if s.off.is_none() && w.get(3) == Some(&"rule-set") && w.len() == 5 {
+            ["security", "nat", kind @ ("destination" | "static"), "rule-set", rs, ..] => {
+                let key = format!("{kind} {rs}");
+                if s.off.is_none() && !self.nat_sets.contains(&key) {
+                    self.nat_sets.push(key);
                     self.set.issue(
                         s.n,
                         &s.text,
-                        format!("{kind} NAT rewrites destinations before the policies see them: flows to the original addresses are judged as if not translated"),
+                        format!("{kind} NAT rule-set {rs} rewrites destinations before the policies see them: flows to the original addresses are judged as if not translated"),
                     );
                 }
                 Ok(())
@@ -670,6 +674,13 @@ impl Read {
                     ),
                 };
                 if let Some(v) = value {
+                    if let Err(e) = &v {
+                        self.set.issue(
+                            s.n,
+                            &s.text,
+                            format!("{e}: a policy naming address `{name}` is unknown where it matters (give its members with --member address:{name}=ADDRESS,...)"),
+                        );
+                    }
                     self.books
                         .entry(book.to_string())
                         .or_default()
@@ -930,6 +941,14 @@ impl Read {
             self.build_policies();
         }
         self.build_filters();
+        // In the order a packet meets them: input filters, the policies,
+        // output filters.
+        let rank = |f: &Filter| match (f.direction, f.src_in.is_some(), f.dst_in.is_some()) {
+            (Direction::In, ..) | (Direction::Through, true, _) => 0,
+            (Direction::Through, false, false) => 1,
+            _ => 2,
+        };
+        self.set.filters.sort_by_key(rank);
     }
 
     fn build_policies(&mut self) {
@@ -1003,19 +1022,22 @@ impl Read {
                     odd.push(format!("no {what} is matched: Junos requires one"));
                     return AddrMatch::every();
                 }
-                let mut a = Addrs::none();
+                let mut m = AddrMatch::of(Addrs::none());
                 for n in names {
                     match n.as_str() {
-                        "any" => a = Addrs::every(),
-                        "any-ipv4" => a = a.union(&Addrs::all_v4()),
-                        "any-ipv6" => a = a.union(&Addrs::all_v6()),
-                        _ => match self.resolve(bks, n, 0) {
-                            Ok(x) => a = a.union(&x),
-                            Err(e) => odd.push(e),
-                        },
+                        "any" => m.addrs = Addrs::every(),
+                        "any-ipv4" => m.addrs = m.addrs.union(&Addrs::all_v4()),
+                        "any-ipv6" => m.addrs = m.addrs.union(&Addrs::all_v6()),
+                        _ => {
+                            if let Err(e) = self.resolve(bks, n, 0, &mut m) {
+                                odd.push(e);
+                            }
+                        }
                     }
                 }
-                let m = AddrMatch::of(a);
+                if m.addrs.is_every() {
+                    m.symbols.clear();
+                }
                 if excl {
                     m.not().unwrap_or_else(AddrMatch::every)
                 } else {
@@ -1131,7 +1153,13 @@ impl Read {
     }
 
     /// An address name in the first book that has it.
-    fn resolve(&self, books: &[String], name: &str, depth: u8) -> Result<Addrs, String> {
+    fn resolve(
+        &self,
+        books: &[String],
+        name: &str,
+        depth: u8,
+        into: &mut AddrMatch,
+    ) -> Result<(), String> {
         if depth > 16 {
             return Err(format!("address-set `{name}` nests too deeply (a loop?)"));
         }
@@ -1140,14 +1168,19 @@ impl Read {
                 continue;
             };
             if let Some((_, v)) = book.addrs.get(name) {
-                return v.clone();
+                match v {
+                    Ok(a) => into.addrs = into.addrs.union(a),
+                    // Reported where it is defined; what it matches is
+                    // unknown, not nothing.
+                    Err(_) => into.symbols.push(format!("address:{name}")),
+                }
+                return Ok(());
             }
             if let Some(members) = book.sets.get(name) {
-                let mut a = Addrs::none();
                 for (_, m) in members {
-                    a = a.union(&self.resolve(books, m, depth + 1)?);
+                    self.resolve(books, m, depth + 1, into)?;
                 }
-                return Ok(a);
+                return Ok(());
             }
         }
         Err(format!(
@@ -1200,7 +1233,10 @@ impl Read {
                         }
                         out.push((proto, sport, dport));
                     }
-                    Err(e) => odd.push(format!("{what}: {e}")),
+                    Err(e) => {
+                        out.push((Ranges::full(), Ranges::full(), Ranges::full()));
+                        odd.push(format!("{what}: {e}"));
+                    }
                 }
                 for o in &t.odd {
                     odd.push(format!("{what}: {o}"));
@@ -1237,6 +1273,8 @@ impl Read {
             }
             return;
         }
+        // What it matches is not known: anything, undecided.
+        out.push((Ranges::full(), Ranges::full(), Ranges::full()));
         if name.starts_with("junos-") {
             odd.push(format!(
                 "predefined application `{name}` is not in this reader's table of junos-defaults applications"

@@ -226,6 +226,7 @@ impl Read {
                 || l.contains("# show")
                 || l.contains("> show")
                 || l.contains("> set cli ")
+                || l.starts_with("Entering configuration mode")
                 || matches!(l, "configure" | "exit" | "quit" | "commit")
             {
                 continue;
@@ -333,6 +334,13 @@ impl Read {
                     (k, Some(_)) => Some(Err(format!("address type `{k}` is not understood"))),
                 };
                 if let Some(v) = v {
+                    if let Err(e) = &v {
+                        self.set.issue(
+                            n,
+                            l,
+                            format!("{e}: a rule naming address `{name}` is unknown where it matters (give its members with --member address:{name}=ADDRESS,...)"),
+                        );
+                    }
                     self.objects
                         .entry(scope)
                         .or_default()
@@ -697,7 +705,8 @@ impl Read {
             if let Some((_, v)) = self.obj(lookup, |o| o.addrs.get(n)) {
                 match v {
                     Ok(a) => m.addrs = m.addrs.union(a),
-                    Err(e) => odd.push(format!("address `{n}`: {e}")),
+                    // Reported where it is defined.
+                    Err(_) => m.symbols.push(format!("address:{n}")),
                 }
                 continue;
             }
