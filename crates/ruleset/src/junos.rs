@@ -139,6 +139,7 @@ struct Policy {
     off: Option<usize>,
 }
 
+#[derive(Clone)]
 struct FTerm {
     name: String,
     line: usize,
@@ -154,6 +155,9 @@ struct FDef {
     terms: Vec<FTerm>,
     odd: Vec<(usize, String)>,
 }
+
+/// A prefix-list entry: its line and prefix (or why it is not one).
+type PrefixEntry = (usize, Result<IpNet, String>);
 
 struct Binding {
     line: usize,
@@ -178,7 +182,7 @@ struct Read {
     srx: bool,
     zones: BTreeMap<String, (usize, Vec<String>)>,
     filters: HashMap<(String, String), FDef>,
-    prefix_lists: HashMap<String, Vec<(usize, Result<IpNet, String>)>>,
+    prefix_lists: HashMap<String, Vec<PrefixEntry>>,
     bindings: Vec<Binding>,
     group_policies: Vec<(usize, String)>,
     nat_sets: Vec<String>,
@@ -910,7 +914,7 @@ impl Read {
                 b.ifname == ifname
                     && b.family == family
                     && b.output == output
-                    && b.filters.len() > 0
+                    && !b.filters.is_empty()
             }) {
                 b.filters.extend(names);
                 return Ok(());
@@ -1392,29 +1396,7 @@ impl Read {
         }
         let (line, terms, odd) = {
             let f = self.filters.get(key)?;
-            let terms: Vec<(
-                String,
-                usize,
-                String,
-                Vec<(usize, Vec<String>)>,
-                Vec<Vec<String>>,
-                Option<String>,
-                Option<usize>,
-            )> = f
-                .terms
-                .iter()
-                .map(|t| {
-                    (
-                        t.name.clone(),
-                        t.line,
-                        t.text.clone(),
-                        t.from.clone(),
-                        t.then.clone(),
-                        t.jump.clone(),
-                        t.off,
-                    )
-                })
-                .collect();
+            let terms: Vec<FTerm> = f.terms.to_vec();
             (f.line, terms, f.odd.clone())
         };
         let c = self.set.chain(
@@ -1427,7 +1409,16 @@ impl Read {
             self.set.issue(l, &key.1, m);
         }
         let six = key.0 == "inet6";
-        for (tname, tline, ttext, from, then, jump, off) in terms {
+        for t in terms {
+            let FTerm {
+                name: tname,
+                line: tline,
+                text: ttext,
+                from,
+                then,
+                jump,
+                off,
+            } = t;
             let mut r = self.term_rule(key, &tname, tline, &ttext, &from, &then, six);
             if let Some(g) = jump {
                 let gk = (key.0.clone(), g.clone());

@@ -440,18 +440,17 @@ impl Read {
                         .insert(which.to_string(), (n, l.to_string(), a.to_string()));
                 }
             }
-            ["rulebase" | "pre-rulebase" | "post-rulebase", "nat", "rules", name, ..] => {
+            ["rulebase" | "pre-rulebase" | "post-rulebase", "nat", "rules", name, ..]
                 if r.contains(&"destination-translation")
-                    || r.contains(&"dynamic-destination-translation")
-                {
-                    let key = format!("nat {name}");
-                    if self.noted.insert(key) {
-                        self.set.issue(
-                            n,
-                            l,
-                            format!("NAT rule {name} translates destinations: security rules match the original (pre-NAT) destination address with the post-NAT zone, which this reader does not model"),
-                        );
-                    }
+                    || r.contains(&"dynamic-destination-translation") =>
+            {
+                let key = format!("nat {name}");
+                if self.noted.insert(key) {
+                    self.set.issue(
+                        n,
+                        l,
+                        format!("NAT rule {name} translates destinations: security rules match the original (pre-NAT) destination address with the post-NAT zone, which this reader does not model"),
+                    );
                 }
             }
             // Device settings, profiles, network, logging: no verdict.

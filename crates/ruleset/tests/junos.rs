@@ -380,6 +380,39 @@ set security policies global policy pp-001-a-to-b description \"x/y, z\"
 }
 
 #[test]
+fn inactive_groups_and_logical_systems() {
+    let t = "\
+set security zones security-zone a interfaces ge-0/0/1.0
+set security zones security-zone b interfaces ge-0/0/2.0
+set security policies from-zone a to-zone b inactive: policy p1 match source-address any
+set security policies from-zone a to-zone b policy p1 match destination-address any
+set security policies from-zone a to-zone b policy p1 match application any
+set security policies from-zone a to-zone b policy p1 then permit
+set security policies from-zone a to-zone b policy p2 match source-address any
+set security policies from-zone a to-zone b policy p2 match destination-address any
+set security policies from-zone a to-zone b policy p2 match application any-app
+set security policies from-zone a to-zone b policy p2 then permit
+set groups extra security policies global policy g1 match source-address any
+set apply-groups extra
+set logical-systems LS1 security policies default-policy permit-all
+";
+    let rs = read(t);
+    let m = members(&[("zone:a", "10.1.0.0/16"), ("zone:b", "10.2.0.0/16")]);
+    // p1 is inactive; p2 names an application that does not exist.
+    let j = ask(&rs, &m, "tcp 10.1.0.1 -> 10.2.0.1:80");
+    assert_eq!(j.verdict, Verdict::Unknown);
+    assert_eq!(j.parts[0].by[0].line, line(t, "policy p2 match source"));
+    assert!(rs
+        .issues
+        .iter()
+        .any(|i| i.message.contains("group `extra`")));
+    assert!(rs.issues.iter().any(|i| i.message.contains("`LS1`")));
+    assert!(rs
+        .rules()
+        .any(|(_, r)| r.line == line(t, "inactive: policy p1") && !r.when.is_empty()));
+}
+
+#[test]
 fn broken_input_gives_a_located_error() {
     let cases: &[(&str, usize)] = &[
         ("security {\n    policies {\n", 1),

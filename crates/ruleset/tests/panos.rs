@@ -362,6 +362,33 @@ set rulebase security rules pp-002-a-to-b from any to any source grp_a destinati
 }
 
 #[test]
+fn a_multi_vsys_firewall_reads_its_first_vsys() {
+    let t = "\
+set vsys vsys1 zone in network layer3 ethernet1/1
+set vsys vsys1 zone out network layer3 ethernet1/2
+set vsys vsys1 address srv ip-netmask 10.5.0.10
+set vsys vsys1 rulebase security rules r1 from in to out source any destination srv application any service service-https action allow
+set vsys vsys2 rulebase security rules r9 from any to any source any destination any application any service any action allow
+";
+    let rs = read(t);
+    let m = members(&[("zone:in", "10.1.0.0/16"), ("zone:out", "10.5.0.0/16")]);
+    assert_eq!(
+        verdict(&rs, &m, "tcp 10.1.0.1 -> 10.5.0.10:443"),
+        (Verdict::Allowed, vec![line(t, "rules r1 ")])
+    );
+    // No rule: between zones, the interzone default; within one, intrazone.
+    assert_eq!(
+        verdict(&rs, &m, "tcp 10.1.0.1 -> 10.5.0.10:22"),
+        (Verdict::Blocked, vec![0])
+    );
+    assert_eq!(
+        ask(&rs, &m, "tcp 10.1.0.1 -> 10.1.0.2:22").verdict,
+        Verdict::Allowed
+    );
+    assert!(rs.issues.iter().any(|i| i.message.contains("vsys2")));
+}
+
+#[test]
 fn broken_input_gives_a_located_error() {
     let cases: &[(&str, usize)] = &[
         ("rulebase {\n  security {\n", 1),
