@@ -2,7 +2,7 @@
 //! the `junos-defaults` group, the port names `destination-port` takes, and
 //! the ICMP type names.
 //!
-//! Sources (read 2025): Juniper, "Predefined Policy Applications" (Security
+//! Sources (read 2026-11-30): Juniper, "Predefined Policy Applications" (Security
 //! Policies User Guide), "show groups junos-defaults" (CLI reference, Junos
 //! 12.2), "destination-port (Applications)" Table 4 "Port Names Supported by
 //! Services Interfaces" (Junos-ES 9.3 CLI reference), "ALG Descriptions"

@@ -197,7 +197,9 @@ fn header_app_unsure(name: &str) -> Vec<(u8, Ranges<u16>, &'static str)> {
     }
 }
 
-/// The predefined services (Objects > Services).
+/// The predefined services (Objects > Services). The documentation read
+/// says HTTP and HTTPS are predefined; the ports are those the predefined
+/// objects carry (an assumption of this table: TCP 80 and 8080, TCP 443).
 fn predefined_service(name: &str) -> Option<Vec<(u8, Ranges<u16>)>> {
     match name {
         "service-http" => Some(vec![(
