@@ -186,7 +186,13 @@ struct Read {
     bindings: Vec<Binding>,
     group_policies: Vec<(usize, String)>,
     nat_sets: Vec<String>,
+    /// Steps left to resolve one policy's sets (nested sets can repeat).
+    budget: std::cell::Cell<u32>,
 }
+
+/// How many set members one policy may resolve (nested sets that name the
+/// same sets again and again grow without bound).
+const BUDGET: u32 = 200_000;
 
 fn err(file: &str, line: usize, msg: String) -> Diagnostic {
     Diagnostic::error(file, msg).at(Some(Location { line, column: 1 }))
@@ -220,6 +226,7 @@ impl Read {
             bindings: Vec::new(),
             group_policies: Vec::new(),
             nat_sets: Vec::new(),
+            budget: std::cell::Cell::new(0),
         }
     }
 
@@ -996,6 +1003,7 @@ impl Read {
     }
 
     fn policy_rules(&mut self, p: &Policy) -> Vec<Rule> {
+        self.budget.set(BUDGET);
         let mut odd = p.odd.clone();
         let label = match &p.ctx {
             Some((f, t)) => format!("from-zone {f} to-zone {t} policy {}", p.name),
@@ -1034,6 +1042,8 @@ impl Read {
                         "any-ipv6" => m.addrs = m.addrs.union(&Addrs::all_v6()),
                         _ => {
                             if let Err(e) = self.resolve(bks, n, 0, &mut m) {
+                                // What it stands for is not known.
+                                m.symbols.push(format!("address:{n}"));
                                 odd.push(e);
                             }
                         }
@@ -1156,6 +1166,13 @@ impl Read {
         out
     }
 
+    /// One more step of resolving nested sets, if the budget allows.
+    fn step(&self) -> bool {
+        let b = self.budget.get();
+        self.budget.set(b.saturating_sub(1));
+        b > 0
+    }
+
     /// An address name in the first book that has it.
     fn resolve(
         &self,
@@ -1164,7 +1181,7 @@ impl Read {
         depth: u8,
         into: &mut AddrMatch,
     ) -> Result<(), String> {
-        if depth > 16 {
+        if depth > 16 || !self.step() {
             return Err(format!("address-set `{name}` nests too deeply (a loop?)"));
         }
         for b in books {
@@ -1202,7 +1219,8 @@ impl Read {
         extra: &mut Vec<(Ranges<u8>, String)>,
         odd: &mut Vec<String>,
     ) {
-        if depth > 16 {
+        if depth > 16 || !self.step() {
+            out.push((Ranges::full(), Ranges::full(), Ranges::full()));
             odd.push(format!(
                 "application-set `{name}` nests too deeply (a loop?)"
             ));

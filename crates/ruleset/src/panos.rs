@@ -119,6 +119,8 @@ struct Read {
     rule_ix: HashMap<(String, Base, String), usize>,
     defaults: HashMap<String, (usize, String, String)>,
     noted: BTreeSet<String>,
+    /// Steps left to resolve one rule's groups (nested groups can repeat).
+    budget: std::cell::Cell<u32>,
 }
 
 fn err(file: &str, line: usize, msg: String) -> Diagnostic {
@@ -212,6 +214,11 @@ fn predefined_service(name: &str) -> Option<Vec<(u8, Ranges<u16>)>> {
 }
 
 type Boxes = Vec<(Ranges<u8>, Ranges<u16>, Ranges<u16>)>;
+
+/// Every protocol and port: what something not understood may match.
+fn every_box() -> (Ranges<u8>, Ranges<u16>, Ranges<u16>) {
+    (Ranges::full(), Ranges::full(), Ranges::full())
+}
 
 impl Read {
     fn run(mut self, text: &str, file: &str) -> Result<Ruleset, Diagnostic> {
@@ -686,6 +693,13 @@ impl Read {
             .find_map(f)
     }
 
+    /// One more step of resolving nested groups, if the budget allows.
+    fn step(&self) -> bool {
+        let b = self.budget.get();
+        self.budget.set(b.saturating_sub(1));
+        b > 0
+    }
+
     /// An address side: literal, object, group, EDL or region.
     fn side(
         &self,
@@ -699,7 +713,7 @@ impl Read {
             if n == "any" {
                 return AddrMatch::every();
             }
-            if depth > 16 {
+            if depth > 16 || !self.step() {
                 odd.push(format!("address group `{n}` nests too deeply (a loop?)"));
                 continue;
             }
@@ -741,6 +755,7 @@ impl Read {
                 m.symbols.push(format!("region:{n}"));
                 continue;
             }
+            m.symbols.push(format!("address:{n}"));
             odd.push(format!("address `{n}` is not defined"));
         }
         m
@@ -748,9 +763,9 @@ impl Read {
 
     /// A service's boxes: (protocol, source ports, destination ports).
     fn service(&self, name: &str, lookup: &[String], odd: &mut Vec<String>, depth: u8) -> Boxes {
-        if depth > 16 {
+        if depth > 16 || !self.step() {
             odd.push(format!("service group `{name}` nests too deeply (a loop?)"));
-            return vec![];
+            return vec![(Ranges::full(), Ranges::full(), Ranges::full())];
         }
         if let Some((_, d)) = self.obj(lookup, |o| o.services.get(name)) {
             let proto = match d.proto.as_deref().and_then(space::proto_number) {
@@ -759,7 +774,7 @@ impl Read {
                     odd.push(format!(
                         "service `{name}` has no protocol PAN-OS services take (tcp, udp, sctp)"
                     ));
-                    return vec![];
+                    return vec![every_box()];
                 }
             };
             let ports = |v: &Option<String>, what: &str, odd: &mut Vec<String>| match v {
@@ -774,13 +789,13 @@ impl Read {
             };
             if d.port.is_none() {
                 odd.push(format!("service `{name}` has no destination port"));
-                return vec![];
+                return vec![every_box()];
             }
             let (Some(dp), Some(sp)) = (
                 ports(&d.port, "port", odd),
                 ports(&d.sport, "source-port", odd),
             ) else {
-                return vec![];
+                return vec![every_box()];
             };
             return vec![(Ranges::one(proto), sp, dp)];
         }
@@ -798,10 +813,11 @@ impl Read {
                 .collect();
         }
         odd.push(format!("service `{name}` is not defined"));
-        vec![]
+        vec![every_box()]
     }
 
     fn rule_model(&mut self, r: &PRule, lookup: &[String]) -> Vec<Rule> {
+        self.budget.set(200_000);
         let get = |k: &str| -> Vec<String> { r.kv.get(k).cloned().unwrap_or_default() };
         let one = |k: &str| -> Option<String> { r.kv.get(k).and_then(|v| v.last().cloned()) };
         let mut odd = r.odd.clone();
