@@ -25,6 +25,7 @@ mod gcp_json;
 mod gcp_terraform;
 mod iptables;
 mod junos;
+mod junos_apps;
 mod k8s;
 mod nftables;
 mod nftables_json;
