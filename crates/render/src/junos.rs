@@ -47,8 +47,10 @@ impl Renderer for Junos {
             } else {
                 None
             };
-            let has4 = !p.pairs4().is_empty();
-            let has6 = !p.pairs6().is_empty() || !p.src.names.is_empty() || !p.dst.names.is_empty();
+            // A DNS name may resolve to either family.
+            let names = !p.src.names.is_empty() || !p.dst.names.is_empty();
+            let has4 = !p.pairs4().is_empty() || names;
+            let has6 = !p.pairs6().is_empty() || names;
             if f.protocol == Protocol::Icmp {
                 why.extend(common::icmp_family_gaps(f, icmp, has4, has6, &mut gaps));
             }

@@ -53,17 +53,17 @@ impl Renderer for Panos {
                             Some(("ping".to_string(), "application-default".to_string()))
                         }
                         Ok(None) => Some((
-                            "[ icmp ipv6-icmp ]".to_string(),
+                            "[ icmp ipv6-icmp ping ]".to_string(),
                             "application-default".to_string(),
                         )),
                         Ok(Some(_)) => {
                             why.push(gaps.add(
                                 f,
                                 &format!("ICMP type {}", f.icmp_type.clone().unwrap_or_default()),
-                                "PAN-OS rules match ICMP by application; the rule allows every ICMP type (icmp, ipv6-icmp), more than planned",
+                                "PAN-OS rules match ICMP by application; the rule allows every ICMP type (icmp, ipv6-icmp, ping), more than planned",
                             ));
                             Some((
-                                "[ icmp ipv6-icmp ]".to_string(),
+                                "[ icmp ipv6-icmp ping ]".to_string(),
                                 "application-default".to_string(),
                             ))
                         }
@@ -105,11 +105,20 @@ impl Renderer for Panos {
                 "Paste in configure mode (single-vsys firewall; on Panorama prefix with",
                 "`set device-group DG pre-rulebase` instead of `set rulebase`), then commit.",
                 "Lines starting with # are comments. Zones are `any`: narrow them to yours.",
-                "The firewall is stateful and its interzone default denies the rest.",
+                "The firewall is stateful. The last rule denies the rest, including what",
+                "stays within one zone (the intrazone-default rule would allow it).",
             ],
         );
         t.push_str(&o.text);
         t.push_str(&rules);
+        // PAN-OS's intrazone-default allows whatever stays within one zone:
+        // with zones left `any`, only an explicit last rule denies the rest.
+        let _ = writeln!(t);
+        let _ = writeln!(t, "# Everything the plan does not list.");
+        let _ = writeln!(
+            t,
+            "set rulebase security rules pp-deny-rest from any to any source any destination any application any service any action deny description \"portplan: the plan allows nothing else\""
+        );
         common::gaps_footer(&mut t, &gaps, "#");
         Ok(gaps.finish(t))
     }

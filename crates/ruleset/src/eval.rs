@@ -245,6 +245,24 @@ impl<'a> Compiled<'a> {
             })
             .collect();
         let index = rules.iter().map(|r| ChainIndex::build(r)).collect();
+        Self::assemble(set, rules, index, members)
+    }
+
+    /// `new` without the rule index: every query scans its chains. Only for
+    /// the benchmark that shows what the index saves.
+    #[doc(hidden)]
+    pub fn without_index(set: &'a Ruleset, members: &Members) -> Self {
+        let mut c = Self::new(set, members);
+        c.index = c.rules.iter().map(|_| ChainIndex::none()).collect();
+        c
+    }
+
+    fn assemble(
+        set: &'a Ruleset,
+        rules: Vec<Vec<CRule>>,
+        index: Vec<ChainIndex>,
+        members: &Members,
+    ) -> Self {
         let families = set.filters.iter().map(|f| f.families).collect();
         Compiled {
             set,

@@ -67,6 +67,11 @@ impl Intervals {
 }
 
 impl ChainIndex {
+    /// No index: every query scans the chain.
+    pub(crate) fn none() -> Self {
+        ChainIndex { inner: None }
+    }
+
     pub(crate) fn build(rules: &[CRule]) -> Self {
         if rules.len() < SCAN_BELOW {
             return ChainIndex { inner: None };

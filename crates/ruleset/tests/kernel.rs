@@ -1,0 +1,573 @@
+//! The kernel is the oracle for its own formats. Rulesets — what our
+//! renderers write for generated plans, and random ones with user chains,
+//! jumps, gotos, returns, sets, negation and connection state — are loaded
+//! into a network namespace (`b`); real TCP connections and UDP datagrams
+//! are sent to it across a veth pair from another namespace (`a`), and back;
+//! and the audit's verdict for each of those flows must be what the kernel
+//! did. Any disagreement is a bug in the model.
+//!
+//! Needs root, `ip`, `nft` and `iptables-restore`: skipped with a reason
+//! otherwise, except under CI (env `CI`), where a skip is a failure.
+
+mod common;
+
+use portplan_model::catalog::Scope;
+use portplan_model::{Addr, Because, Flow, FlowSet, PortRange, PortSet, Protocol, Side};
+use portplan_render::HostView;
+use portplan_ruleset::space::{Addrs, Ranges, Space};
+use portplan_ruleset::{judge, Compiled, Members, Verdict};
+use socket2::{Domain, SockAddr, Socket, Type};
+use std::io::{Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, UdpSocket};
+use std::os::fd::AsRawFd;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The namespace with the firewall (`b`) owns these; `a` owns the sources.
+const B4: [Ipv4Addr; 2] = [Ipv4Addr::new(10, 99, 0, 2), Ipv4Addr::new(10, 99, 0, 3)];
+const B6: Ipv6Addr = Ipv6Addr::new(0xfd99, 0, 0, 0, 0, 0, 0, 2);
+const A6: Ipv6Addr = Ipv6Addr::new(0xfd99, 0, 0, 0, 0, 0, 0, 1);
+/// Ports probes use: listeners answer on all of them, in both namespaces.
+const PORTS: std::ops::RangeInclusive<u16> = 20..=44;
+/// How long a probe waits before calling a packet dropped (a veth
+/// round trip is tens of microseconds).
+const WAIT: Duration = Duration::from_millis(300);
+
+fn a_sources() -> Vec<Ipv4Addr> {
+    let mut v = vec![Ipv4Addr::new(10, 99, 0, 1)];
+    v.extend((10..42).map(|i| Ipv4Addr::new(10, 99, 0, i)));
+    v
+}
+
+fn possible(test: &str) -> bool {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let missing: Vec<&str> = ["ip", "nft", "iptables-restore"]
+        .into_iter()
+        .filter(|t| {
+            Command::new(t)
+                .arg(if *t == "ip" { "-V" } else { "--version" })
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_err()
+        })
+        .collect();
+    let reason = if !root {
+        Some("not root (network namespaces need root)".to_string())
+    } else if !missing.is_empty() {
+        Some(format!("missing {}", missing.join(", ")))
+    } else {
+        None
+    };
+    match reason {
+        None => true,
+        Some(r) if std::env::var_os("CI").is_some() => {
+            panic!("{test}: CI must run the kernel tests, but {r}")
+        }
+        Some(r) => {
+            eprintln!("skipping {test}: {r}");
+            false
+        }
+    }
+}
+
+fn sh(args: &[&str]) {
+    let o = Command::new(args[0]).args(&args[1..]).output().unwrap();
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// Two namespaces joined by a veth pair; removed on drop.
+struct Bed {
+    a: String,
+    b: String,
+    stop: Arc<AtomicBool>,
+}
+
+impl Bed {
+    fn new(tag: &str) -> Bed {
+        static BEDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = BEDS.fetch_add(1, Ordering::SeqCst);
+        let id = std::process::id() % 100_000;
+        let a = format!("ppk-{tag}-{id}-a");
+        let b = format!("ppk-{tag}-{id}-b");
+        let (va, vb) = (format!("k{id}x{n}a"), format!("k{id}x{n}b"));
+        for n in [&a, &b] {
+            let _ = Command::new("ip").args(["netns", "del", n]).output();
+            sh(&["ip", "netns", "add", n]);
+        }
+        let bed = Bed {
+            a,
+            b,
+            stop: Arc::new(AtomicBool::new(false)),
+        };
+        sh(&["ip", "link", "add", &va, "type", "veth", "peer", "name", &vb]);
+        sh(&["ip", "link", "set", &va, "netns", &bed.a]);
+        sh(&["ip", "link", "set", &vb, "netns", &bed.b]);
+        let ex = |ns: &str, args: &[&str]| {
+            let mut v = vec!["ip", "netns", "exec", ns];
+            v.extend_from_slice(args);
+            sh(&v);
+        };
+        for s in a_sources() {
+            ex(&bed.a, &["ip", "addr", "add", &format!("{s}/24"), "dev", &va]);
+        }
+        for s in B4 {
+            ex(&bed.b, &["ip", "addr", "add", &format!("{s}/24"), "dev", &vb]);
+        }
+        ex(&bed.a, &["ip", "addr", "add", &format!("{A6}/64"), "dev", &va, "nodad"]);
+        ex(&bed.b, &["ip", "addr", "add", &format!("{B6}/64"), "dev", &vb, "nodad"]);
+        for (ns, v) in [(&bed.a, &va), (&bed.b, &vb)] {
+            ex(ns, &["ip", "link", "set", v, "up"]);
+            ex(ns, &["ip", "link", "set", "lo", "up"]);
+        }
+        for ns in [&bed.a, &bed.b] {
+            listen(ns, bed.stop.clone());
+        }
+        bed
+    }
+
+    /// Replaces `b`'s firewall with `text` (nft script or iptables-restore input).
+    fn load(&self, nft: bool, text: &str) {
+        let run = |args: &[&str], input: &str| {
+            let mut c = Command::new("ip")
+                .args(["netns", "exec", &self.b])
+                .args(args)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            c.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+            let o = c.wait_with_output().unwrap();
+            assert!(
+                o.status.success(),
+                "{args:?} refused:\n{}\n{text}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        };
+        run(&["nft", "-f", "-"], "flush ruleset\n");
+        if nft {
+            run(&["nft", "-f", "-"], text);
+        } else {
+            run(&["iptables-restore"], text);
+        }
+    }
+}
+
+impl Drop for Bed {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for n in [&self.a, &self.b] {
+            let _ = Command::new("ip").args(["netns", "del", n]).output();
+        }
+    }
+}
+
+/// Runs `f` on a thread that has entered namespace `ns`.
+fn in_ns<T: Send + 'static>(ns: &str, f: impl FnOnce() -> T + Send + 'static) -> std::thread::JoinHandle<T> {
+    let path = format!("/run/netns/{ns}");
+    std::thread::spawn(move || {
+        let fd = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        // SAFETY: setns on this thread only, with a namespace file we hold open.
+        let r = unsafe { libc::setns(fd.as_raw_fd(), libc::CLONE_NEWNET) };
+        assert_eq!(r, 0, "setns {path}: {}", std::io::Error::last_os_error());
+        f()
+    })
+}
+
+/// TCP and UDP listeners on every probe port, both families, in `ns`:
+/// TCP accepts, UDP echoes.
+fn listen(ns: &str, stop: Arc<AtomicBool>) {
+    for port in PORTS {
+        let st = stop.clone();
+        in_ns(ns, move || {
+            let l = TcpListener::bind(SocketAddr::from((Ipv6Addr::UNSPECIFIED, port))).unwrap();
+            l.set_nonblocking(true).unwrap();
+            while !st.load(Ordering::SeqCst) {
+                match l.accept() {
+                    Ok((mut s, _)) => {
+                        let _ = s.write_all(b"ok");
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(2)),
+                }
+            }
+        });
+        let st = stop.clone();
+        in_ns(ns, move || {
+            let u = UdpSocket::bind(SocketAddr::from((Ipv6Addr::UNSPECIFIED, port))).unwrap();
+            u.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
+            let mut buf = [0u8; 64];
+            while !st.load(Ordering::SeqCst) {
+                if let Ok((n, from)) = u.recv_from(&mut buf) {
+                    let _ = u.send_to(&buf[..n], from);
+                }
+            }
+        });
+    }
+    // Let the listeners bind before anything probes.
+    std::thread::sleep(Duration::from_millis(50));
+}
+
+/// One probe: does a new connection from `src` to `dst:port` get through?
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Probe {
+    tcp: bool,
+    src: IpAddr,
+    dst: IpAddr,
+    port: u16,
+}
+
+fn send(p: Probe) -> bool {
+    let dom = if p.dst.is_ipv4() { Domain::IPV4 } else { Domain::IPV6 };
+    let ty = if p.tcp { Type::STREAM } else { Type::DGRAM };
+    let s = Socket::new(dom, ty, None).unwrap();
+    s.bind(&SockAddr::from(SocketAddr::new(p.src, 0))).unwrap();
+    let to = SockAddr::from(SocketAddr::new(p.dst, p.port));
+    if p.tcp {
+        return s.connect_timeout(&to, WAIT).is_ok();
+    }
+    if s.connect(&to).is_err() {
+        return false;
+    }
+    let mut u: UdpSocket = s.into();
+    u.set_read_timeout(Some(WAIT)).unwrap();
+    if u.write_all(b"probe").is_err() {
+        return false;
+    }
+    let mut buf = [0u8; 16];
+    matches!(u.read(&mut buf), Ok(n) if n > 0)
+}
+
+/// What the kernel does with each probe, sent from `ns`, 16 at a time.
+fn kernel(ns: &str, probes: &[Probe]) -> Vec<bool> {
+    let work = Arc::new(Mutex::new(probes.iter().copied().enumerate().collect::<Vec<_>>()));
+    let out = Arc::new(Mutex::new(vec![false; probes.len()]));
+    let handles: Vec<_> = (0..16)
+        .map(|_| {
+            let (w, o) = (work.clone(), out.clone());
+            in_ns(ns, move || loop {
+                let Some((i, p)) = w.lock().unwrap().pop() else { break };
+                let r = send(p);
+                o.lock().unwrap()[i] = r;
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let v = out.lock().unwrap().clone();
+    v
+}
+
+fn point(a: IpAddr) -> Addrs {
+    match a {
+        IpAddr::V4(v) => Addrs {
+            v4: Ranges::one(u32::from(v)),
+            ..Addrs::none()
+        },
+        IpAddr::V6(v) => Addrs {
+            v6: Ranges::one(u128::from(v)),
+            ..Addrs::none()
+        },
+    }
+}
+
+fn b_addrs() -> Addrs {
+    let mut a = point(IpAddr::V6(B6));
+    for b in B4 {
+        a = a.union(&point(IpAddr::V4(b)));
+    }
+    a
+}
+
+/// What the audit says of each probe, for a ruleset protecting `b`.
+fn model(format: &str, text: &str, probes: &[Probe]) -> Vec<Verdict> {
+    let rs = portplan_ruleset::read(text, "kernel-test", Some(format))
+        .unwrap_or_else(|e| panic!("{format}: {e}\n{text}"));
+    assert!(rs.issues.is_empty(), "{format}: not understood: {:?}\n{text}", rs.issues);
+    let members = Members::default();
+    let c = Compiled::new(&rs, &members);
+    let host = b_addrs();
+    probes
+        .iter()
+        .map(|p| {
+            let s = Space {
+                proto: Ranges::one(if p.tcp { 6 } else { 17 }),
+                src: point(p.src),
+                dst: point(p.dst),
+                sport: Ranges::full(),
+                dport: Ranges::one(p.port),
+            };
+            judge(&c, &[s], Some(&host)).verdict
+        })
+        .collect()
+}
+
+/// Loads `text`, sends `inbound` probes from `a` to `b` and `outbound`
+/// from `b` to `a`, and returns every disagreement.
+fn compare(bed: &Bed, format: &str, text: &str, inbound: &[Probe], outbound: &[Probe]) -> Vec<String> {
+    bed.load(format == "nftables", text);
+    let mut bad = Vec::new();
+    for (ns, probes) in [(&bed.a, inbound), (&bed.b, outbound)] {
+        let k = kernel(ns, probes);
+        let m = model(format, text, probes);
+        for ((p, k), m) in probes.iter().zip(k).zip(m) {
+            let agrees = match m {
+                Verdict::Allowed => k,
+                Verdict::Blocked => !k,
+                _ => false,
+            };
+            if !agrees {
+                bad.push(format!(
+                    "{} {} -> {}:{}: kernel {}, audit {}",
+                    if p.tcp { "tcp" } else { "udp" },
+                    p.src,
+                    p.dst,
+                    p.port,
+                    if k { "passed it" } else { "stopped it" },
+                    m.as_str()
+                ));
+            }
+        }
+    }
+    if !bad.is_empty() {
+        bad.push(format!("ruleset ({format}):\n{text}"));
+    }
+    bad
+}
+
+/// A small deterministic generator (xorshift), so a failure reproduces.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
+        &v[self.below(v.len() as u64) as usize]
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+fn port(r: &mut Rng) -> u16 {
+    PORTS.start() + r.below(u64::from(PORTS.end() - PORTS.start() + 1)) as u16
+}
+
+fn src_net(r: &mut Rng) -> String {
+    let base = *r.pick(&[0u8, 8, 16, 24, 32]);
+    let len = *r.pick(&[24u8, 27, 28, 29, 32]);
+    let host = if len == 32 { base + 10 + r.below(8) as u8 } else { base };
+    format!("10.99.0.{host}/{len}")
+}
+
+fn probes_in(r: &mut Rng, n: usize, v6: bool) -> Vec<Probe> {
+    let srcs = a_sources();
+    (0..n)
+        .map(|_| {
+            let six = v6 && r.chance(20);
+            Probe {
+                tcp: r.chance(60),
+                src: if six { IpAddr::V6(A6) } else { IpAddr::V4(*r.pick(&srcs)) },
+                dst: if six { IpAddr::V6(B6) } else { IpAddr::V4(*r.pick(&B4)) },
+                port: port(r),
+            }
+        })
+        .collect()
+}
+
+fn probes_out(r: &mut Rng, n: usize, v6: bool) -> Vec<Probe> {
+    let srcs = a_sources();
+    (0..n)
+        .map(|_| {
+            let six = v6 && r.chance(20);
+            Probe {
+                tcp: r.chance(60),
+                src: if six { IpAddr::V6(B6) } else { IpAddr::V4(*r.pick(&B4)) },
+                dst: if six { IpAddr::V6(A6) } else { IpAddr::V4(*r.pick(&srcs)) },
+                port: port(r),
+            }
+        })
+        .collect()
+}
+
+/// A random iptables-restore filter table: INPUT (or OUTPUT) with user
+/// chains reached by jump and goto, RETURN, negation, multiport, iprange,
+/// connection state, REJECT and LOG.
+fn random_iptables(r: &mut Rng, outbound: bool) -> String {
+    let main = if outbound { "OUTPUT" } else { "INPUT" };
+    let other = if outbound { "INPUT" } else { "OUTPUT" };
+    let mut t = String::from("*filter\n");
+    let policy = if r.chance(50) { "ACCEPT" } else { "DROP" };
+    t.push_str(&format!(":{main} {policy} [0:0]\n:FORWARD DROP [0:0]\n"));
+    // The other direction lets replies through.
+    t.push_str(&format!(":{other} DROP [0:0]\n:U1 - [0:0]\n:U2 - [0:0]\n"));
+    t.push_str(&format!("-A {other} -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n"));
+    let side = if outbound { "-d" } else { "-s" };
+    let range_flag = if outbound { "--dst-range" } else { "--src-range" };
+    let rule = |r: &mut Rng, chain: &str, targets: &[&str]| -> String {
+        let mut m = String::new();
+        if r.chance(50) {
+            let neg = if r.chance(20) { "! " } else { "" };
+            m.push_str(&format!(" {neg}{side} {}", src_net(r)));
+        } else if r.chance(15) {
+            let a = 10 + r.below(20);
+            m.push_str(&format!(" -m iprange {range_flag} 10.99.0.{a}-10.99.0.{}", a + r.below(10)));
+        }
+        if r.chance(75) {
+            let proto = if r.chance(60) { "tcp" } else { "udp" };
+            m.push_str(&format!(" -p {proto}"));
+            match r.below(4) {
+                0 => {}
+                1 => m.push_str(&format!(" --dport {}", port(r))),
+                2 => {
+                    let a = port(r);
+                    m.push_str(&format!(" --dport {a}:{}", a + r.below(6) as u16));
+                }
+                _ => {
+                    let ps: Vec<String> = (0..3).map(|_| port(r).to_string()).collect();
+                    let neg = if r.chance(15) { "! " } else { "" };
+                    m.push_str(&format!(" -m multiport {neg}--dports {}", ps.join(",")));
+                }
+            }
+        }
+        if r.chance(15) {
+            let st = *r.pick(&["NEW", "ESTABLISHED,RELATED", "NEW,ESTABLISHED", "INVALID"]);
+            let neg = if r.chance(30) { "! " } else { "" };
+            m.push_str(&format!(" -m conntrack {neg}--ctstate {st}"));
+        }
+        let target = *r.pick(targets);
+        let extra = if target == "REJECT" && r.chance(50) { " --reject-with tcp-reset" } else { "" };
+        let jump = if target == "U2" && r.chance(40) { "-g" } else { "-j" };
+        // tcp-reset only for TCP rules.
+        let extra = if extra.is_empty() || m.contains("-p tcp") { extra } else { "" };
+        format!("-A {chain}{m} {jump} {target}{extra}\n")
+    };
+    for _ in 0..(4 + r.below(8)) {
+        t.push_str(&rule(r, main, &["ACCEPT", "DROP", "REJECT", "U1", "U2", "LOG"]));
+    }
+    for _ in 0..(1 + r.below(4)) {
+        t.push_str(&rule(r, "U1", &["ACCEPT", "DROP", "RETURN", "U2"]));
+    }
+    for _ in 0..(1 + r.below(4)) {
+        t.push_str(&rule(r, "U2", &["ACCEPT", "DROP", "RETURN", "REJECT"]));
+    }
+    t.push_str("COMMIT\n");
+    t
+}
+
+#[test]
+fn iptables_random_rulesets_agree_with_the_kernel() {
+    if !possible("iptables_random_rulesets_agree_with_the_kernel") {
+        return;
+    }
+    let bed = Bed::new("randipt");
+    let mut bad = Vec::new();
+    for seed in 1..=12u64 {
+        let mut r = Rng(0x9e37_79b9_7f4a_7c15 ^ seed.wrapping_mul(0x2545_f491_4f6c_dd1d));
+        let outbound = seed % 3 == 0;
+        let text = random_iptables(&mut r, outbound);
+        let (i, o) = if outbound {
+            (vec![], probes_out(&mut r, 40, false))
+        } else {
+            (probes_in(&mut r, 40, false), vec![])
+        };
+        bad.extend(compare(&bed, "iptables", &text, &i, &o));
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+// ---- what our renderers write ----
+
+fn party(name: &str, addrs: &[&str]) -> Side {
+    Side {
+        labels: vec![name.to_string()],
+        addrs: addrs.iter().map(|a| a.parse::<Addr>().unwrap()).collect(),
+    }
+}
+
+/// A generated plan for host `b` and peers in `a`.
+fn plan(r: &mut Rng) -> FlowSet {
+    let b = party("b", &["10.99.0.2", "10.99.0.3", "fd99::2"]);
+    let peers = [
+        party("a1", &["10.99.0.10"]),
+        party("a2", &["10.99.0.16/29"]),
+        party("a3", &["10.99.0.32/28", "fd99::1"]),
+        party("a-all", &["10.99.0.0/24"]),
+    ];
+    let flows = (0..(3 + r.below(5)))
+        .map(|i| {
+            let peer = r.pick(&peers).clone();
+            let (src, dst) = if r.chance(50) { (peer, b.clone()) } else { (b.clone(), peer) };
+            let a = port(r);
+            let hi = (a + r.below(4) as u16).min(*PORTS.end());
+            Flow {
+                src,
+                dst,
+                protocol: if r.chance(60) { Protocol::Tcp } else { Protocol::Udp },
+                ports: PortSet::from_ranges([PortRange { low: a, high: hi }]),
+                icmp_type: None,
+                scope: Scope::Network,
+                required: true,
+                interface: None,
+                because: vec![Arc::new(Because {
+                    product: "kernel".into(),
+                    requirement: format!("r{i}"),
+                    service: "test".into(),
+                    feature: None,
+                    source: "kernel:1".into(),
+                })],
+                notes: vec![],
+            }
+        })
+        .collect();
+    FlowSet {
+        deployment: "kernel".into(),
+        flows: portplan_plan::merge(flows),
+        diagnostics: vec![],
+    }
+}
+
+fn rendered_agree(format: &str, v6: bool) {
+    let bed = Bed::new(&format!("rend{format}"));
+    let host = HostView {
+        name: "b".into(),
+        addrs: ["10.99.0.2", "10.99.0.3", "fd99::2"]
+            .iter()
+            .map(|a| a.parse().unwrap())
+            .collect(),
+    };
+    let mut bad = Vec::new();
+    for seed in 1..=6u64 {
+        let mut r = Rng(0x51_7cc1_b727_220a_95 ^ seed.wrapping_mul(0x9e37_79b9));
+        let set = plan(&mut r);
+        let text = common::render(format, &set, Some(&host)).text;
+        let i = probes_in(&mut r, 40, v6);
+        let o = probes_out(&mut r, 40, v6);
+        bad.extend(compare(&bed, format, &text, &i, &o));
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+#[test]
+fn rendered_iptables_agrees_with_the_kernel() {
+    if possible("rendered_iptables_agrees_with_the_kernel") {
+        rendered_agree("iptables", false);
+    }
+}
