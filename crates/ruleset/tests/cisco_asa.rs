@@ -356,13 +356,22 @@ fn inactive_time_range_and_identity_entries() {
             vec![line("OUTSIDE-IN extended deny ip any any log")]
         )
     );
-    // A time-range: unknown at its line.
-    let (v, lines, why) = ask(&rs, &m, "tcp 198.51.100.9 -> 172.16.10.20:3389");
+    // A time-range: unknown at its line. (Each list alone: the dmz's
+    // outbound list denies 3389 whatever the first list decides.)
+    let (v, lines, why) = ask(
+        &only(&rs, "OUTSIDE-IN"),
+        &m,
+        "tcp 198.51.100.9 -> 172.16.10.20:3389",
+    );
     assert_eq!(v, Verdict::Unknown);
     assert_eq!(lines, [line("time-range WEEKDAYS")]);
     assert!(why.iter().any(|w| w.contains("time-range WEEKDAYS")));
     // Identity criteria.
-    let (v, lines, _) = ask(&rs, &m, "tcp 10.1.5.5 -> 172.16.10.20:3389");
+    let (v, lines, _) = ask(
+        &only(&rs, "INSIDE-IN"),
+        &m,
+        "tcp 10.1.5.5 -> 172.16.10.20:3389",
+    );
     assert_eq!(v, Verdict::Unknown);
     assert_eq!(lines, [line("user LOCAL\\alice")]);
     let issues: Vec<usize> = rs.issues.iter().map(|i| i.line).collect();
