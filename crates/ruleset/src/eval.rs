@@ -673,7 +673,7 @@ fn overlay_steps(
                     Step::Final(Outcome::Allowed(v))
                 }
                 (Step::Final(a), Step::Final(b)) if a.class() == b.class() && a.class() < 2 => {
-                    Step::Final(a.clone())
+                    Step::Final(agree(a, b))
                 }
                 (Step::Final(u @ Outcome::Unknown { .. }), _)
                 | (_, Step::Final(u @ Outcome::Unknown { .. })) => Step::Final(u.clone()),
@@ -699,7 +699,7 @@ fn overlay(
         for (ss, b) in &skipped {
             let Some(x) = ts.intersect(ss) else { continue };
             let o = if a.class() == b.class() && a.class() != 2 {
-                a.clone()
+                agree(a, b)
             } else if let Outcome::Unknown { .. } = a {
                 a.clone()
             } else if let Outcome::Unknown { .. } = b {
@@ -714,6 +714,25 @@ fn overlay(
         }
     }
     out
+}
+
+/// Both ways of a maybe-match agree: the verdict stands, and where both
+/// accept, by the rules of either way (a rule naming a DNS name still
+/// decides the flows to that name when an earlier rule's addresses may
+/// hold the name's addresses too).
+fn agree(a: &Outcome, b: &Outcome) -> Outcome {
+    match (a, b) {
+        (Outcome::Allowed(x), Outcome::Allowed(y)) => {
+            let mut v = x.clone();
+            for h in y {
+                if !v.contains(h) {
+                    v.push(*h);
+                }
+            }
+            Outcome::Allowed(v)
+        }
+        _ => a.clone(),
+    }
 }
 
 /// The verdict of a part after one more filter: accepted only if every

@@ -21,6 +21,7 @@ mod azure_json;
 mod azure_terraform;
 mod cisco_asa;
 mod cisco_ios;
+mod cisco_ios_names;
 mod gcp_json;
 mod gcp_terraform;
 mod iptables;

@@ -169,6 +169,11 @@ fn prove(
     }
     let rev = reverse(&c, &all_spaces, &hits, h.as_ref());
     for b in &rev.beyond {
+        // Neighbour discovery and loopback rules serve the host or the
+        // link, not a planned flow (as for unused rules below).
+        if infrastructure(&b.rule.text) {
+            continue;
+        }
         bad.push(format!(
             "{ctx}: line {} `{}` permits beyond the plan: {:?}",
             b.rule.line, b.rule.text, b.beyond
