@@ -665,13 +665,6 @@ fn overlay_steps(
             let Some(x) = ts.intersect(ss) else { continue };
             let st = match (tst, sst) {
                 (Step::Return, Step::Return) => Step::Return,
-                // Both ways allow: either rule may be the one that does
-                // (a name's addresses decide which), so both are hit.
-                (Step::Final(Outcome::Allowed(a)), Step::Final(Outcome::Allowed(b))) => {
-                    let mut v = a.clone();
-                    v.extend(b.iter().filter(|h| !a.contains(h)));
-                    Step::Final(Outcome::Allowed(v))
-                }
                 (Step::Final(a), Step::Final(b)) if a.class() == b.class() && a.class() < 2 => {
                     Step::Final(agree(a, b))
                 }
