@@ -129,6 +129,15 @@ pub(crate) fn addr_side(
 
 fn addr_term(m: &AddrMatch, fam: Families, members: &Members) -> (Addrs, Addrs, Option<String>) {
     let mut sure = m.addrs.clone();
+    // A DNS name the rule names stands for the addresses the user gave it
+    // (`--member NAME=...`), as the same name in a flow does.
+    if !sure.names.all {
+        for n in &sure.names.items.clone() {
+            if let Some(a) = members.map.get(n) {
+                sure = sure.union(a);
+            }
+        }
+    }
     let mut unresolved = Vec::new();
     for s in &m.symbols {
         match members.get(s) {
@@ -213,6 +222,7 @@ impl<'a> Compiled<'a> {
                         let alts = r
                             .matches
                             .iter()
+                            .flat_map(|m| by_family(m, fam))
                             .map(|m| {
                                 let (s_sure, s_maybe, s_why) = addr_side(&m.src, fam, members);
                                 let (d_sure, d_maybe, d_why) = addr_side(&m.dst, fam, members);
@@ -295,7 +305,9 @@ impl<'a> Compiled<'a> {
         for fi in 0..self.set.filters.len() {
             let mut next = Vec::with_capacity(pieces.len());
             for (p, o) in pieces {
-                if !matches!(o, Outcome::Allowed(_) | Outcome::NotCarried) {
+                // A block is final; an unknown part still meets the later
+                // filters, which may block it for certain.
+                if matches!(o, Outcome::Blocked(_)) {
                     next.push((p, o));
                     continue;
                 }
@@ -576,6 +588,39 @@ fn issue_text(set: &Ruleset, i: usize) -> String {
         .unwrap_or_else(|| "a construct the reader did not understand".into())
 }
 
+/// A match as one alternative per address family: a rule whose sides hold
+/// both families never matches an IPv4 source with an IPv6 destination.
+/// Sides that are only DNS names or sets belong to both.
+fn by_family(m: &crate::model::Match, fam: Families) -> Vec<crate::model::Match> {
+    let plain = |a: &AddrMatch| !a.negated && a.symbols.is_empty() && a.also.is_empty();
+    if !(fam.v4 && fam.v6) || !plain(&m.src) || !plain(&m.dst) {
+        return vec![m.clone()];
+    }
+    let mixed = |a: &Addrs| !a.v4.is_empty() && !a.v6.is_empty();
+    if !mixed(&m.src.addrs) && !mixed(&m.dst.addrs) {
+        let (s4, s6) = (!m.src.addrs.v4.is_empty(), !m.src.addrs.v6.is_empty());
+        let (d4, d6) = (!m.dst.addrs.v4.is_empty(), !m.dst.addrs.v6.is_empty());
+        // One family each side already (or names only): nothing to split.
+        if !((s4 && d6) || (s6 && d4)) {
+            return vec![m.clone()];
+        }
+    }
+    let only = |a: &Addrs, v6: bool| Addrs {
+        v4: if v6 { crate::space::Ranges::empty() } else { a.v4.clone() },
+        v6: if v6 { a.v6.clone() } else { crate::space::Ranges::empty() },
+        names: a.names.clone(),
+    };
+    [false, true]
+        .into_iter()
+        .filter_map(|v6| {
+            let mut x = m.clone();
+            x.src.addrs = only(&m.src.addrs, v6);
+            x.dst.addrs = only(&m.dst.addrs, v6);
+            (!x.src.addrs.is_empty() && !x.dst.addrs.is_empty()).then_some(x)
+        })
+        .collect()
+}
+
 /// The families each chain is reached from (by filters, through jumps).
 fn chain_families(set: &Ruleset) -> Vec<Families> {
     let mut fam: Vec<Option<Families>> = vec![None; set.chains.len()];
@@ -739,6 +784,8 @@ fn and(before: &Outcome, now: Outcome) -> Outcome {
             Outcome::Allowed(v)
         }
         (Outcome::Allowed(_), n) => n,
+        // Whatever an earlier filter may have done, a later one blocks.
+        (Outcome::Unknown { .. }, b @ Outcome::Blocked(_)) => b,
         (b, _) => b.clone(),
     }
 }

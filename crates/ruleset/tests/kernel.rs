@@ -17,7 +17,7 @@ use portplan_render::HostView;
 use portplan_ruleset::space::{Addrs, Ranges, Space};
 use portplan_ruleset::{judge, Compiled, Members, Verdict};
 use socket2::{Domain, SockAddr, Socket, Type};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::process::{Command, Stdio};
@@ -129,9 +129,12 @@ impl Bed {
             ex(ns, &["ip", "link", "set", v, "up"]);
             ex(ns, &["ip", "link", "set", "lo", "up"]);
         }
-        for ns in [&bed.a, &bed.b] {
-            listen(ns, bed.stop.clone());
-        }
+        let mut a_own: Vec<IpAddr> = a_sources().into_iter().map(IpAddr::V4).collect();
+        a_own.push(IpAddr::V6(A6));
+        let mut b_own: Vec<IpAddr> = B4.iter().map(|b| IpAddr::V4(*b)).collect();
+        b_own.push(IpAddr::V6(B6));
+        listen(&bed.a, bed.stop.clone(), a_own);
+        listen(&bed.b, bed.stop.clone(), b_own);
         bed
     }
 
@@ -185,8 +188,12 @@ fn in_ns<T: Send + 'static>(ns: &str, f: impl FnOnce() -> T + Send + 'static) ->
 }
 
 /// TCP and UDP listeners on every probe port, both families, in `ns`:
-/// TCP accepts, UDP echoes.
-fn listen(ns: &str, stop: Arc<AtomicBool>) {
+/// TCP accepts, UDP echoes. UDP sockets are bound to each address the
+/// namespace owns, so a reply leaves from the address the probe was sent
+/// to (a wildcard socket may answer from another, which the prober's
+/// connected socket and the firewall's connection tracking would not see
+/// as the reply).
+fn listen(ns: &str, stop: Arc<AtomicBool>, own: Vec<IpAddr>) {
     for port in PORTS {
         let st = stop.clone();
         in_ns(ns, move || {
@@ -201,20 +208,45 @@ fn listen(ns: &str, stop: Arc<AtomicBool>) {
                 }
             }
         });
-        let st = stop.clone();
-        in_ns(ns, move || {
-            let u = UdpSocket::bind(SocketAddr::from((Ipv6Addr::UNSPECIFIED, port))).unwrap();
-            u.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
-            let mut buf = [0u8; 64];
-            while !st.load(Ordering::SeqCst) {
-                if let Ok((n, from)) = u.recv_from(&mut buf) {
-                    let _ = u.send_to(&buf[..n], from);
-                }
-            }
-        });
     }
+    let st = stop.clone();
+    in_ns(ns, move || {
+        let socks: Vec<UdpSocket> = own
+            .iter()
+            .flat_map(|a| PORTS.map(move |p| SocketAddr::new(*a, p)))
+            .map(|sa| {
+                let u = UdpSocket::bind(sa).unwrap_or_else(|e| panic!("bind {sa}: {e}"));
+                u.set_nonblocking(true).unwrap();
+                u
+            })
+            .collect();
+        let mut fds: Vec<libc::pollfd> = socks
+            .iter()
+            .map(|u| libc::pollfd {
+                fd: u.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            })
+            .collect();
+        let mut buf = [0u8; 64];
+        while !st.load(Ordering::SeqCst) {
+            // SAFETY: `fds` is a valid array of pollfd for the sockets we own.
+            let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 20) };
+            if n <= 0 {
+                continue;
+            }
+            for (i, f) in fds.iter_mut().enumerate() {
+                if f.revents & libc::POLLIN != 0 {
+                    while let Ok((k, from)) = socks[i].recv_from(&mut buf) {
+                        let _ = socks[i].send_to(&buf[..k], from);
+                    }
+                }
+                f.revents = 0;
+            }
+        }
+    });
     // Let the listeners bind before anything probes.
-    std::thread::sleep(Duration::from_millis(50));
+    std::thread::sleep(Duration::from_millis(100));
 }
 
 /// One probe: does a new connection from `src` to `dst:port` get through?
@@ -238,13 +270,13 @@ fn send(p: Probe) -> bool {
     if s.connect(&to).is_err() {
         return false;
     }
-    let mut u: UdpSocket = s.into();
+    let u: UdpSocket = s.into();
     u.set_read_timeout(Some(WAIT)).unwrap();
-    if u.write_all(b"probe").is_err() {
+    if u.send(b"probe").is_err() {
         return false;
     }
     let mut buf = [0u8; 16];
-    matches!(u.read(&mut buf), Ok(n) if n > 0)
+    matches!(u.recv(&mut buf), Ok(n) if n > 0)
 }
 
 /// What the kernel does with each probe, sent from `ns`, 16 at a time.
@@ -319,6 +351,7 @@ fn compare(bed: &Bed, format: &str, text: &str, inbound: &[Probe], outbound: &[P
     let mut bad = Vec::new();
     for (ns, probes) in [(&bed.a, inbound), (&bed.b, outbound)] {
         let k = kernel(ns, probes);
+        tally(&k);
         let m = model(format, text, probes);
         for ((p, k), m) in probes.iter().zip(k).zip(m) {
             let agrees = match m {
@@ -343,6 +376,22 @@ fn compare(bed: &Bed, format: &str, text: &str, inbound: &[Probe], outbound: &[P
         bad.push(format!("ruleset ({format}):\n{text}"));
     }
     bad
+}
+
+/// The kernel's verdicts over a run, so a test can show it asked both
+/// kinds of question (a run where everything passes proves little).
+static PASSED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static STOPPED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn tally(k: &[bool]) {
+    let p = k.iter().filter(|x| **x).count();
+    PASSED.fetch_add(p, Ordering::SeqCst);
+    STOPPED.fetch_add(k.len() - p, Ordering::SeqCst);
+}
+
+fn assert_both_kinds() {
+    let (p, s) = (PASSED.load(Ordering::SeqCst), STOPPED.load(Ordering::SeqCst));
+    assert!(p >= 20 && s >= 20, "too one-sided to prove much: {p} passed, {s} stopped");
 }
 
 /// A small deterministic generator (xorshift), so a failure reproduces.
@@ -491,6 +540,7 @@ fn iptables_random_rulesets_agree_with_the_kernel() {
         bad.extend(compare(&bed, "iptables", &text, &i, &o));
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
+    assert_both_kinds();
 }
 
 // ---- what our renderers write ----
@@ -563,6 +613,7 @@ fn rendered_agree(format: &str, v6: bool) {
         bad.extend(compare(&bed, format, &text, &i, &o));
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
+    assert_both_kinds();
 }
 
 #[test]
