@@ -1076,6 +1076,7 @@ const ADDRESS_KEYWORDS: &[&str] = &[
 
 fn address(items: &[String], what: &str, bad: &mut Vec<String>) -> AddrMatch {
     let mut m = AddrMatch::of(Addrs::none());
+    let before = bad.len();
     if items.is_empty() {
         return AddrMatch::every();
     }
@@ -1105,6 +1106,10 @@ fn address(items: &[String], what: &str, bad: &mut Vec<String>) -> AddrMatch {
             bad.push(format!("{what} `{p}` is not an address, range or keyword"));
         }
     }
+    if bad.len() > before {
+        // What is not read may stand for any address.
+        return AddrMatch::every();
+    }
     m.symbols.sort();
     m.symbols.dedup();
     m
@@ -1114,6 +1119,7 @@ fn port_list(items: &[String], what: &str, bad: &mut Vec<String>) -> Ranges<u16>
     if items.is_empty() {
         return Ranges::full();
     }
+    let before = bad.len();
     let mut spans = Vec::new();
     for x in items {
         for part in x.split(',') {
@@ -1132,6 +1138,10 @@ fn port_list(items: &[String], what: &str, bad: &mut Vec<String>) -> Ranges<u16>
             }
         }
     }
+    if bad.len() > before || spans.is_empty() {
+        // What is not read may stand for any port.
+        return Ranges::full();
+    }
     Ranges::from_iter(spans)
 }
 
@@ -1144,6 +1154,7 @@ fn icmp_types(items: &[String], bad: &mut Vec<String>) -> Ranges<u16> {
     if items.is_empty() {
         return Ranges::full();
     }
+    let before = bad.len();
     let mut spans = Vec::new();
     for x in items {
         for part in x.split(',') {
@@ -1162,10 +1173,10 @@ fn icmp_types(items: &[String], bad: &mut Vec<String>) -> Ranges<u16> {
                 Ok(t) if t <= 255 => {
                     if let Some(c) = code {
                         let c = c.trim();
-                        if !(c == "0" && ONE_CODE.contains(&t))
-                            && !c.eq_ignore_ascii_case("any")
-                            && c != "*"
-                        {
+                        let whole_type = (c == "0" && ONE_CODE.contains(&t))
+                            || c.eq_ignore_ascii_case("any")
+                            || c == "*";
+                        if !whole_type {
                             bad.push(format!("ICMP type `{p}` matches one code of the type; flows are asked by type"));
                         }
                     }
@@ -1174,6 +1185,9 @@ fn icmp_types(items: &[String], bad: &mut Vec<String>) -> Ranges<u16> {
                 _ => bad.push(format!("ICMP type `{p}` is not a number")),
             }
         }
+    }
+    if spans.is_empty() || bad[before..].iter().any(|b| b.contains("is not a number")) {
+        return Ranges::full();
     }
     Ranges::from_iter(spans)
 }
@@ -1311,13 +1325,11 @@ fn new_rule(st: &mut St, s: &Stmt, p: &Params, extra: &[String], cond: Option<&s
     // Addresses.
     let mut remote = address(&items("RemoteAddress"), "-RemoteAddress", &mut bad);
     let local = address(&items("LocalAddress"), "-LocalAddress", &mut bad);
-    for k in ["RemoteDynamicKeywordAddresses"] {
-        let ids = items(k);
-        if !ids.is_empty() {
-            let mut m = AddrMatch::of(Addrs::none());
-            m.symbols = ids.iter().map(|i| format!("dynamic-keyword:{i}")).collect();
-            remote = remote.and(m);
-        }
+    let ids = items("RemoteDynamicKeywordAddresses");
+    if !ids.is_empty() {
+        let mut m = AddrMatch::of(Addrs::none());
+        m.symbols = ids.iter().map(|i| format!("dynamic-keyword:{i}")).collect();
+        remote = remote.and(m);
     }
     // Interfaces: traffic arriving on (leaving by) them comes from (goes
     // to) what lies behind them.
@@ -1585,14 +1597,12 @@ fn set_profile(st: &mut St, s: &Stmt, p: &Params, extra: &[String], cond: Option
                     }
                 }
             }
-            "AllowLocalFirewallRules" => {
-                if tf(st) == Some(false) {
-                    st.set.note(
-                        line,
-                        &text,
-                        "-AllowLocalFirewallRules False: where this setting comes from group policy, rules of the local store (like this script's) are ignored",
-                    );
-                }
+            "AllowLocalFirewallRules" if tf(st) == Some(false) => {
+                st.set.note(
+                    line,
+                    &text,
+                    "-AllowLocalFirewallRules False: where this setting comes from group policy, rules of the local store (like this script's) are ignored",
+                );
             }
             // Logging, notifications, stealth mode, user apps / ports
             // (merging of local rules) do not change which packets a rule
@@ -1771,6 +1781,33 @@ fn build(mut st: St) -> Ruleset {
             .iter()
             .filter(|r| r.dir == dir && r.off.is_some())
             .collect();
+        let no_rules: Vec<(usize, String)> = if dir == Dir::In {
+            st.profiles
+                .iter()
+                .filter_map(|p| p.no_inbound_rules.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let partial = match no_rules.as_slice() {
+            [(line, text), ..] if no_rules.len() < 3 => Some(set.issue(
+                *line,
+                text,
+                "inbound rules are ignored in some profiles (-AllowInboundRules False); the active profile is not in the file",
+            )),
+            _ => None,
+        };
+        // -AllowInboundRules False: every inbound rule is ignored.
+        let ignore = |x: &mut Rule| {
+            if let Some((line, _)) = no_rules.first() {
+                match partial {
+                    Some(k) => x.when.push(Cond::Unknown(k)),
+                    None => x.when.push(Cond::Never(format!(
+                        "inbound rules are ignored (-AllowInboundRules False, line {line})"
+                    ))),
+                }
+            }
+        };
         for r in st
             .rules
             .iter()
@@ -1787,41 +1824,21 @@ fn build(mut st: St) -> Ruleset {
                 );
                 x.when.push(Cond::Unknown(k));
             }
+            ignore(&mut x);
             chain.push(x);
         }
         for r in st.rules.iter().filter(live) {
-            match &r.act {
-                Act::Block => chain.push(with_action(r, Action::Block)),
-                Act::Unknown(k) => chain.push(with_action(r, Action::Unknown(*k))),
-                _ => {}
-            }
+            let mut x = match &r.act {
+                Act::Block => with_action(r, Action::Block),
+                Act::Unknown(k) => with_action(r, Action::Unknown(*k)),
+                _ => continue,
+            };
+            ignore(&mut x);
+            chain.push(x);
         }
-        let no_rules: Vec<(usize, String)> = if dir == Dir::In {
-            st.profiles
-                .iter()
-                .filter_map(|p| p.no_inbound_rules.clone())
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let partial = match no_rules.as_slice() {
-            [(line, text), ..] if no_rules.len() < 3 => Some(set.issue(
-                *line,
-                text,
-                "inbound allow rules are ignored in some profiles (-AllowInboundRules False); the active profile is not in the file",
-            )),
-            _ => None,
-        };
         for r in st.rules.iter().filter(live).filter(|r| r.act == Act::Allow) {
             let mut x = with_action(r, Action::Accept);
-            if let Some((line, _)) = no_rules.first() {
-                match partial {
-                    Some(k) => x.when.push(Cond::Unknown(k)),
-                    None => x.when.push(Cond::Never(format!(
-                        "inbound allow rules are ignored (-AllowInboundRules False, line {line})"
-                    ))),
-                }
-            }
+            ignore(&mut x);
             chain.push(x);
         }
         // Disabled rules stay in the model, never matching, so reports can
