@@ -295,7 +295,16 @@ fn place(set: &mut Ruleset, r: &RawRule) -> Vec<Placed> {
     };
     let priority = match r.priority.as_deref() {
         Some(p) => match p.trim().parse::<f64>() {
-            Ok(n) if n.fract() == 0.0 && (0.0..=4_294_967_295.0).contains(&n) => Some(n as u32),
+            Ok(n) if n.fract() == 0.0 && (0.0..=4_294_967_295.0).contains(&n) => {
+                if !r.default_rule && !(100.0..=4096.0).contains(&n) {
+                    set.note(
+                        r.line,
+                        &r.text,
+                        format!("rule `{name}`: priority {p} is outside 100-4096, which Azure refuses for rules of your own; read at its place"),
+                    );
+                }
+                Some(n as u32)
+            }
             _ => {
                 bad.push(format!("priority `{p}` is not a number"));
                 None

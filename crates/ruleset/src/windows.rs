@@ -701,7 +701,10 @@ fn command(st: &mut St, s: &Stmt, toks: &[Tok]) {
                 "netsh commands are not read: write the rule with New-NetFirewallRule to audit it",
             );
         }
-        _ if names.iter().all(|n| HARMLESS.contains(&n.as_str())) => {}
+        // Commands that only read or print change nothing.
+        _ if names
+            .iter()
+            .all(|n| HARMLESS.contains(&n.as_str()) || n.starts_with("get-")) => {}
         _ => {
             st.set.issue(
                 s.line,
