@@ -18,6 +18,8 @@ mod words;
 mod aws_json;
 mod aws_terraform;
 mod azure_json;
+mod azure_json_value;
+mod azure_nsg;
 mod azure_terraform;
 mod cisco_asa;
 mod cisco_ios;
@@ -32,6 +34,7 @@ mod nftables;
 mod nftables_json;
 mod panos;
 mod windows;
+mod windows_ps;
 
 pub use audit::{judge, reverse, Judged, Part, Reverse, RuleRef, Verdict};
 pub use eval::{Compiled, Hit, Members, Outcome};
