@@ -49,6 +49,7 @@ impl Renderer for AwsTerraform {
         "tf"
     }
     fn render(&self, set: &FlowSet, _opts: &RenderOptions) -> Result<Rendered, String> {
+        let set = &common::split_outside(set);
         let flows = common::sorted(set);
         let parties = Parties::new(&flows);
         let mut gaps = Gaps::default();

@@ -24,6 +24,7 @@ impl Renderer for AzureTerraform {
         "tf"
     }
     fn render(&self, set: &FlowSet, _opts: &RenderOptions) -> Result<Rendered, String> {
+        let set = &common::split_outside(set);
         let flows = common::sorted(set);
         let mut gaps = Gaps::default();
         let can = Can {

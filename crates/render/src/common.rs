@@ -107,6 +107,82 @@ pub fn outside_side(side: &Side) -> bool {
     outside(&side.addrs) && !deployment_named(side)
 }
 
+/// Whether one address of a side is inside the VPC or cluster: a network
+/// (not `any`, not a DNS name) that is private, or that the deployment
+/// names as its own (no label of the side is just that address).
+fn inside_addr(side: &Side, a: &Addr) -> bool {
+    match a {
+        Addr::Any | Addr::Name(_) => false,
+        Addr::Net(IpNet::V4(n)) if is_private4(n) => true,
+        Addr::Net(IpNet::V6(_)) => true,
+        Addr::Net(_) => !side.labels.iter().any(|l| *l == a.to_string()),
+    }
+}
+
+/// The plan with every flow whose source or destination mixes parties
+/// inside a VPC or cluster with outside ones (`any`, DNS names, outside
+/// public addresses) split in two, so the inside part gets its rules at
+/// its own end. Cloud formats decide per side, and a merged side such as
+/// `h1 + any` would otherwise hide h1.
+pub fn split_outside(set: &FlowSet) -> FlowSet {
+    let part = |side: &Side, inside: bool| -> Option<Side> {
+        let addrs: Vec<Addr> = side
+            .addrs
+            .iter()
+            .filter(|a| inside_addr(side, a) == inside)
+            .cloned()
+            .collect();
+        if addrs.is_empty() {
+            return None;
+        }
+        let texts: Vec<String> = addrs.iter().map(ToString::to_string).collect();
+        let mut labels: Vec<String> = side
+            .labels
+            .iter()
+            .filter(|l| texts.contains(l) != inside)
+            .cloned()
+            .collect();
+        if labels.is_empty() {
+            labels = texts;
+        }
+        Some(Side { labels, addrs })
+    };
+    let mut flows = Vec::with_capacity(set.flows.len());
+    for f in &set.flows {
+        let mixed = |s: &Side| {
+            let n = s.addrs.iter().filter(|a| inside_addr(s, a)).count();
+            n > 0 && n < s.addrs.len()
+        };
+        if !mixed(&f.src) && !mixed(&f.dst) {
+            flows.push(f.clone());
+            continue;
+        }
+        let srcs: Vec<Side> = if mixed(&f.src) {
+            [true, false].iter().filter_map(|i| part(&f.src, *i)).collect()
+        } else {
+            vec![f.src.clone()]
+        };
+        let dsts: Vec<Side> = if mixed(&f.dst) {
+            [true, false].iter().filter_map(|i| part(&f.dst, *i)).collect()
+        } else {
+            vec![f.dst.clone()]
+        };
+        for s in &srcs {
+            for d in &dsts {
+                let mut g = f.clone();
+                g.src = s.clone();
+                g.dst = d.clone();
+                flows.push(g);
+            }
+        }
+    }
+    FlowSet {
+        deployment: set.deployment.clone(),
+        flows,
+        diagnostics: set.diagnostics.clone(),
+    }
+}
+
 pub fn is_wildcard(name: &str) -> bool {
     name.starts_with("*.")
 }

@@ -36,6 +36,7 @@ impl Renderer for K8s {
         "yaml"
     }
     fn render(&self, set: &FlowSet, _opts: &RenderOptions) -> Result<Rendered, String> {
+        let set = &common::split_outside(set);
         let flows = common::sorted(set);
         let parties = Parties::new(&flows);
         let mut gaps = Gaps::default();

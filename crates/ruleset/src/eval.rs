@@ -439,7 +439,10 @@ impl<'a> Compiled<'a> {
                 None => (vec![p], vec![], not),
             },
             (dir, Some(m)) => {
-                let (sure, maybe, why) = addr_side(m, fam, &self.members);
+                let (sure, mut maybe, why) = addr_side(m, fam, &self.members);
+                // Members are hosts: a DNS name (an outside service) is one
+                // only where the filter names it.
+                maybe.names = crate::space::Names::none();
                 let sure_box = side_box(sure.clone(), dir);
                 let env_box = side_box(sure.union(&maybe), dir);
                 let yes: Vec<Space> = p.intersect(&sure_box).into_iter().collect();

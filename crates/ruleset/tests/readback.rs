@@ -89,6 +89,20 @@ fn prove(
             Some(hv) => host_flow_spaces(f, &members, &hv.name, &hv.addrs),
             None => flow_spaces(f, &members, false),
         };
+        // No packet can make the flow (an IPv4-only end and an IPv6-only
+        // end), or it is only the host talking to itself over loopback.
+        let carried: Vec<_> = match &h {
+            Some(ha) => {
+                let mut own = portplan_ruleset::space::Space::every();
+                own.src = ha.clone();
+                own.dst = ha.clone();
+                spaces.iter().flat_map(|s| s.subtract(&own)).collect()
+            }
+            None => spaces.clone(),
+        };
+        if carried.is_empty() {
+            continue;
+        }
         all_spaces.extend(spaces.iter().cloned());
         let j = judge(&c, &spaces, h.as_ref());
         hits.extend(j.hits.iter().copied());
@@ -168,7 +182,16 @@ fn prove(
         }
     }
     let rev = reverse(&c, &all_spaces, &hits, h.as_ref());
-    for b in &rev.beyond {
+    // A rule for a flow the renderer said it cannot express exactly (an
+    // NSG rule allowing every ICMP type for one) may permit more: it said so.
+    let declared = |r: &portplan_ruleset::RuleRef| {
+        let said = format!("{} {}", r.text, r.label.clone().unwrap_or_default());
+        rendered
+            .unexpressed
+            .iter()
+            .any(|u| u.requirements.iter().any(|id| said.contains(id.as_str())))
+    };
+    for b in rev.beyond.iter().filter(|b| !declared(&b.rule)) {
         // Neighbour discovery and loopback rules serve the host or the
         // link, not a planned flow (as for unused rules below).
         if infrastructure(&b.rule.text) {
