@@ -16,12 +16,15 @@ pub mod tf;
 mod words;
 
 mod aws_json;
+mod aws_json_sg;
+mod aws_json_tree;
 mod aws_terraform;
 mod azure_json;
 mod azure_terraform;
 mod cisco_asa;
 mod cisco_ios;
 mod gcp_json;
+mod gcp_json_fw;
 mod gcp_terraform;
 mod iptables;
 mod junos;
