@@ -193,6 +193,11 @@ fn read(text: &str, file: &str) -> Result<Ruleset, Diagnostic> {
             }
         }
     }
+    for (i, g) in groups.list.clone().iter().enumerate() {
+        if missing_noted.contains(&g.key) {
+            sg::unknown_group(&mut set, &mut rules, i, g, "export");
+        }
+    }
     sg::finish(&mut set, &groups, rules);
     Ok(set)
 }

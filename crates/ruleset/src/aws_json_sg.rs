@@ -71,6 +71,37 @@ pub(crate) struct SgRule {
     pub when: Vec<Cond>,
 }
 
+/// The rules of a group the file does not hold (a group referenced from
+/// another account or file, a variable): its members may be allowed more
+/// than this file says, both ways, so where no rule here allows their
+/// traffic the verdict is unknown.
+pub(crate) fn unknown_group(
+    set: &mut Ruleset,
+    rules: &mut Vec<SgRule>,
+    group: usize,
+    g: &Group,
+    what: &str,
+) {
+    let k = set.issue(
+        g.line,
+        &g.display,
+        format!("the rules of security group {} are not in this {what}: traffic to and from its members that no rule here allows is unknown", g.display),
+    );
+    for egress in [false, true] {
+        rules.push(SgRule {
+            line: g.line,
+            text: format!("{} (rules not in this {what})", g.display),
+            label: None,
+            egress,
+            group,
+            proto: Ranges::full(),
+            dport: Ranges::full(),
+            peer: AddrMatch::every(),
+            when: vec![Cond::Unknown(k)],
+        });
+    }
+}
+
 /// Adds `other` to a union of addresses and sets.
 pub(crate) fn union_into(acc: &mut AddrMatch, other: &AddrMatch) {
     acc.addrs = acc.addrs.union(&other.addrs);

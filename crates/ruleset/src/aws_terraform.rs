@@ -186,6 +186,8 @@ struct Ctx<'a> {
     /// The file is portplan's own output.
     ours: bool,
     noted: BTreeSet<String>,
+    /// Groups referenced but not defined here.
+    externals: Vec<usize>,
 }
 
 fn read(text: &str, file: &str) -> Result<Ruleset, Diagnostic> {
@@ -203,6 +205,7 @@ fn read(text: &str, file: &str) -> Result<Ruleset, Diagnostic> {
         groups: Groups::default(),
         ours,
         noted: BTreeSet::new(),
+        externals: Vec::new(),
     };
     for (i, b) in blocks.iter().enumerate() {
         let (Some(t), Some(l)) = (b.labels.first(), b.labels.get(1)) else {
@@ -323,6 +326,11 @@ fn read(text: &str, file: &str) -> Result<Ruleset, Diagnostic> {
         }
     }
     let _ = cx.text;
+    for &i in &cx.externals {
+        if let Some(g) = cx.groups.list.get(i).cloned() {
+            sg::unknown_group(&mut set, &mut rules, i, &g, "file");
+        }
+    }
     sg::finish(&mut set, &cx.groups, rules);
     Ok(set)
 }
@@ -433,12 +441,14 @@ impl Ctx<'_> {
                 ),
             );
         }
-        self.groups.add(Group {
+        let i = self.groups.add(Group {
             key: key.to_string(),
             display: key.to_string(),
             members: AddrMatch::symbol(symbol),
             line,
-        })
+        });
+        self.externals.push(i);
+        i
     }
 
     /// CIDR lists (`cidr_blocks`, `ipv6_cidr_blocks`, `cidr_ipv4`): literals,

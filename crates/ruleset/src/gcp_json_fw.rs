@@ -141,9 +141,15 @@ pub(crate) fn finish(set: &mut Ruleset, mut rules: Vec<FwRule>, ours: bool) {
     let mut members = AddrMatch::of(Addrs::none());
     let mut untargeted = false;
     for r in rules {
-        let net = AddrMatch::symbol(network_symbol(&r.network));
+        let net = if r.unknown_action.is_some() {
+            // A firewall policy: the instances of every network here.
+            let mut a = AddrMatch::of(Addrs::none());
+            a.symbols = networks.iter().map(|n| network_symbol(n)).collect();
+            a
+        } else {
+            AddrMatch::symbol(network_symbol(&r.network))
+        };
         let target = match r.targets {
-            Some(t) if r.unknown_action.is_some() => t,
             Some(t) if multi => t.and(net.clone()),
             Some(t) => t,
             None => {

@@ -134,7 +134,7 @@ fn read(text: &str, file: &str) -> Result<Ruleset, Diagnostic> {
                     deny: false,
                     disabled: false,
                     services: vec![(Ranges::full(), Ranges::full())],
-                    targets: Some(AddrMatch::every()),
+                    targets: None,
                     src: Some(AddrMatch::every()),
                     dst: Some(AddrMatch::every()),
                     when: Vec::new(),
@@ -391,8 +391,10 @@ fn rule(
             None => AddrMatch::symbol(format!("tag:{x}")),
         }
     };
+    // Targets not known here are still instances of the network: the rule
+    // is scoped to all of them (and is unknown where it may match).
     let targets = if tgt_t_unknown || tgt_s_unknown {
-        Some(AddrMatch::every())
+        None
     } else if !tgt_tags.is_empty() || !tgt_sas.is_empty() {
         let mut t = AddrMatch::of(Addrs::none());
         for x in &tgt_tags {
