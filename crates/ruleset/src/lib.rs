@@ -16,6 +16,8 @@ pub mod tf;
 mod words;
 
 mod aws_json;
+mod aws_json_sg;
+mod aws_json_tree;
 mod aws_terraform;
 mod azure_json;
 mod azure_json_value;
@@ -25,6 +27,7 @@ mod cisco_asa;
 mod cisco_ios;
 mod cisco_ios_names;
 mod gcp_json;
+mod gcp_json_fw;
 mod gcp_terraform;
 mod iptables;
 mod junos;
