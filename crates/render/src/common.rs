@@ -158,12 +158,18 @@ pub fn split_outside(set: &FlowSet) -> FlowSet {
             continue;
         }
         let srcs: Vec<Side> = if mixed(&f.src) {
-            [true, false].iter().filter_map(|i| part(&f.src, *i)).collect()
+            [true, false]
+                .iter()
+                .filter_map(|i| part(&f.src, *i))
+                .collect()
         } else {
             vec![f.src.clone()]
         };
         let dsts: Vec<Side> = if mixed(&f.dst) {
-            [true, false].iter().filter_map(|i| part(&f.dst, *i)).collect()
+            [true, false]
+                .iter()
+                .filter_map(|i| part(&f.dst, *i))
+                .collect()
         } else {
             vec![f.dst.clone()]
         };

@@ -25,9 +25,14 @@ fn main() -> Res<()> {
     let rules: usize = rs.chains.iter().map(|c| c.rules.len()).sum();
     let set: FlowSet = serde_json::from_str(&std::fs::read_to_string(&a[3])?)?;
     let members = Members::default();
-    let host = portplan_ruleset::query::side_addrs(&[a[4].parse::<portplan_model::Addr>()?], &members);
+    let host =
+        portplan_ruleset::query::side_addrs(&[a[4].parse::<portplan_model::Addr>()?], &members);
     let sample: usize = a[5].parse()?;
-    let spaces: Vec<Vec<Space>> = set.flows.iter().map(|f| flow_spaces(f, &members, true)).collect();
+    let spaces: Vec<Vec<Space>> = set
+        .flows
+        .iter()
+        .map(|f| flow_spaces(f, &members, true))
+        .collect();
 
     let t = Instant::now();
     let c = Compiled::new(&rs, &members);
@@ -44,19 +49,36 @@ fn main() -> Res<()> {
     let step = (spaces.len() / sample.max(1)).max(1);
     let picked: Vec<&Vec<Space>> = spaces.iter().step_by(step).take(sample).collect();
     let t = Instant::now();
-    let indexed: Vec<_> = picked.iter().map(|s| judge(&c, s, Some(&host)).verdict).collect();
+    let indexed: Vec<_> = picked
+        .iter()
+        .map(|s| judge(&c, s, Some(&host)).verdict)
+        .collect();
     let idx_sample = t.elapsed();
     let scan = Compiled::without_index(&rs, &members);
     let t = Instant::now();
-    let scanned: Vec<_> = picked.iter().map(|s| judge(&scan, s, Some(&host)).verdict).collect();
+    let scanned: Vec<_> = picked
+        .iter()
+        .map(|s| judge(&scan, s, Some(&host)).verdict)
+        .collect();
     let scan_sample = t.elapsed();
     if indexed != scanned {
         return Err("the index changed a verdict".into());
     }
 
     println!("rules {rules} flows {} (one thread)", spaces.len());
-    println!("read {:.3}s compile {:.3}s judge {:.3}s reverse {:.3}s", read.as_secs_f64(), compile.as_secs_f64(), judge_all.as_secs_f64(), reverse_t.as_secs_f64());
-    println!("beyond {} shadowed {} unused {}", rev.beyond.len(), rev.shadowed.len(), rev.unused.len());
+    println!(
+        "read {:.3}s compile {:.3}s judge {:.3}s reverse {:.3}s",
+        read.as_secs_f64(),
+        compile.as_secs_f64(),
+        judge_all.as_secs_f64(),
+        reverse_t.as_secs_f64()
+    );
+    println!(
+        "beyond {} shadowed {} unused {}",
+        rev.beyond.len(),
+        rev.shadowed.len(),
+        rev.unused.len()
+    );
     let per = |d: std::time::Duration| d.as_secs_f64() * 1e6 / picked.len() as f64;
     println!(
         "sample of {} flows: indexed {:.1} us/flow, scanning every rule {:.1} us/flow: index {:.0}x faster (same verdicts)",

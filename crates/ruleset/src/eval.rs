@@ -226,12 +226,23 @@ impl<'a> Compiled<'a> {
                             .map(|m| {
                                 let (s_sure, s_maybe, s_why) = addr_side(&m.src, fam, members);
                                 let (d_sure, d_maybe, d_why) = addr_side(&m.dst, fam, members);
+                                // ICMP types are 0-255, whatever a reader wrote.
+                                let icmp_only = m.proto.spans().iter().all(|&(a, b)| {
+                                    (a..=b).all(|p| {
+                                        p == crate::space::ICMP || p == crate::space::ICMPV6
+                                    })
+                                });
+                                let dport = if icmp_only && !m.proto.is_empty() {
+                                    m.dport.intersect(&crate::space::Ranges::range(0, 255))
+                                } else {
+                                    m.dport.clone()
+                                };
                                 let sure = Space {
                                     proto: m.proto.clone(),
                                     src: s_sure.clone(),
                                     dst: d_sure.clone(),
                                     sport: m.sport.clone(),
-                                    dport: m.dport.clone(),
+                                    dport,
                                 };
                                 let envelope = Space {
                                     src: s_sure.union(&s_maybe),
@@ -609,8 +620,16 @@ fn by_family(m: &crate::model::Match, fam: Families) -> Vec<crate::model::Match>
         }
     }
     let only = |a: &Addrs, v6: bool| Addrs {
-        v4: if v6 { crate::space::Ranges::empty() } else { a.v4.clone() },
-        v6: if v6 { a.v6.clone() } else { crate::space::Ranges::empty() },
+        v4: if v6 {
+            crate::space::Ranges::empty()
+        } else {
+            a.v4.clone()
+        },
+        v6: if v6 {
+            a.v6.clone()
+        } else {
+            crate::space::Ranges::empty()
+        },
         names: a.names.clone(),
     };
     [false, true]

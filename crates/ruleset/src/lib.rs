@@ -45,7 +45,9 @@ pub use model::{
     Action, AddrMatch, Chain, Cond, Direction, End, Families, Filter, Issue, Match, Rule, RuleAt,
     Ruleset,
 };
-pub use query::{flow_spaces, host_flow_spaces, parse_query, Query};
+pub use query::{
+    flow_spaces, flow_spaces_any, host_flow_spaces, host_flow_spaces_any, parse_query, Query,
+};
 
 use portplan_model::Diagnostic;
 

@@ -12,12 +12,18 @@ use std::net::Ipv4Addr;
 /// A flow's addresses as a set; DNS names the user gave addresses for
 /// (`--member NAME=...`) become those addresses.
 pub fn side_addrs(addrs: &[Addr], members: &Members) -> Addrs {
+    side_addrs_any(addrs, members, &Addrs::every())
+}
+
+/// `side_addrs`, with `any` standing for `any` (a plan's `any` is the
+/// parties outside the deployment: everything but its own addresses).
+pub fn side_addrs_any(addrs: &[Addr], members: &Members, any: &Addrs) -> Addrs {
     let mut a = Addrs::none();
     for x in addrs {
         let s = match x {
             Addr::Net(n) => Addrs::net(n),
             Addr::Name(n) => members.get(n).unwrap_or_else(|| Addrs::name(n)),
-            Addr::Any => Addrs::every(),
+            Addr::Any => any.clone(),
         };
         a = a.union(&s);
     }
@@ -49,11 +55,16 @@ pub fn broadcast_addrs(addrs: &[Addr], limited: bool) -> Addrs {
 /// family), source ports any. `limited`: a broadcast to `any` is the
 /// limited broadcast (a host's own firewall sees it).
 pub fn flow_spaces(f: &Flow, members: &Members, limited: bool) -> Vec<Space> {
-    let src = side_addrs(&f.src.addrs, members);
+    flow_spaces_any(f, members, limited, &Addrs::every())
+}
+
+/// `flow_spaces` where `any` stands for `any` (see `side_addrs_any`).
+pub fn flow_spaces_any(f: &Flow, members: &Members, limited: bool, any: &Addrs) -> Vec<Space> {
+    let src = side_addrs_any(&f.src.addrs, members, any);
     let dst = if f.scope == Scope::Broadcast {
         broadcast_addrs(&f.dst.addrs, limited)
     } else {
-        side_addrs(&f.dst.addrs, members)
+        side_addrs_any(&f.dst.addrs, members, any)
     };
     let icmp = f.icmp_type.as_deref().and_then(icmp_type_numbers);
     spaces(
@@ -74,11 +85,22 @@ pub fn flow_spaces(f: &Flow, members: &Members, limited: bool) -> Vec<Space> {
 /// where that host is an end the flow names (a flow to `any` from the host
 /// is its outbound traffic, not traffic to itself).
 pub fn host_flow_spaces(f: &Flow, members: &Members, name: &str, addrs: &[Addr]) -> Vec<Space> {
+    host_flow_spaces_any(f, members, name, addrs, &Addrs::every())
+}
+
+/// `host_flow_spaces` where `any` stands for `any` (see `side_addrs_any`).
+pub fn host_flow_spaces_any(
+    f: &Flow,
+    members: &Members,
+    name: &str,
+    addrs: &[Addr],
+    any: &Addrs,
+) -> Vec<Space> {
     let at_src = f.src.touches(name, addrs);
     let at_dst = f.dst.touches(name, addrs);
     let host = side_addrs(addrs, members);
     let mut out = Vec::new();
-    for s in flow_spaces(f, members, true) {
+    for s in flow_spaces_any(f, members, true, any) {
         match (at_src, at_dst) {
             (false, false) => {}
             (true, true) => out.push(s),

@@ -109,7 +109,9 @@ impl Bed {
             b,
             stop: Arc::new(AtomicBool::new(false)),
         };
-        sh(&["ip", "link", "add", &va, "type", "veth", "peer", "name", &vb]);
+        sh(&[
+            "ip", "link", "add", &va, "type", "veth", "peer", "name", &vb,
+        ]);
         sh(&["ip", "link", "set", &va, "netns", &bed.a]);
         sh(&["ip", "link", "set", &vb, "netns", &bed.b]);
         let ex = |ns: &str, args: &[&str]| {
@@ -118,13 +120,41 @@ impl Bed {
             sh(&v);
         };
         for s in a_sources() {
-            ex(&bed.a, &["ip", "addr", "add", &format!("{s}/24"), "dev", &va]);
+            ex(
+                &bed.a,
+                &["ip", "addr", "add", &format!("{s}/24"), "dev", &va],
+            );
         }
         for s in B4 {
-            ex(&bed.b, &["ip", "addr", "add", &format!("{s}/24"), "dev", &vb]);
+            ex(
+                &bed.b,
+                &["ip", "addr", "add", &format!("{s}/24"), "dev", &vb],
+            );
         }
-        ex(&bed.a, &["ip", "addr", "add", &format!("{A6}/64"), "dev", &va, "nodad"]);
-        ex(&bed.b, &["ip", "addr", "add", &format!("{B6}/64"), "dev", &vb, "nodad"]);
+        ex(
+            &bed.a,
+            &[
+                "ip",
+                "addr",
+                "add",
+                &format!("{A6}/64"),
+                "dev",
+                &va,
+                "nodad",
+            ],
+        );
+        ex(
+            &bed.b,
+            &[
+                "ip",
+                "addr",
+                "add",
+                &format!("{B6}/64"),
+                "dev",
+                &vb,
+                "nodad",
+            ],
+        );
         for (ns, v) in [(&bed.a, &va), (&bed.b, &vb)] {
             ex(ns, &["ip", "link", "set", v, "up"]);
             ex(ns, &["ip", "link", "set", "lo", "up"]);
@@ -176,7 +206,10 @@ impl Drop for Bed {
 }
 
 /// Runs `f` on a thread that has entered namespace `ns`.
-fn in_ns<T: Send + 'static>(ns: &str, f: impl FnOnce() -> T + Send + 'static) -> std::thread::JoinHandle<T> {
+fn in_ns<T: Send + 'static>(
+    ns: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> std::thread::JoinHandle<T> {
     let path = format!("/run/netns/{ns}");
     std::thread::spawn(move || {
         let fd = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -259,7 +292,11 @@ struct Probe {
 }
 
 fn send(p: Probe) -> bool {
-    let dom = if p.dst.is_ipv4() { Domain::IPV4 } else { Domain::IPV6 };
+    let dom = if p.dst.is_ipv4() {
+        Domain::IPV4
+    } else {
+        Domain::IPV6
+    };
     let ty = if p.tcp { Type::STREAM } else { Type::DGRAM };
     let s = Socket::new(dom, ty, None).unwrap();
     s.bind(&SockAddr::from(SocketAddr::new(p.src, 0))).unwrap();
@@ -281,13 +318,17 @@ fn send(p: Probe) -> bool {
 
 /// What the kernel does with each probe, sent from `ns`, 16 at a time.
 fn kernel(ns: &str, probes: &[Probe]) -> Vec<bool> {
-    let work = Arc::new(Mutex::new(probes.iter().copied().enumerate().collect::<Vec<_>>()));
+    let work = Arc::new(Mutex::new(
+        probes.iter().copied().enumerate().collect::<Vec<_>>(),
+    ));
     let out = Arc::new(Mutex::new(vec![false; probes.len()]));
     let handles: Vec<_> = (0..16)
         .map(|_| {
             let (w, o) = (work.clone(), out.clone());
             in_ns(ns, move || loop {
-                let Some((i, p)) = w.lock().unwrap().pop() else { break };
+                let Some((i, p)) = w.lock().unwrap().pop() else {
+                    break;
+                };
                 let r = send(p);
                 o.lock().unwrap()[i] = r;
             })
@@ -325,7 +366,11 @@ fn b_addrs() -> Addrs {
 fn model(format: &str, text: &str, probes: &[Probe]) -> Vec<Verdict> {
     let rs = portplan_ruleset::read(text, "kernel-test", Some(format))
         .unwrap_or_else(|e| panic!("{format}: {e}\n{text}"));
-    assert!(rs.issues.is_empty(), "{format}: not understood: {:?}\n{text}", rs.issues);
+    assert!(
+        rs.issues.is_empty(),
+        "{format}: not understood: {:?}\n{text}",
+        rs.issues
+    );
     let members = Members::default();
     let c = Compiled::new(&rs, &members);
     let host = b_addrs();
@@ -346,7 +391,13 @@ fn model(format: &str, text: &str, probes: &[Probe]) -> Vec<Verdict> {
 
 /// Loads `text`, sends `inbound` probes from `a` to `b` and `outbound`
 /// from `b` to `a`, and returns every disagreement.
-fn compare(bed: &Bed, format: &str, text: &str, inbound: &[Probe], outbound: &[Probe]) -> Vec<String> {
+fn compare(
+    bed: &Bed,
+    format: &str,
+    text: &str,
+    inbound: &[Probe],
+    outbound: &[Probe],
+) -> Vec<String> {
     bed.load(format == "nftables", text);
     let mut bad = Vec::new();
     for (ns, probes) in [(&bed.a, inbound), (&bed.b, outbound)] {
@@ -390,8 +441,14 @@ fn tally(k: &[bool]) {
 }
 
 fn assert_both_kinds() {
-    let (p, s) = (PASSED.load(Ordering::SeqCst), STOPPED.load(Ordering::SeqCst));
-    assert!(p >= 20 && s >= 20, "too one-sided to prove much: {p} passed, {s} stopped");
+    let (p, s) = (
+        PASSED.load(Ordering::SeqCst),
+        STOPPED.load(Ordering::SeqCst),
+    );
+    assert!(
+        p >= 20 && s >= 20,
+        "too one-sided to prove much: {p} passed, {s} stopped"
+    );
 }
 
 /// A small deterministic generator (xorshift), so a failure reproduces.
@@ -422,7 +479,11 @@ fn port(r: &mut Rng) -> u16 {
 fn src_net(r: &mut Rng) -> String {
     let base = *r.pick(&[0u8, 8, 16, 24, 32]);
     let len = *r.pick(&[24u8, 27, 28, 29, 32]);
-    let host = if len == 32 { base + 10 + r.below(8) as u8 } else { base };
+    let host = if len == 32 {
+        base + 10 + r.below(8) as u8
+    } else {
+        base
+    };
     format!("10.99.0.{host}/{len}")
 }
 
@@ -433,8 +494,16 @@ fn probes_in(r: &mut Rng, n: usize, v6: bool) -> Vec<Probe> {
             let six = v6 && r.chance(20);
             Probe {
                 tcp: r.chance(60),
-                src: if six { IpAddr::V6(A6) } else { IpAddr::V4(*r.pick(&srcs)) },
-                dst: if six { IpAddr::V6(B6) } else { IpAddr::V4(*r.pick(&B4)) },
+                src: if six {
+                    IpAddr::V6(A6)
+                } else {
+                    IpAddr::V4(*r.pick(&srcs))
+                },
+                dst: if six {
+                    IpAddr::V6(B6)
+                } else {
+                    IpAddr::V4(*r.pick(&B4))
+                },
                 port: port(r),
             }
         })
@@ -448,8 +517,16 @@ fn probes_out(r: &mut Rng, n: usize, v6: bool) -> Vec<Probe> {
             let six = v6 && r.chance(20);
             Probe {
                 tcp: r.chance(60),
-                src: if six { IpAddr::V6(B6) } else { IpAddr::V4(*r.pick(&B4)) },
-                dst: if six { IpAddr::V6(A6) } else { IpAddr::V4(*r.pick(&srcs)) },
+                src: if six {
+                    IpAddr::V6(B6)
+                } else {
+                    IpAddr::V4(*r.pick(&B4))
+                },
+                dst: if six {
+                    IpAddr::V6(A6)
+                } else {
+                    IpAddr::V4(*r.pick(&srcs))
+                },
                 port: port(r),
             }
         })
@@ -467,9 +544,15 @@ fn random_iptables(r: &mut Rng, outbound: bool) -> String {
     t.push_str(&format!(":{main} {policy} [0:0]\n:FORWARD DROP [0:0]\n"));
     // The other direction lets replies through.
     t.push_str(&format!(":{other} DROP [0:0]\n:U1 - [0:0]\n:U2 - [0:0]\n"));
-    t.push_str(&format!("-A {other} -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n"));
+    t.push_str(&format!(
+        "-A {other} -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n"
+    ));
     let side = if outbound { "-d" } else { "-s" };
-    let range_flag = if outbound { "--dst-range" } else { "--src-range" };
+    let range_flag = if outbound {
+        "--dst-range"
+    } else {
+        "--src-range"
+    };
     let rule = |r: &mut Rng, chain: &str, targets: &[&str]| -> String {
         let mut m = String::new();
         if r.chance(50) {
@@ -477,7 +560,10 @@ fn random_iptables(r: &mut Rng, outbound: bool) -> String {
             m.push_str(&format!(" {neg}{side} {}", src_net(r)));
         } else if r.chance(15) {
             let a = 10 + r.below(20);
-            m.push_str(&format!(" -m iprange {range_flag} 10.99.0.{a}-10.99.0.{}", a + r.below(10)));
+            m.push_str(&format!(
+                " -m iprange {range_flag} 10.99.0.{a}-10.99.0.{}",
+                a + r.below(10)
+            ));
         }
         if r.chance(75) {
             let proto = if r.chance(60) { "tcp" } else { "udp" };
@@ -502,14 +588,30 @@ fn random_iptables(r: &mut Rng, outbound: bool) -> String {
             m.push_str(&format!(" -m conntrack {neg}--ctstate {st}"));
         }
         let target = *r.pick(targets);
-        let extra = if target == "REJECT" && r.chance(50) { " --reject-with tcp-reset" } else { "" };
-        let jump = if target == "U2" && r.chance(40) { "-g" } else { "-j" };
+        let extra = if target == "REJECT" && r.chance(50) {
+            " --reject-with tcp-reset"
+        } else {
+            ""
+        };
+        let jump = if target == "U2" && r.chance(40) {
+            "-g"
+        } else {
+            "-j"
+        };
         // tcp-reset only for TCP rules.
-        let extra = if extra.is_empty() || m.contains("-p tcp") { extra } else { "" };
+        let extra = if extra.is_empty() || m.contains("-p tcp") {
+            extra
+        } else {
+            ""
+        };
         format!("-A {chain}{m} {jump} {target}{extra}\n")
     };
     for _ in 0..(4 + r.below(8)) {
-        t.push_str(&rule(r, main, &["ACCEPT", "DROP", "REJECT", "U1", "U2", "LOG"]));
+        t.push_str(&rule(
+            r,
+            main,
+            &["ACCEPT", "DROP", "REJECT", "U1", "U2", "LOG"],
+        ));
     }
     for _ in 0..(1 + r.below(4)) {
         t.push_str(&rule(r, "U1", &["ACCEPT", "DROP", "RETURN", "U2"]));
@@ -564,13 +666,21 @@ fn plan(r: &mut Rng) -> FlowSet {
     let flows = (0..(3 + r.below(5)))
         .map(|i| {
             let peer = r.pick(&peers).clone();
-            let (src, dst) = if r.chance(50) { (peer, b.clone()) } else { (b.clone(), peer) };
+            let (src, dst) = if r.chance(50) {
+                (peer, b.clone())
+            } else {
+                (b.clone(), peer)
+            };
             let a = port(r);
             let hi = (a + r.below(4) as u16).min(*PORTS.end());
             Flow {
                 src,
                 dst,
-                protocol: if r.chance(60) { Protocol::Tcp } else { Protocol::Udp },
+                protocol: if r.chance(60) {
+                    Protocol::Tcp
+                } else {
+                    Protocol::Udp
+                },
                 ports: PortSet::from_ranges([PortRange { low: a, high: hi }]),
                 icmp_type: None,
                 scope: Scope::Network,

@@ -12,8 +12,8 @@ use portplan_model::catalog::Scope;
 use portplan_model::{Addr, Because, Flow, FlowSet, PortRange, PortSet, Protocol, Side};
 use portplan_render::HostView;
 use portplan_ruleset::{
-    flow_spaces, host_flow_spaces, judge, reverse, Compiled, Direction, End, Members, Ruleset,
-    Verdict,
+    flow_spaces_any, host_flow_spaces_any, judge, reverse, Compiled, Direction, End, Members,
+    Ruleset, Verdict,
 };
 use proptest::prelude::*;
 use std::collections::HashSet;
@@ -48,14 +48,54 @@ fn only(rs: &Ruleset, dir: Direction) -> Ruleset {
     r
 }
 
+/// A box without a single host's traffic to itself (which never crosses
+/// a network): for each address that is a single point on both sides.
+fn without_self(s: portplan_ruleset::space::Space) -> Vec<portplan_ruleset::space::Space> {
+    let mut out = vec![s.clone()];
+    let points4: Vec<u32> = s
+        .src
+        .v4
+        .spans()
+        .iter()
+        .filter(|(a, b)| a == b && s.dst.v4.contains(*a))
+        .map(|(a, _)| *a)
+        .collect();
+    for p in points4 {
+        let mut own = portplan_ruleset::space::Space::every();
+        own.src.v4 = portplan_ruleset::space::Ranges::one(p);
+        own.dst.v4 = portplan_ruleset::space::Ranges::one(p);
+        own.src.v6 = portplan_ruleset::space::Ranges::empty();
+        own.dst.v6 = portplan_ruleset::space::Ranges::empty();
+        own.src.names = portplan_ruleset::space::Names::none();
+        own.dst.names = portplan_ruleset::space::Names::none();
+        out = portplan_ruleset::space::subtract_all(out, &own);
+    }
+    out
+}
+
+/// The deployment's own parties: their names, and all their addresses.
+type Placed = (HashSet<String>, portplan_ruleset::space::Addrs);
+
+fn placed_of(parties: &[(String, Vec<Addr>)]) -> Placed {
+    let names = parties.iter().map(|p| p.0.clone()).collect();
+    let addrs: Vec<Addr> = parties.iter().flat_map(|p| p.1.iter().cloned()).collect();
+    (
+        names,
+        portplan_ruleset::query::side_addrs(&addrs, &Members::default()),
+    )
+}
+
 /// Everything wrong with `format`'s output for this plan (and host).
 fn prove(
     format: &str,
     what: &str,
     set: &FlowSet,
-    placed: &HashSet<String>,
+    placed: &Placed,
     host: Option<&HostView>,
 ) -> Vec<String> {
+    let (placed, own) = placed;
+    // A plan's `any` is the parties outside the deployment.
+    let outside = portplan_ruleset::space::Addrs::every().subtract(own);
     let mut bad = Vec::new();
     let rendered = render(format, set, host);
     let rs = read(format, &rendered.text);
@@ -83,12 +123,18 @@ fn prove(
     let c_in = Compiled::new(&ins, &members);
     let c_out = Compiled::new(&outs, &members);
     let mut hits = HashSet::new();
+    let mut declared_hits = HashSet::new();
     let mut all_spaces = Vec::new();
     for f in in_scope(set, host) {
-        let spaces = match host {
-            Some(hv) => host_flow_spaces(f, &members, &hv.name, &hv.addrs),
-            None => flow_spaces(f, &members, false),
+        let spaces_for = |any: &portplan_ruleset::space::Addrs| match host {
+            Some(hv) => host_flow_spaces_any(f, &members, &hv.name, &hv.addrs, any),
+            None => flow_spaces_any(f, &members, false, any),
         };
+        // What the plan needs: a flow to `any` may go anywhere (no format
+        // can say "anywhere but the deployment"); what it must reach:
+        // the parties outside the deployment.
+        all_spaces.extend(spaces_for(&portplan_ruleset::space::Addrs::every()));
+        let spaces = spaces_for(&outside);
         // No packet can make the flow (an IPv4-only end and an IPv6-only
         // end), or it is only the host talking to itself over loopback.
         let carried: Vec<_> = match &h {
@@ -103,12 +149,12 @@ fn prove(
         if carried.is_empty() {
             continue;
         }
-        all_spaces.extend(spaces.iter().cloned());
         let j = judge(&c, &spaces, h.as_ref());
         hits.extend(j.hits.iter().copied());
         let mut ids = f.reason_ids();
         ids.sort();
         if gaps.contains(&ids) {
+            declared_hits.extend(j.hits.iter().copied());
             continue;
         }
         let name = format!(
@@ -138,7 +184,24 @@ fn prove(
         };
         // On a host, only the part that arrives at (leaves) the host.
         let part = |dir: Direction| -> Vec<portplan_ruleset::space::Space> {
-            let Some(ha) = &h else { return spaces.clone() };
+            let Some(ha) = &h else {
+                // A cloud or cluster firewall carries, at each end, the
+                // part of the flow whose end is a party of the deployment,
+                // and never a host's traffic to itself.
+                return spaces
+                    .iter()
+                    .filter_map(|s| {
+                        let mut x = s.clone();
+                        if dir == Direction::In {
+                            x.dst = x.dst.intersect(own);
+                        } else {
+                            x.src = x.src.intersect(own);
+                        }
+                        (!x.is_empty()).then_some(x)
+                    })
+                    .flat_map(without_self)
+                    .collect();
+            };
             spaces
                 .iter()
                 .flat_map(|s| {
@@ -184,13 +247,11 @@ fn prove(
     let rev = reverse(&c, &all_spaces, &hits, h.as_ref());
     // A rule for a flow the renderer said it cannot express exactly (an
     // NSG rule allowing every ICMP type for one) may permit more: it said so.
-    let declared = |r: &portplan_ruleset::RuleRef| {
-        let said = format!("{} {}", r.text, r.label.clone().unwrap_or_default());
-        rendered
-            .unexpressed
-            .iter()
-            .any(|u| u.requirements.iter().any(|id| said.contains(id.as_str())))
-    };
+    let declared_refs: Vec<portplan_ruleset::RuleRef> = declared_hits
+        .iter()
+        .map(|h| portplan_ruleset::RuleRef::of(&rs, *h))
+        .collect();
+    let declared = |r: &portplan_ruleset::RuleRef| declared_refs.contains(r);
     for b in rev.beyond.iter().filter(|b| !declared(&b.rule)) {
         // Neighbour discovery and loopback rules serve the host or the
         // link, not a planned flow (as for unused rules below).
@@ -246,7 +307,15 @@ fn prove_examples(format: &str) {
     let mut bad = Vec::new();
     for ex in examples() {
         let (set, dep) = plan(&ex);
-        let placed: HashSet<String> = hosts(&dep).into_iter().collect();
+        let placed = placed_of(
+            &hosts(&dep)
+                .into_iter()
+                .map(|n| {
+                    let hv = host_view(&dep, &n);
+                    (n, hv.addrs)
+                })
+                .collect::<Vec<_>>(),
+        );
         if per_host {
             for name in hosts(&dep) {
                 let hv = host_view(&dep, &name);
@@ -419,7 +488,12 @@ fn make_set(raw: Vec<RawFlow>) -> FlowSet {
 
 fn prove_generated(format: &str, set: &FlowSet, host_ix: usize) -> Vec<String> {
     let per_host = portplan_render::renderer(format).unwrap().per_host();
-    let placed: HashSet<String> = pool()[..7].iter().map(|p| p.0.to_string()).collect();
+    let placed = placed_of(
+        &pool()[..7]
+            .iter()
+            .map(|p| (p.0.to_string(), p.1.clone()))
+            .collect::<Vec<_>>(),
+    );
     let p = pool();
     let hv = HostView {
         name: p[host_ix].0.to_string(),
