@@ -105,8 +105,11 @@ impl Renderer for Panos {
                 "Paste in configure mode (single-vsys firewall; on Panorama prefix with",
                 "`set device-group DG pre-rulebase` instead of `set rulebase`), then commit.",
                 "Lines starting with # are comments. Zones are `any`: narrow them to yours.",
-                "The firewall is stateful. The last rule denies the rest, including what",
-                "stays within one zone (the intrazone-default rule would allow it).",
+                "The firewall is stateful. The last rule, pp-deny-rest, denies the rest,",
+                "including what stays within one zone (intrazone-default would allow it).",
+                "`set` appends rules at the bottom: on a rulebase that carries other",
+                "traffic, keep pp-deny-rest below those rules (`move rulebase security",
+                "rules pp-deny-rest bottom`) or delete it, knowing what it then allows.",
             ],
         );
         t.push_str(&o.text);
