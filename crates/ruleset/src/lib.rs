@@ -26,6 +26,7 @@ mod gcp_terraform;
 mod iptables;
 mod junos;
 mod k8s;
+mod k8s_yaml;
 mod nftables;
 mod nftables_json;
 mod panos;
