@@ -105,8 +105,9 @@ impl Reader for K8s {
         let mut kind = false;
         let mut api = false;
         for l in text.lines().take(5000) {
+            // YAML, or JSON (`kubectl get -o json`), which is YAML too.
             let t = l.trim().trim_start_matches("- ").replace(['"', '\''], "");
-            let t = t.trim();
+            let t = t.trim().trim_end_matches(',');
             if t == "kind: NetworkPolicy" {
                 kind = true;
             }

@@ -632,6 +632,34 @@ fn files_are_recognised() {
     for f in ["cluster-list.yaml", "multi-document.yaml"] {
         assert_eq!(portplan_ruleset::detect(&fixture(f)), Ok("k8s"), "{f}");
     }
+    // `kubectl get -o json` is YAML too.
+    let json = r#"{
+    "apiVersion": "v1",
+    "items": [
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": "db", "namespace": "prod"},
+            "spec": {
+                "ingress": [{"ports": [{"port": 5432, "protocol": "TCP"}]}],
+                "podSelector": {"matchLabels": {"app": "db"}},
+                "policyTypes": ["Ingress"]
+            }
+        }
+    ],
+    "kind": "List"
+}"#;
+    assert_eq!(portplan_ruleset::detect(json), Ok("k8s"));
+    let rs = read(json);
+    let m = members(&[("pods:prod/app=db", "10.0.0.0/24")]);
+    assert_eq!(
+        decided(&rs, &m, "tcp 10.1.0.1 -> 10.0.0.5:5432"),
+        (Verdict::Allowed, vec![0, 9])
+    );
+    assert_eq!(
+        decided(&rs, &m, "tcp 10.1.0.1 -> 10.0.0.5:5433"),
+        (Verdict::Blocked, vec![10])
+    );
 }
 
 // ---- robustness ----
