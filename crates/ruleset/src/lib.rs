@@ -33,6 +33,7 @@ mod iptables;
 mod junos;
 mod junos_apps;
 mod k8s;
+mod k8s_yaml;
 mod nftables;
 mod nftables_json;
 mod panos;

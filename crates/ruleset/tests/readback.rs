@@ -25,6 +25,11 @@ fn open_by_design(format: &str) -> &'static [Direction] {
         // Windows allows outbound unless the profile blocks it; GCP and
         // Azure allow egress by default; the renderers say so.
         "windows" | "gcp-terraform" | "azure-terraform" => &[Direction::Out],
+        // Kubernetes: a pod no NetworkPolicy selects accepts everything,
+        // and the renderer writes ingress only (its header says so); what
+        // it restricts are the pods its policies select, which the reader
+        // isolates with a Block rule per policy before that default.
+        "k8s" => &[Direction::In, Direction::Out],
         _ => &[],
     }
 }
