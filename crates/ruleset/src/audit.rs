@@ -122,11 +122,17 @@ pub fn judge(c: &Compiled, spaces: &[Space], host: Option<&Addrs>) -> Judged {
     let mut parts = Vec::new();
     for (_, (o, pieces)) in groups {
         let (outcome, by, why) = match &o {
-            Outcome::Allowed(h) => (
-                Verdict::Allowed,
-                h.iter().map(|x| RuleRef::of(c.set, *x)).collect(),
-                None,
-            ),
+            Outcome::Allowed(h) => {
+                // Where a rule allowed it, the accepting policies of other
+                // filters it passed (a nat table's, say) say nothing more.
+                let rules = h.iter().any(|x| matches!(x, Hit::Rule(_)));
+                let by = h
+                    .iter()
+                    .filter(|x| !rules || matches!(x, Hit::Rule(_)))
+                    .map(|x| RuleRef::of(c.set, *x))
+                    .collect();
+                (Verdict::Allowed, by, None)
+            }
             Outcome::Blocked(h) => (Verdict::Blocked, vec![RuleRef::of(c.set, *h)], None),
             Outcome::Unknown { why, at } => (
                 Verdict::Unknown,

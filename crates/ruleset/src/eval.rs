@@ -317,8 +317,12 @@ impl<'a> Compiled<'a> {
             let mut next = Vec::with_capacity(pieces.len());
             for (p, o) in pieces {
                 // A block is final; an unknown part still meets the later
-                // filters, which may block it for certain.
-                if matches!(o, Outcome::Blocked(_)) {
+                // filters, which may block it for certain, unless a rule
+                // did something unknown to the packet itself (rewrote its
+                // destination): then what later filters see is unknown too.
+                let sticky = matches!(&o, Outcome::Unknown { at: Some(Hit::Rule(r)), .. }
+                    if matches!(self.set.rule(*r).map(|x| &x.action), Some(Action::Unknown(_))));
+                if matches!(o, Outcome::Blocked(_)) || sticky {
                     next.push((p, o));
                     continue;
                 }

@@ -191,6 +191,12 @@ fn read(text: &str, file: &str) -> Result<Ruleset, Diagnostic> {
     tables.sort_by_key(|t| TABLE_ORDER.iter().position(|x| *x == t.name).unwrap_or(99));
     for t in &tables {
         for (name, idx) in &t.builtins {
+            // A nat chain decides nothing: it matters only where it
+            // rewrites a destination (DNAT, REDIRECT), which makes what the
+            // filter table sees unknown.
+            if t.name == "nat" && !rewrites(&set, *idx) {
+                continue;
+            }
             let dirs: &[Direction] = match name.as_str() {
                 "INPUT" => &[Direction::In],
                 "OUTPUT" => &[Direction::Out],
@@ -216,6 +222,27 @@ fn read(text: &str, file: &str) -> Result<Ruleset, Diagnostic> {
         }
     }
     Ok(set)
+}
+
+/// Whether a chain, or a chain it jumps to, has a rule whose verdict is
+/// unknown (a destination rewrite).
+fn rewrites(set: &Ruleset, chain: usize) -> bool {
+    let mut seen = vec![false; set.chains.len()];
+    let mut todo = vec![chain];
+    while let Some(c) = todo.pop() {
+        if c >= seen.len() || seen[c] {
+            continue;
+        }
+        seen[c] = true;
+        for r in &set.chains[c].rules {
+            match r.action {
+                Action::Unknown(_) => return true,
+                Action::Jump(t) | Action::Goto(t) => todo.push(t),
+                _ => {}
+            }
+        }
+    }
+    false
 }
 
 fn looks_v6(text: &str) -> bool {
