@@ -1,5 +1,6 @@
 //! Kubernetes: a NetworkPolicy per destination party (YAML stream). Pods of
-//! a party carry the label `portplan.dev/party: <name>`; sources are both
+//! a party carry the label `party.portplan.dev/<name>: member`, one key per
+//! party, since a pod (a host) can be in several parties; sources are both
 //! pods with their party label and the party's address blocks, so the rule
 //! holds whether the source runs in the cluster or outside it. Policies
 //! govern ingress only; egress is left open.
@@ -14,13 +15,20 @@ use std::fmt::Write;
 
 pub struct K8s;
 
-const LABEL: &str = "portplan.dev/party";
+/// The prefix of the party label keys; the value is always `member`.
+const LABEL: &str = "party.portplan.dev";
 
-/// A label value: at most 63 of `[A-Za-z0-9_.-]`, alphanumeric at both ends.
+/// A label key's name part: at most 63 of `[A-Za-z0-9_.-]`, alphanumeric
+/// at both ends.
 fn label_value(ident: &str) -> String {
     let mut v = ident.replace('_', "-");
     v.truncate(63);
     v.trim_matches('-').to_string()
+}
+
+/// `party.portplan.dev/<name>: member`.
+fn party_label(ident: &str) -> String {
+    format!("{LABEL}/{}: member", label_value(ident))
 }
 
 fn q(s: &str) -> String {
@@ -55,7 +63,8 @@ impl Renderer for K8s {
             ),
             &[
                 "Apply with `kubectl apply -n NAMESPACE -f FILE`. Label each party's pods",
-                &format!("`{LABEL}: <name>` (the names are in each policy's podSelector)."),
+                &format!("`{LABEL}/<name>: member` (the names are in each policy's podSelector);"),
+                "a pod in several parties carries each of their labels.",
                 "Ingress only: selected pods accept just what is listed; egress is not restricted.",
                 "Pod selectors match pods in the policy's own namespace.",
             ],
@@ -115,7 +124,7 @@ impl Renderer for K8s {
             let _ = writeln!(t, "spec:");
             let _ = writeln!(t, "  podSelector:");
             let _ = writeln!(t, "    matchLabels:");
-            let _ = writeln!(t, "      {LABEL}: {v}");
+            let _ = writeln!(t, "      {}", party_label(&party.ident));
             let _ = writeln!(t, "  policyTypes:");
             let _ = writeln!(t, "    - Ingress");
             let _ = writeln!(t, "  ingress:");
@@ -158,11 +167,7 @@ fn ingress_rule(p: &Prepared, parties: &Parties) -> String {
         if !f.src.labels.is_empty() {
             let _ = writeln!(r, "        - podSelector:");
             let _ = writeln!(r, "            matchLabels:");
-            let _ = writeln!(
-                r,
-                "              {LABEL}: {}",
-                label_value(&parties.get(&f.src).ident)
-            );
+            let _ = writeln!(r, "              {}", party_label(&parties.get(&f.src).ident));
         }
         for c in p.src.cidrs() {
             let _ = writeln!(r, "        - ipBlock:");

@@ -90,6 +90,21 @@ pub struct K8s;
 
 /// The label our renderer selects a party's pods by.
 const PARTY: &str = "portplan.dev/party";
+/// Our output's party labels since a pod may be in several parties: one
+/// key per party, `party.portplan.dev/NAME: member`.
+const PARTY_PREFIX: &str = "party.portplan.dev/";
+
+/// The party a selector's one label names in our output: the value of the
+/// older single key (`portplan.dev/party: NAME`), or the name in a key of
+/// its own (`party.portplan.dev/NAME: member`).
+fn party_of(k: &str, v: &str) -> Option<String> {
+    if k == PARTY {
+        return Some(v.to_string());
+    }
+    k.strip_prefix(PARTY_PREFIX)
+        .filter(|n| !n.is_empty() && v == "member")
+        .map(String::from)
+}
 const MANAGED: &str = "app.kubernetes.io/managed-by";
 /// The label the control plane sets on every namespace: its name.
 const NS_NAME: &str = "kubernetes.io/metadata.name";
@@ -255,6 +270,7 @@ fn read(text: &str, file: &str) -> Result<Ruleset, Diagnostic> {
         set: Ruleset::new("k8s", file),
         lines: text.lines().collect(),
         parties: HashMap::new(),
+        single_key: std::collections::HashSet::new(),
         overlap: HashMap::new(),
         top: [Vec::new(), Vec::new()],
         accepts: [Vec::new(), Vec::new()],
@@ -673,6 +689,9 @@ struct Reading<'t> {
     /// (namespace, party label value) -> the addresses our comments give,
     /// and the line of the first such comment.
     parties: HashMap<PartyKey, (Addrs, usize)>,
+    /// Parties selected by the older single key, whose pods can be in
+    /// only one party.
+    single_key: std::collections::HashSet<PartyKey>,
     /// Addresses our comments give to a party and to another party of the
     /// same namespace too: a pod carries one value of the party label, so
     /// which of them the pods there carry is unknown.
@@ -705,10 +724,8 @@ impl Reading<'_> {
         }
         let spec = o.get("spec")?;
         let sel = selector(spec.get("podSelector"));
-        let (k, v) = sel.only.filter(|_| sel.bad.is_empty())?;
-        if k != PARTY {
-            return None;
-        }
+        let (k, value) = sel.only.filter(|_| sel.bad.is_empty())?;
+        let v = party_of(&k, &value)?;
         let (line, comment) = self.comment_above(o.line)?;
         let body = comment.trim_start_matches('#').trim();
         let inner = body.strip_suffix(')')?;
@@ -742,11 +759,14 @@ impl Reading<'_> {
             line,
             &comment,
             format!(
-                "the pods labelled `{PARTY}: {v}` are read as {} from portplan's comment above the policy",
+                "the pods labelled `{k}: {value}` are read as {} from portplan's comment above the policy",
                 addrs.describe()
             ),
         );
         let key = (ns, v);
+        if k == PARTY {
+            self.single_key.insert(key.clone());
+        }
         let e = self
             .parties
             .entry(key.clone())
@@ -757,7 +777,12 @@ impl Reading<'_> {
 
     /// Parties of one namespace whose comments give the same addresses.
     fn overlaps(&mut self) {
-        let mut keys: Vec<&PartyKey> = self.parties.keys().collect();
+        // Only the single key ties a pod to one party.
+        let mut keys: Vec<&PartyKey> = self
+            .parties
+            .keys()
+            .filter(|k| self.single_key.contains(*k))
+            .collect();
         keys.sort();
         let mut found = Vec::new();
         for k in &keys {
@@ -1238,9 +1263,9 @@ impl Reading<'_> {
                 let own = ps
                     .only
                     .as_ref()
-                    .filter(|(k, _)| k == PARTY)
-                    .and_then(|(_, v)| {
-                        let key = (ns.map(String::from), v.clone());
+                    .and_then(|(k, v)| party_of(k, v))
+                    .and_then(|v| {
+                        let key = (ns.map(String::from), v);
                         let m = self.party_match(&key)?;
                         Some((m, self.parties.get(&key)?.0.describe()))
                     });
