@@ -28,6 +28,7 @@ mod junos;
 mod k8s;
 mod nftables;
 mod nftables_json;
+mod nftables_model;
 mod panos;
 mod windows;
 
