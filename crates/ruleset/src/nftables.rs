@@ -1255,6 +1255,12 @@ const BARE_META: &[&str] = &[
     "l4proto",
 ];
 
+/// Fields of TCP and IP options (`tcp option maxseg size`).
+const OPTION_FIELDS: &[&str] = &[
+    "kind", "length", "size", "value", "left", "right", "type", "addr", "ptr", "count", "tsval",
+    "tsecr", "subtype", "shift",
+];
+
 /// Expressions this reader knows the shape of but does not model.
 const OTHER_PREFIXES: &[&str] = &[
     "ether", "vlan", "arp", "ah", "esp", "comp", "gre", "igmp", "hbh", "frag", "rt", "rt0", "rt2",
@@ -1323,6 +1329,22 @@ impl<'a> R<'a> {
             Some(k)
         };
         match w {
+            "tcp" | "ip" | "ip6" if f == "option" => {
+                // `tcp option maxseg size`, `ip option rr ptr`.
+                let mut n = 2;
+                let mut t = format!("{w} option");
+                if let Some(name) = self.w(n).filter(|x| Op::of(x).is_none() && *x != "set") {
+                    t.push(' ');
+                    t.push_str(name);
+                    n += 1;
+                    if let Some(field) = self.w(n).filter(|x| OPTION_FIELDS.contains(x)) {
+                        t.push(' ');
+                        t.push_str(field);
+                        n += 1;
+                    }
+                }
+                take(self, n, Key::Other(t))
+            }
             "ip" | "ip6" => {
                 let fam = if w == "ip" { Fam::V4 } else { Fam::V6 };
                 match f {
@@ -1504,7 +1526,9 @@ fn rule_stmts(ts: &[Tok]) -> Vec<Stmt> {
                 T::Close => "}".into(),
                 _ => ",".into(),
             };
-            out.push(Stmt::Unknown(format!("`{what}` is not understood here")));
+            out.push(Stmt::NotUnderstood(format!(
+                "`{what}` is not understood here"
+            )));
             r.i += 1;
             r.resync();
             continue;
@@ -1754,7 +1778,7 @@ fn rule_stmts(ts: &[Tok]) -> Vec<Stmt> {
             }
             _ => {
                 let Some(k) = r.key() else {
-                    out.push(Stmt::Unknown(format!("`{w}` is not understood")));
+                    out.push(Stmt::NotUnderstood(format!("`{w}` is not understood")));
                     r.i += 1;
                     r.resync();
                     continue;

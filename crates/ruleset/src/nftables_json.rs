@@ -558,7 +558,7 @@ fn rhs_of(v: &Value) -> Rhs {
 /// One statement of a rule's `expr` list.
 fn stmt_of(v: &Value) -> Stmt {
     let Some((k, b)) = v.as_object().and_then(|o| o.iter().next()) else {
-        return Stmt::Unknown(format!("`{}` is not a statement", show(v)));
+        return Stmt::NotUnderstood(format!("`{}` is not a statement", show(v)));
     };
     let empty = Map::new();
     let o = b.as_object().unwrap_or(&empty);
@@ -640,7 +640,7 @@ fn stmt_of(v: &Value) -> Stmt {
                 ))
             }
         }
-        _ => Stmt::Unknown(format!("`{}` is not understood", show_stmt(v))),
+        _ => Stmt::NotUnderstood(format!("`{}` is not understood", show_stmt(v))),
     }
 }
 

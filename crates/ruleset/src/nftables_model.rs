@@ -333,8 +333,11 @@ pub(crate) enum Stmt {
     Limited(String),
     /// A verdict this reader cannot tell (queue to userspace, fwd, xt).
     UnknownVerdict(String),
-    /// A construct not understood: why.
+    /// A condition not understood: why.
     Unknown(String),
+    /// A statement not understood at all: it may be one that decides the
+    /// packet, so a rule without a known verdict gets an unknown one.
+    NotUnderstood(String),
     Comment(String),
     /// Counting, logging, marking: no effect on the verdict.
     Harmless,
@@ -1286,7 +1289,7 @@ fn rules_of(ctx: &Ctx, set: &mut Ruleset, table: &Table, rd: &RuleDecl) -> Vec<R
     let mut verdict: Option<Verdict> = None;
     let mut fixed: Option<Action> = None;
     let mut branches: Option<Vec<Branch>> = None;
-    let mut nat_note = false;
+    let mut opaque = false;
     for st in &rd.stmts {
         if verdict.is_some() || fixed.is_some() || branches.is_some() {
             // A terminal statement ends the rule; only a comment follows.
@@ -1382,7 +1385,6 @@ fn rules_of(ctx: &Ctx, set: &mut Ruleset, table: &Table, rd: &RuleDecl) -> Vec<R
             Stmt::Nat { dest: false, .. } => {
                 // Source NAT ends the NAT chain with accept; it does not
                 // change how the first packet is filtered.
-                nat_note = true;
                 verdict = Some(Verdict::Accept);
             }
             Stmt::Limited(m) => unknown.push(m.clone()),
@@ -1390,13 +1392,31 @@ fn rules_of(ctx: &Ctx, set: &mut Ruleset, table: &Table, rd: &RuleDecl) -> Vec<R
                 fixed = Some(unknown_action(set, line, &rd.text, m.clone()));
             }
             Stmt::Unknown(m) => unknown.push(m.clone()),
+            Stmt::NotUnderstood(m) => {
+                unknown.push(m.clone());
+                opaque = true;
+            }
             Stmt::Comment(c) => label = Some(c.clone()),
             Stmt::Harmless => {}
         }
     }
-    let _ = nat_note;
+    if opaque && verdict.is_none() && fixed.is_none() && branches.is_none() {
+        let mut u = unknown.clone();
+        u.dedup();
+        fixed = Some(unknown_action(
+            set,
+            line,
+            &rd.text,
+            format!(
+                "{}: the rule has no verdict this reader knows, and what it does not understand may decide the packet",
+                u.join("; ")
+            ),
+        ));
+        unknown.clear();
+    }
     let both = matches!(table.family.as_str(), "inet" | "netdev" | "bridge");
     let mut out = Vec::new();
+    let mut issued: Option<usize> = None;
     let mut push = |set: &mut Ruleset, matches: Vec<Match>, mut when: Vec<Cond>, action: Action| {
         let mut r = Rule::new(line, &rd.text, action);
         r.label = label.clone();
@@ -1406,9 +1426,12 @@ fn rules_of(ctx: &Ctx, set: &mut Ruleset, table: &Table, rd: &RuleDecl) -> Vec<R
             matches
         };
         if !unknown.is_empty() && !matches!(r.action, Action::Next) {
-            let mut u = unknown.clone();
-            u.dedup();
-            let k = set.issue(line, &rd.text, u.join("; "));
+            // One issue per rule, however many verdict map elements it has.
+            let k = *issued.get_or_insert_with(|| {
+                let mut u = unknown.clone();
+                u.dedup();
+                set.issue(line, &rd.text, u.join("; "))
+            });
             when.push(Cond::Unknown(k));
         }
         r.when = when;

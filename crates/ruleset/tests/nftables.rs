@@ -858,3 +858,18 @@ fn json_commands_run_in_order() {
         .starts_with("rule: ip saddr 10.66.0.0/16 drop"));
     assert_eq!(v("tcp 10.1.0.1 -> 10.0.0.1:23").verdict, Verdict::Blocked);
 }
+
+#[test]
+fn statements_not_understood_without_a_verdict_are_unknown() {
+    let t = "table inet t {\n\tchain f {\n\t\ttype filter hook forward priority 0; policy accept;\n\t\ttcp flags syn tcp option maxseg size set rt mtu\n\t\tmeta mark set 0x1 counter\n\t\tudp dport 9 frobnicate 7\n\t\tmeta mark 3 tcp dport vmap { 1 : accept, 2 : drop }\n\t}\n}\n";
+    let rs = read(t, "t.nft", Some("nftables")).unwrap();
+    // Setting the MSS and a mark decide nothing; `frobnicate` may.
+    let lines: Vec<usize> = rs.issues.iter().map(|i| i.line).collect();
+    assert_eq!(lines, [6, 7], "{:?}", rs.issues);
+    let m = Members::default();
+    let c = Compiled::new(&rs, &m);
+    let v = |q: &str| judge(&c, &parse_query(q, &m).unwrap().spaces, None).verdict;
+    assert_eq!(v("tcp 1.1.1.1 -> 2.2.2.2:443"), Verdict::Allowed);
+    assert_eq!(v("udp 1.1.1.1 -> 2.2.2.2:9"), Verdict::Unknown);
+    assert_eq!(v("tcp 1.1.1.1 -> 2.2.2.2:2"), Verdict::Unknown);
+}
