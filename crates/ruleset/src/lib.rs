@@ -36,6 +36,7 @@ mod k8s;
 mod k8s_yaml;
 mod nftables;
 mod nftables_json;
+mod nftables_model;
 mod panos;
 mod windows;
 mod windows_ps;
