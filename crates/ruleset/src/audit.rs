@@ -123,12 +123,20 @@ pub fn judge(c: &Compiled, spaces: &[Space], host: Option<&Addrs>) -> Judged {
     for (_, (o, pieces)) in groups {
         let (outcome, by, why) = match &o {
             Outcome::Allowed(h) => {
-                // Where a rule allowed it, the accepting policies of other
-                // filters it passed (a nat table's, say) say nothing more.
+                // Where a rule allowed it, the implicit accepts of other
+                // filters it passed (GCP's implied egress rule) say nothing
+                // more; a policy the file writes is named.
                 let rules = h.iter().any(|x| matches!(x, Hit::Rule(_)));
+                let implicit = |x: &Hit| match x {
+                    Hit::Policy { chain } => matches!(
+                        c.set.chains.get(*chain).map(|ch| &ch.end),
+                        Some(End::Policy { line: 0, .. })
+                    ),
+                    Hit::Rule(_) => false,
+                };
                 let by = h
                     .iter()
-                    .filter(|x| !rules || matches!(x, Hit::Rule(_)))
+                    .filter(|x| !rules || !implicit(x))
                     .map(|x| RuleRef::of(c.set, *x))
                     .collect();
                 (Verdict::Allowed, by, None)
@@ -445,7 +453,7 @@ pub fn reverse(
     for (ch, chain) in set.chains.iter().enumerate() {
         for (i, rule) in chain.rules.iter().enumerate() {
             let cr = &c.rules[ch][i];
-            if cr.never || rule.action == Action::Next {
+            if cr.never || rule.action == Action::Next || rule.implied {
                 continue;
             }
             let at = Hit::Rule(RuleAt { chain: ch, rule: i });

@@ -300,17 +300,13 @@ impl<'a> Compiled<'a> {
     pub fn evaluate(&self, q: &Space, host: Option<&Addrs>) -> Vec<(Space, Outcome)> {
         let mut pieces: Vec<(Space, Outcome)> = vec![(q.clone(), Outcome::NotCarried)];
         // A host talking to itself does so over loopback, which no network
-        // filter of the host sees as traffic between hosts.
+        // filter of the host sees as traffic between hosts. (A network
+        // audited as one host is many hosts: traffic between two of them
+        // does cross the network, so only single addresses are taken out.)
         if let (Some(h), true) = (host, self.set.is_host_firewall()) {
-            let mut own = Space::every();
-            own.src = h.clone();
-            own.dst = h.clone();
-            if q.overlaps(&own) {
-                pieces = q
-                    .subtract(&own)
-                    .into_iter()
-                    .map(|p| (p, Outcome::NotCarried))
-                    .collect();
+            let rest = without_self(q, h);
+            if rest.len() != 1 || rest[0] != *q {
+                pieces = rest.into_iter().map(|p| (p, Outcome::NotCarried)).collect();
             }
         }
         for fi in 0..self.set.filters.len() {
@@ -606,6 +602,36 @@ fn issue_text(set: &Ruleset, i: usize) -> String {
         .unwrap_or_else(|| "a construct the reader did not understand".into())
 }
 
+/// `q` without a single host's traffic to itself: for every address of
+/// `host` that is a single point (a /32 or /128), the box from it to it.
+pub fn without_self(q: &Space, host: &Addrs) -> Vec<Space> {
+    let mut out = vec![q.clone()];
+    let points4 = host.v4.spans().iter().flat_map(|&(a, b)| {
+        // A network's addresses are many hosts, not one.
+        (a == b).then_some(a)
+    });
+    for p in points4 {
+        if !(q.src.v4.contains(p) && q.dst.v4.contains(p)) {
+            continue;
+        }
+        let mut own = Space::every();
+        own.src = Addrs { v4: crate::space::Ranges::one(p), ..Addrs::none() };
+        own.dst = own.src.clone();
+        out = crate::space::subtract_all(out, &own);
+    }
+    let points6 = host.v6.spans().iter().flat_map(|&(a, b)| (a == b).then_some(a));
+    for p in points6 {
+        if !(q.src.v6.contains(p) && q.dst.v6.contains(p)) {
+            continue;
+        }
+        let mut own = Space::every();
+        own.src = Addrs { v6: crate::space::Ranges::one(p), ..Addrs::none() };
+        own.dst = own.src.clone();
+        out = crate::space::subtract_all(out, &own);
+    }
+    out
+}
+
 /// A match as one alternative per address family: a rule whose sides hold
 /// both families never matches an IPv4 source with an IPv6 destination.
 /// Sides that are only DNS names or sets belong to both.
@@ -764,6 +790,9 @@ fn overlay(
             let Some(x) = ts.intersect(ss) else { continue };
             let o = if a.class() == b.class() && a.class() != 2 {
                 agree(a, b)
+            } else if matches!((a, b), (Outcome::Allowed(_), Outcome::NotCarried)) {
+                // Where the filter may not apply, nothing else stops it.
+                a.clone()
             } else if let Outcome::Unknown { .. } = a {
                 a.clone()
             } else if let Outcome::Unknown { .. } = b {

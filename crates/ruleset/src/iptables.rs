@@ -197,6 +197,13 @@ fn read(text: &str, file: &str) -> Result<Ruleset, Diagnostic> {
             if t.name == "nat" && !rewrites(&set, *idx) {
                 continue;
             }
+            if t.name == "nat" {
+                // Its ACCEPT policy lets everything on to the filter table:
+                // it is no decision worth naming.
+                if let End::Policy { line, .. } = &mut set.chains[*idx].end {
+                    *line = 0;
+                }
+            }
             let dirs: &[Direction] = match name.as_str() {
                 "INPUT" => &[Direction::In],
                 "OUTPUT" => &[Direction::Out],

@@ -1051,6 +1051,8 @@ impl Reading<'_> {
         r.label = Some(pol.name.to_string());
         r.matches = isolation(d, pol.selected);
         r.when = pol.when.to_vec();
+        // The policy implies this block; the file writes no such rule.
+        r.implied = true;
         self.blocks[d].push(r);
     }
 

@@ -24,6 +24,10 @@ pub struct Rule {
     /// Conditions on top of the match.
     pub when: Vec<Cond>,
     pub action: Action,
+    /// The format implies the rule rather than the file writing it (the
+    /// block that isolates pods a NetworkPolicy selects): the reverse
+    /// checks do not call it shadowed or unused.
+    pub implied: bool,
 }
 
 impl Rule {
@@ -37,6 +41,7 @@ impl Rule {
             matches: vec![Match::every()],
             when: Vec::new(),
             action,
+            implied: false,
         }
     }
 }

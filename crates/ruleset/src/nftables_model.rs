@@ -1739,7 +1739,8 @@ pub(crate) fn build(doc: &Doc, format: &str, file: &str) -> Ruleset {
                     b.line,
                     End::Policy {
                         accept: true,
-                        line: b.line,
+                        // Not written in the file: the wrapper's own.
+                        line: 0,
                         text: format!("{} (other devices: not judged)", b.text),
                     },
                 );

@@ -143,12 +143,10 @@ fn prove(
         // No packet can make the flow (an IPv4-only end and an IPv6-only
         // end), or it is only the host talking to itself over loopback.
         let carried: Vec<_> = match &h {
-            Some(ha) => {
-                let mut own = portplan_ruleset::space::Space::every();
-                own.src = ha.clone();
-                own.dst = ha.clone();
-                spaces.iter().flat_map(|s| s.subtract(&own)).collect()
-            }
+            Some(ha) => spaces
+                .iter()
+                .flat_map(|s| portplan_ruleset::eval::without_self(s, ha))
+                .collect(),
             None => spaces.clone(),
         };
         if carried.is_empty() {
@@ -219,10 +217,7 @@ fn prove(
                         x.src = x.src.intersect(ha);
                     }
                     // Its traffic to itself goes over loopback.
-                    let mut own = portplan_ruleset::space::Space::every();
-                    own.src = ha.clone();
-                    own.dst = ha.clone();
-                    x.subtract(&own)
+                    portplan_ruleset::eval::without_self(&x, ha)
                 })
                 .filter(|x| !x.is_empty())
                 .collect()
