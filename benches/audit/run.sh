@@ -28,17 +28,19 @@ cargo build -q --release -p portplan-ruleset --example audit_bench
 pp=target/release/portplan
 bench=target/release/examples/audit_bench
 
-# Size the deployment from a small one (merged flows, as audit plans them).
+# Size the deployment from a small one. Flows are counted unmerged (one
+# per requirement, protocol and pair of role entries) and audited so
+# (`--no-merge`): merging folds the sites' flows into a few hundred.
 python3 benches/plan/gen_deployment.py 10 "$work/probe.yaml"
-"$pp" plan "$work/probe.yaml" -f json -o "$work/probe.json" 2>/dev/null
+"$pp" plan "$work/probe.yaml" -f json --no-merge -o "$work/probe.json" 2>/dev/null
 per_site=$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))['flows']) / 10)" "$work/probe.json")
 sites=$(python3 -c "import math,sys; print(math.ceil($target / $per_site))")
 python3 benches/plan/gen_deployment.py "$sites" "$work/dep.yaml"
-"$pp" plan "$work/dep.yaml" -f json -o "$work/flows.json" 2>/dev/null
+"$pp" plan "$work/dep.yaml" -f json --no-merge -o "$work/flows.json" 2>/dev/null
 flows=$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))['flows']))" "$work/flows.json")
-"$pp" plan "$work/dep.yaml" -f iptables --for-host all-sites -o "$work/full.rules" 2>/dev/null
+"$pp" plan "$work/dep.yaml" -f iptables --no-merge --for-host all-sites -o "$work/full.rules" 2>/dev/null
 python3 benches/audit/trim_rules.py "$work/full.rules" "$rules" "$work/rules"
-echo "deployment: $sites sites, $flows planned flows (merged); ruleset: $rules rules"
+echo "deployment: $sites sites, $flows planned flows (unmerged); ruleset: $rules rules"
 
 measure() { # NAME CMD...: wall seconds and peak KB, one line per run
   local name=$1; shift
@@ -51,9 +53,9 @@ measure() { # NAME CMD...: wall seconds and peak KB, one line per run
 }
 
 for _ in $(seq "$reps"); do
-  measure audit "$pp" audit "$work/dep.yaml" --rules "$work/rules" --as all-sites -o "$work/audit.txt"
+  measure audit "$pp" audit "$work/dep.yaml" --no-merge --rules "$work/rules" --as all-sites -o "$work/audit.txt"
 done
-measure plan-only "$pp" plan "$work/dep.yaml" -f csv -o "$work/plan.csv"
+measure plan-only "$pp" plan "$work/dep.yaml" --no-merge -f csv -o "$work/plan.csv"
 tail -3 "$work/audit.txt" | sed 's/^/audit says: /'
 
 echo "--- stages, one thread (audit_bench)"
@@ -63,7 +65,7 @@ echo "--- memory by ruleset size (same plan)"
 for frac in 4 2 1; do
   n=$((rules / frac))
   python3 benches/audit/trim_rules.py "$work/full.rules" "$n" "$work/rules.$n" >/dev/null
-  measure "mem-$n" "$pp" audit "$work/dep.yaml" --rules "$work/rules.$n" --as all-sites -o /dev/null
+  measure "mem-$n" "$pp" audit "$work/dep.yaml" --no-merge --rules "$work/rules.$n" --as all-sites -o /dev/null
 done
 
 python3 - "$work/results" "$(stat -c %s "$work/rules")" <<'PY'

@@ -98,6 +98,10 @@ pub struct Args {
     /// Leave out requirements the catalog marks optional.
     #[arg(long)]
     pub no_optional: bool,
+    /// One verdict per requirement, protocol and pair of role entries, as
+    /// planned (like `plan --no-merge`): which requirement is blocked.
+    #[arg(long)]
+    pub no_merge: bool,
 }
 
 pub fn run(args: Args, g: &Global) -> Outcome {
@@ -140,7 +144,7 @@ pub fn run(args: Args, g: &Global) -> Outcome {
         )));
     }
     let planned = match &args.deployment {
-        Some(p) => Some(super::verify::planned_with(p, g, args.no_optional)?),
+        Some(p) => Some(super::verify::planned_with(p, g, args.no_optional, args.no_merge)?),
         None => None,
     };
     let dep = planned.as_ref().map(|(_, d, _)| &d.value);

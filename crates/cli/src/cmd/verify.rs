@@ -24,7 +24,7 @@ pub struct Args {
 
 /// A deployment, its catalog and its plan; warnings go to stderr.
 pub fn planned(path: &Path, g: &Global) -> Result<(Catalog, Parsed<Deployment>, FlowSet), Failure> {
-    planned_with(path, g, false)
+    planned_with(path, g, false, false)
 }
 
 /// `planned`, leaving out optional requirements when asked.
@@ -32,11 +32,15 @@ pub fn planned_with(
     path: &Path,
     g: &Global,
     no_optional: bool,
+    no_merge: bool,
 ) -> Result<(Catalog, Parsed<Deployment>, FlowSet), Failure> {
     let cat = g.catalog()?;
     let dep = portplan_plan::load_deployment(path)?;
     let opts = portplan_plan::PlanOptions { no_optional };
-    let flows = portplan_plan::plan_with(&cat, &dep, &opts).map_err(Failure::Diagnostics)?;
+    let mut flows = portplan_plan::plan_with(&cat, &dep, &opts).map_err(Failure::Diagnostics)?;
+    if no_merge {
+        flows.flows = portplan_plan::plan_unmerged(&cat, &dep, &opts).map_err(Failure::Diagnostics)?;
+    }
     for d in &flows.diagnostics {
         eprintln!("{}", crate::out::diagnostic(d, g.color));
     }
