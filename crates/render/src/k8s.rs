@@ -167,7 +167,11 @@ fn ingress_rule(p: &Prepared, parties: &Parties) -> String {
         if !f.src.labels.is_empty() {
             let _ = writeln!(r, "        - podSelector:");
             let _ = writeln!(r, "            matchLabels:");
-            let _ = writeln!(r, "              {}", party_label(&parties.get(&f.src).ident));
+            let _ = writeln!(
+                r,
+                "              {}",
+                party_label(&parties.get(&f.src).ident)
+            );
         }
         for c in p.src.cidrs() {
             let _ = writeln!(r, "        - ipBlock:");

@@ -101,26 +101,29 @@ pub struct Judged {
 
 /// The verdict for a flow given as boxes.
 pub fn judge(c: &Compiled, spaces: &[Space], host: Option<&Addrs>) -> Judged {
-    let mut groups: BTreeMap<String, (Outcome, Vec<(Space, Space)>)> = BTreeMap::new();
+    type Group = (Outcome, Option<&'static str>, Vec<(Space, Space)>);
+    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     let mut hits = Vec::new();
     for whole in spaces {
-        for (piece, o) in c.evaluate(whole, host) {
-            match &o {
-                Outcome::Allowed(h) => hits.extend(h.iter().copied()),
-                Outcome::Blocked(h) => hits.push(*h),
-                Outcome::Unknown { at: Some(h), .. } => hits.push(*h),
-                _ => {}
+        for (piece, first) in c.evaluate(whole, host) {
+            for (piece, o, note) in later_packets(c, piece, first, host) {
+                match &o {
+                    Outcome::Allowed(h) => hits.extend(h.iter().copied()),
+                    Outcome::Blocked(h) => hits.push(*h),
+                    Outcome::Unknown { at: Some(h), .. } => hits.push(*h),
+                    _ => {}
+                }
+                let key = format!("{:?}{:?}", o, note);
+                groups
+                    .entry(key)
+                    .or_insert_with(|| (o.clone(), note, Vec::new()))
+                    .2
+                    .push((piece, whole.clone()));
             }
-            let key = format!("{:?}", o);
-            groups
-                .entry(key)
-                .or_insert_with(|| (o.clone(), Vec::new()))
-                .1
-                .push((piece, whole.clone()));
         }
     }
     let mut parts = Vec::new();
-    for (_, (o, pieces)) in groups {
+    for (_, (o, note, pieces)) in groups {
         let (outcome, by, why) = match &o {
             Outcome::Allowed(h) => {
                 // Where a rule allowed it, the implicit accepts of other
@@ -141,11 +144,18 @@ pub fn judge(c: &Compiled, spaces: &[Space], host: Option<&Addrs>) -> Judged {
                     .collect();
                 (Verdict::Allowed, by, None)
             }
-            Outcome::Blocked(h) => (Verdict::Blocked, vec![RuleRef::of(c.set, *h)], None),
+            Outcome::Blocked(h) => (
+                Verdict::Blocked,
+                vec![RuleRef::of(c.set, *h)],
+                note.map(String::from),
+            ),
             Outcome::Unknown { why, at } => (
                 Verdict::Unknown,
                 at.iter().map(|x| RuleRef::of(c.set, *x)).collect(),
-                Some(why.clone()),
+                Some(match note {
+                    Some(n) => format!("{n}: {why}"),
+                    None => why.clone(),
+                }),
             ),
             Outcome::NotCarried => (Verdict::NotCarried, vec![], None),
         };
@@ -196,6 +206,116 @@ pub fn judge(c: &Compiled, spaces: &[Space], host: Option<&Addrs>) -> Judged {
         parts,
         hits,
     }
+}
+
+/// Where the ruleset tracks connections, a first packet it lets through is
+/// only half of a working flow: the packets after it, and the replies,
+/// must pass too (a rule set without `ct state established accept` stops a
+/// TCP handshake at its third packet). Each part of `piece` comes back with
+/// its outcome, and a note where a later packet or a reply decided it.
+fn later_packets(
+    c: &Compiled,
+    piece: Space,
+    first: Outcome,
+    host: Option<&Addrs>,
+) -> Vec<(Space, Outcome, Option<&'static str>)> {
+    let (Some(later), Outcome::Allowed(_)) = (&c.later, &first) else {
+        return vec![(piece, first, None)];
+    };
+    // Which way a reply goes through a host's hooks is known only when the
+    // host is.
+    if host.is_none() && c.set.is_host_firewall() {
+        return vec![(piece, first, None)];
+    }
+    let Some(mut rev) = reply(&piece) else {
+        return vec![(piece, first, None)];
+    };
+    let ported = space::has_ports(piece.proto.spans().first().map_or(0, |s| s.0));
+    // Clients send from ephemeral ports, so replies go to one of them: a
+    // rule about port 8081 is no rule about a web client's replies. The
+    // range covers the systems' defaults: Linux 32768-60999, Windows and
+    // the BSDs 49152-65535.
+    let ephemeral = Ranges::range(32768, 65535);
+    if ported {
+        rev.dport = rev.dport.intersect(&ephemeral);
+    }
+    let passes = |o: &Outcome| matches!(o, Outcome::Allowed(_) | Outcome::NotCarried);
+    // A TCP connection's later packets (its handshake's ACK) must pass; a
+    // UDP or ICMP exchange may be one datagram and its reply.
+    let tcp = piece.proto.spans() == [(space::TCP, space::TCP)];
+    let forward = if tcp {
+        later.evaluate(&piece, host)
+    } else {
+        vec![(piece.clone(), Outcome::NotCarried)]
+    };
+    // Replies in the flow's own terms.
+    let mut back: Vec<(Space, Outcome)> = later
+        .evaluate(&rev, host)
+        .into_iter()
+        .filter_map(|(s, o)| reply(&s).map(|s| (s, o)))
+        .collect();
+    if ported {
+        let mut low = piece.clone();
+        low.sport = low.sport.subtract(&ephemeral);
+        if !low.is_empty() {
+            back.push((low, Outcome::NotCarried));
+        }
+    }
+    let mut out = Vec::new();
+    for (fs, fo) in &forward {
+        for (bs, bo) in &back {
+            let Some(x) = fs.intersect(bs) else { continue };
+            let (o, note) = if !passes(fo) {
+                (
+                    fo.clone(),
+                    Some("its later packets are stopped (only its first packet passes)"),
+                )
+            } else if !passes(bo) {
+                (
+                    bo.clone(),
+                    Some("its replies are stopped (a one-way service such as syslog needs none)"),
+                )
+            } else {
+                (first.clone(), None)
+            };
+            out.push((x, o, note));
+        }
+    }
+    out
+}
+
+/// The replies of a flow's part (source and destination, source and
+/// destination ports swapped; an echo request's echo reply), or `None` for
+/// a protocol whose replies connection tracking does not pair (ESP) or an
+/// ICMP type that has none.
+fn reply(s: &Space) -> Option<Space> {
+    let proto = s.proto.spans();
+    let only = |p: u8| proto.len() == 1 && proto[0] == (p, p);
+    let dport = if only(space::TCP) || only(space::UDP) {
+        s.sport.clone()
+    } else if only(space::ICMP) && s.dport == Ranges::one(8) {
+        Ranges::one(0)
+    } else if only(space::ICMP) && s.dport == Ranges::one(0) {
+        Ranges::one(8)
+    } else if only(space::ICMPV6) && s.dport == Ranges::one(128) {
+        Ranges::one(129)
+    } else if only(space::ICMPV6) && s.dport == Ranges::one(129) {
+        Ranges::one(128)
+    } else {
+        return None;
+    };
+    let sport = if only(space::TCP) || only(space::UDP) {
+        s.dport.clone()
+    } else {
+        Ranges::full()
+    };
+    Some(Space {
+        proto: s.proto.clone(),
+        src: s.dst.clone(),
+        dst: s.src.clone(),
+        sport,
+        dport,
+    })
 }
 
 /// How `p` differs from `whole`, the flow it is part of.

@@ -99,6 +99,9 @@ pub struct Compiled<'a> {
     /// Families each filter sees, by filter.
     pub families: Vec<Families>,
     pub members: Members,
+    /// The same ruleset compiled for a connection's later packets and
+    /// replies, where it tracks connections.
+    pub later: Option<Box<Compiled<'a>>>,
 }
 
 /// Depth past which jumps are taken for a loop.
@@ -199,6 +202,16 @@ fn addr_term(m: &AddrMatch, fam: Families, members: &Members) -> (Addrs, Addrs, 
 
 impl<'a> Compiled<'a> {
     pub fn new(set: &'a Ruleset, members: &Members) -> Self {
+        let mut c = Self::phase(set, members, false);
+        if set.tracks_connections {
+            c.later = Some(Box::new(Self::phase(set, members, true)));
+        }
+        c
+    }
+
+    /// The rules as they match a connection's first packet, or (`later`)
+    /// the packets after it in either direction.
+    fn phase(set: &'a Ruleset, members: &Members, later: bool) -> Self {
         let fams = chain_families(set);
         let rules: Vec<Vec<CRule>> = set
             .chains
@@ -216,6 +229,11 @@ impl<'a> Compiled<'a> {
                                 Cond::Never(_) => never = true,
                                 Cond::Unknown(i) => {
                                     unknown = Some(issue_text(set, *i));
+                                }
+                                Cond::States { new, later: l } => {
+                                    if (later && !l) || (!later && !new) {
+                                        never = true;
+                                    }
                                 }
                             }
                         }
@@ -275,6 +293,9 @@ impl<'a> Compiled<'a> {
     pub fn without_index(set: &'a Ruleset, members: &Members) -> Self {
         let mut c = Self::new(set, members);
         c.index = c.rules.iter().map(|_| ChainIndex::none()).collect();
+        if let Some(l) = &mut c.later {
+            l.index = l.rules.iter().map(|_| ChainIndex::none()).collect();
+        }
         c
     }
 
@@ -291,6 +312,7 @@ impl<'a> Compiled<'a> {
             index,
             families,
             members: members.clone(),
+            later: None,
         }
     }
 
@@ -615,17 +637,27 @@ pub fn without_self(q: &Space, host: &Addrs) -> Vec<Space> {
             continue;
         }
         let mut own = Space::every();
-        own.src = Addrs { v4: crate::space::Ranges::one(p), ..Addrs::none() };
+        own.src = Addrs {
+            v4: crate::space::Ranges::one(p),
+            ..Addrs::none()
+        };
         own.dst = own.src.clone();
         out = crate::space::subtract_all(out, &own);
     }
-    let points6 = host.v6.spans().iter().flat_map(|&(a, b)| (a == b).then_some(a));
+    let points6 = host
+        .v6
+        .spans()
+        .iter()
+        .flat_map(|&(a, b)| (a == b).then_some(a));
     for p in points6 {
         if !(q.src.v6.contains(p) && q.dst.v6.contains(p)) {
             continue;
         }
         let mut own = Space::every();
-        own.src = Addrs { v6: crate::space::Ranges::one(p), ..Addrs::none() };
+        own.src = Addrs {
+            v6: crate::space::Ranges::one(p),
+            ..Addrs::none()
+        };
         own.dst = own.src.clone();
         out = crate::space::subtract_all(out, &own);
     }

@@ -74,6 +74,9 @@ fn read(text: &str, file: &str) -> Result<Ruleset, Diagnostic> {
         || looks_v6(text);
     let fam = if six { Families::V6 } else { Families::V4 };
     let mut set = Ruleset::new("iptables", file);
+    // One host's (or router's) hooks: they see replies and judge them by
+    // connection state.
+    set.tracks_connections = true;
     let mut tables: Vec<Table> = Vec::new();
     let mut open = false;
     let err = |line: usize, m: String| {
@@ -184,7 +187,15 @@ fn read(text: &str, file: &str) -> Result<Ruleset, Diagnostic> {
                     ),
                 ));
             };
-            let rule = rule(&mut set, t, *line, l);
+            let mut rule = rule(&mut set, t, *line, l);
+            if t.name == "nat" {
+                // Netfilter passes only a connection's first packet through
+                // the nat table: its rules never see the later ones.
+                rule.when.push(Cond::States {
+                    new: true,
+                    later: false,
+                });
+            }
             set.chains[c].rules.push(rule);
         }
     }
@@ -229,6 +240,22 @@ fn read(text: &str, file: &str) -> Result<Ruleset, Diagnostic> {
         }
     }
     Ok(set)
+}
+
+/// `--tcp-flags MASK COMP` on a packet carrying `flags`: every flag of the
+/// mask is set exactly when COMP names it.
+fn tcp_flags_match(mask: &str, comp: &str, flags: &[&str]) -> bool {
+    const ALL: [&str; 6] = ["SYN", "ACK", "FIN", "RST", "URG", "PSH"];
+    let list = |s: &str| -> Vec<String> {
+        match s.to_ascii_uppercase().as_str() {
+            "ALL" => ALL.iter().map(|x| x.to_string()).collect(),
+            "NONE" => Vec::new(),
+            o => o.split(',').map(str::to_string).collect(),
+        }
+    };
+    let (m, c) = (list(mask), list(comp));
+    m.iter()
+        .all(|f| flags.contains(&f.as_str()) == c.contains(f))
 }
 
 /// Whether a chain, or a chain it jumps to, has a rule whose verdict is
@@ -427,19 +454,21 @@ fn rule(set: &mut Ruleset, t: &Table, line: usize, l: &str) -> Rule {
             }
             "--ctstate" | "--state" => {
                 let v = arg(&mut i);
-                let has_new = v.split(',').any(|s| s.eq_ignore_ascii_case("NEW"));
-                if has_new == neg {
-                    r.when.push(Cond::Never(format!(
-                        "matches only connection state {v}, not new connections"
-                    )));
+                let has = |x: &str| v.split(',').any(|s| s.eq_ignore_ascii_case(x));
+                // A connection's first packet is NEW; the rest, both ways,
+                // ESTABLISHED (RELATED: ICMP errors and expected connections).
+                let new = has("NEW") != neg;
+                let later = (has("ESTABLISHED") || has("RELATED")) != neg;
+                if !(new && later) {
+                    r.when.push(Cond::States { new, later });
                 }
             }
             "--syn" => {
-                if neg {
-                    r.when.push(Cond::Never(
-                        "matches only TCP packets without SYN, not new connections".into(),
-                    ));
-                }
+                // A bare SYN: the first packet, never a later one.
+                r.when.push(Cond::States {
+                    new: !neg,
+                    later: neg,
+                });
             }
             "-f" | "--fragment" => {
                 if !neg {
@@ -505,25 +534,12 @@ fn rule(set: &mut Ruleset, t: &Table, line: usize, l: &str) -> Rule {
             "--tcp-flags" => {
                 let mask = arg(&mut i);
                 let comp = take(&mut i).unwrap_or_default();
-                // A new connection's first packet is a bare SYN.
-                let syn_only = comp.eq_ignore_ascii_case("SYN")
-                    && mask.split(',').any(|f| f.eq_ignore_ascii_case("SYN"));
-                let all = mask.eq_ignore_ascii_case("ALL") && comp.eq_ignore_ascii_case("SYN");
-                let mut first_packet_matches = syn_only || all;
-                if !syn_only && !all {
-                    // Matches a first packet only if the mask allows a bare SYN.
-                    let masked: Vec<String> =
-                        mask.split(',').map(|s| s.to_ascii_uppercase()).collect();
-                    let want: Vec<String> =
-                        comp.split(',').map(|s| s.to_ascii_uppercase()).collect();
-                    first_packet_matches = masked.iter().all(|f| {
-                        let set_in_syn = f == "SYN";
-                        want.contains(f) == set_in_syn
-                    }) || (comp.eq_ignore_ascii_case("NONE")
-                        && !masked.iter().any(|f| f == "SYN" || f == "ALL"));
-                }
-                if first_packet_matches == neg {
-                    r.when.push(Cond::Never(format!("matches only TCP packets with flags {comp} of {mask}, not a new connection's SYN")));
+                // A connection's first packet is a bare SYN; the packets
+                // after it carry ACK.
+                let new = tcp_flags_match(&mask, &comp, &["SYN"]) != neg;
+                let later = tcp_flags_match(&mask, &comp, &["ACK"]) != neg;
+                if !(new && later) {
+                    r.when.push(Cond::States { new, later });
                 }
             }
             // Options of harmless modules that take a value.

@@ -163,6 +163,10 @@ pub enum Cond {
     /// understand, a time range): where the rule would match, the verdict
     /// is unknown. Index into `Ruleset::issues`.
     Unknown(usize),
+    /// The rule matches only some packets of a connection (`ct state
+    /// established,related`, `--syn`): whether it can match the first
+    /// packet (`new`), and the packets after it, either way (`later`).
+    States { new: bool, later: bool },
 }
 
 /// What a rule does with what it matches.
@@ -315,6 +319,12 @@ pub struct Ruleset {
     /// What the reader assumed, for the user to confirm (`access-group`
     /// missing: the ACL is audited as applied to all traffic).
     pub notes: Vec<Issue>,
+    /// The ruleset's filters see a connection's later packets and its
+    /// replies too, and judge them by connection state (the hooks of one
+    /// Linux host or router): a flow passes only if those pass as well.
+    /// Device ACLs see replies on other interfaces; cloud firewalls let
+    /// them through; neither sets this.
+    pub tracks_connections: bool,
 }
 
 impl Ruleset {

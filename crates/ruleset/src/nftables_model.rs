@@ -673,6 +673,11 @@ enum C {
     Parts(Vec<Part>),
     /// Never true for a new connection's first packet: why.
     Never(String),
+    /// True only for some packets of a connection: the first, the later.
+    States {
+        new: bool,
+        later: bool,
+    },
     Unknown(String),
 }
 
@@ -1008,19 +1013,14 @@ fn key_cond(key: &Key, op: Op, atoms: &[&Atom]) -> C {
                     names.push(s.to_string());
                 }
             }
-            let has_new = names.iter().any(|n| n == "new");
-            if has_new == neg {
-                let states = if names.is_empty() {
-                    "(an empty set)".to_string()
-                } else {
-                    names.join(",")
-                };
-                C::Never(format!(
-                    "matches only connection state {}{states}, not a new connection",
-                    if neg { "not " } else { "" },
-                ))
-            } else {
+            // A connection's first packet is `new`; the rest, both ways,
+            // `established` (`related`: ICMP errors, expected connections).
+            let new = names.iter().any(|n| n == "new") != neg;
+            let later = names.iter().any(|n| n == "established" || n == "related") != neg;
+            if new && later {
                 C::Parts(vec![Part::default()])
+            } else {
+                C::States { new, later }
             }
         }
         Key::Iface(out) => {
@@ -1203,6 +1203,9 @@ fn cond(ctx: &Ctx, set: &mut Ruleset, line: usize, keys: &[Key], op: Op, rhs: &R
                     _ => never = true,
                 },
                 C::Never(_) => never = true,
+                // A state in a concatenation (`ct state . tcp dport`):
+                // read for the first packet, as before.
+                C::States { new, .. } => never |= !new,
                 C::Unknown(m) => return C::Unknown(m),
             }
         }
@@ -1305,6 +1308,7 @@ fn rules_of(ctx: &Ctx, set: &mut Ruleset, table: &Table, rd: &RuleDecl) -> Vec<R
                     None => unknown.push("too many combinations of sets to follow".into()),
                 },
                 C::Never(why) => when.push(Cond::Never(why)),
+                C::States { new, later } => when.push(Cond::States { new, later }),
                 C::Unknown(m) => unknown.push(m),
             },
             Stmt::Vmap { keys, map } => {
@@ -1359,6 +1363,10 @@ fn rules_of(ctx: &Ctx, set: &mut Ruleset, table: &Table, rd: &RuleDecl) -> Vec<R
                         },
                         C::Never(why) => {
                             w.push(Cond::Never(why));
+                            alts.clone()
+                        }
+                        C::States { new, later } => {
+                            w.push(Cond::States { new, later });
                             alts.clone()
                         }
                         C::Unknown(m) => {
@@ -1555,9 +1563,34 @@ fn hook_place(hook: &str) -> Option<(u8, &'static [Direction])> {
     })
 }
 
+/// Marks every rule of a chain, and of the chains it jumps to, as seeing
+/// only a connection's first packet.
+fn first_packet_only(set: &mut Ruleset, chain: usize) {
+    let mut seen = vec![false; set.chains.len()];
+    let mut todo = vec![chain];
+    while let Some(c) = todo.pop() {
+        if c >= seen.len() || seen[c] {
+            continue;
+        }
+        seen[c] = true;
+        for r in &mut set.chains[c].rules {
+            if let Action::Jump(t) | Action::Goto(t) = r.action {
+                todo.push(t);
+            }
+            r.when.push(Cond::States {
+                new: true,
+                later: false,
+            });
+        }
+    }
+}
+
 /// The model of a document.
 pub(crate) fn build(doc: &Doc, format: &str, file: &str) -> Ruleset {
     let mut set = Ruleset::new(format, file);
+    // One host's (or router's) hooks: they see replies and judge them by
+    // connection state.
+    set.tracks_connections = true;
     for (l, t, m) in &doc.issues {
         set.issue(*l, t, m.clone());
     }
@@ -1722,8 +1755,10 @@ pub(crate) fn build(doc: &Doc, format: &str, file: &str) -> Ruleset {
                     0
                 }
             };
-            if b.kind == "nat" && b.hook == "prerouting" {
-                // Nothing to add: dnat rules themselves make verdicts unknown.
+            if b.kind == "nat" {
+                // Netfilter passes only a connection's first packet through
+                // nat chains: their rules never see the later ones.
+                first_packet_only(&mut set, entry);
             }
             // A chain bound to devices judges only what arrives on (leaves
             // by) them: it is entered from a chain that matches the

@@ -7,7 +7,9 @@ use portplan_ruleset::space::Addrs;
 use portplan_ruleset::{judge, parse_query, Compiled, Members, Ruleset, Verdict};
 
 fn fixture(name: &str) -> Ruleset {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/iptables").join(name);
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/iptables")
+        .join(name);
     let text = std::fs::read_to_string(&p).unwrap();
     assert_eq!(portplan_ruleset::detect(&text), Ok("iptables"), "{name}");
     portplan_ruleset::read(&text, name, None).unwrap()
@@ -17,7 +19,10 @@ fn members(pairs: &[(&str, &str)]) -> Members {
     let mut m = Members::default();
     for (k, v) in pairs {
         let a: portplan_model::Addr = v.parse().unwrap();
-        m.map.insert(k.to_string(), portplan_ruleset::query::side_addrs(&[a], &Members::default()));
+        m.map.insert(
+            k.to_string(),
+            portplan_ruleset::query::side_addrs(&[a], &Members::default()),
+        );
     }
     m
 }
@@ -29,10 +34,19 @@ fn ask(rs: &Ruleset, m: &Members, host: &str, flow: &str) -> (Verdict, Vec<usize
     let h: Addrs = portplan_ruleset::query::side_addrs(&[h], m);
     let q = parse_query(flow, m).unwrap();
     let j = judge(&c, &q.spaces, Some(&h));
-    let mut lines: Vec<usize> = j.parts.iter().flat_map(|p| p.by.iter().map(|r| r.line)).collect();
+    let mut lines: Vec<usize> = j
+        .parts
+        .iter()
+        .flat_map(|p| p.by.iter().map(|r| r.line))
+        .collect();
     lines.sort();
     lines.dedup();
-    let why = j.parts.iter().filter_map(|p| p.why.clone()).collect::<Vec<_>>().join("; ");
+    let why = j
+        .parts
+        .iter()
+        .filter_map(|p| p.why.clone())
+        .collect::<Vec<_>>()
+        .join("; ");
     (j.verdict, lines, why)
 }
 
@@ -43,15 +57,24 @@ fn user_chains_jumps_returns_and_negation() {
     let rs = fixture("host-iptables-save.rules");
     let m = Members::default();
     // SSH through the SSH-GUARD chain.
-    assert_eq!(ask(&rs, &m, H, "tcp 10.10.1.1 -> 10.0.0.5:22").0, Verdict::Allowed);
+    assert_eq!(
+        ask(&rs, &m, H, "tcp 10.10.1.1 -> 10.0.0.5:22").0,
+        Verdict::Allowed
+    );
     assert_eq!(ask(&rs, &m, H, "tcp 10.10.1.1 -> 10.0.0.5:22").1, vec![25]);
     assert_eq!(ask(&rs, &m, H, "tcp 192.0.2.66 -> 10.0.0.5:22").1, vec![24]);
-    assert_eq!(ask(&rs, &m, H, "tcp 192.0.2.66 -> 10.0.0.5:22").0, Verdict::Blocked);
+    assert_eq!(
+        ask(&rs, &m, H, "tcp 192.0.2.66 -> 10.0.0.5:22").0,
+        Verdict::Blocked
+    );
     // Anyone else gets a TCP reset from the last rule of SSH-GUARD.
     let (v, lines, _) = ask(&rs, &m, H, "tcp 203.0.113.9 -> 10.0.0.5:22");
     assert_eq!((v, lines), (Verdict::Blocked, vec![27]));
     // WEB: `! -s 10.0.0.0/8` for 443 from outside, everything from inside.
-    assert_eq!(ask(&rs, &m, H, "tcp 203.0.113.9 -> 10.0.0.5:443").1, vec![28]);
+    assert_eq!(
+        ask(&rs, &m, H, "tcp 203.0.113.9 -> 10.0.0.5:443").1,
+        vec![28]
+    );
     assert_eq!(ask(&rs, &m, H, "tcp 10.99.1.1 -> 10.0.0.5:443").1, vec![29]);
     assert_eq!(ask(&rs, &m, H, "udp 10.20.5.5 -> 10.0.0.5:161").1, vec![15]);
     // Outbound is open by policy.
@@ -71,16 +94,33 @@ fn returned_traffic_goes_on_in_the_calling_chain() {
 #[test]
 fn an_ipset_without_members_is_unknown_until_given() {
     let rs = fixture("host-iptables-save.rules");
-    let (v, lines, why) = ask(&rs, &Members::default(), H, "tcp 10.30.0.7 -> 10.0.0.5:5432");
+    let (v, lines, why) = ask(
+        &rs,
+        &Members::default(),
+        H,
+        "tcp 10.30.0.7 -> 10.0.0.5:5432",
+    );
     assert_eq!(v, Verdict::Unknown);
     assert!(lines.contains(&16), "{lines:?}");
     assert!(why.contains("--member ipset:blocklist="), "{why}");
     let m = members(&[("ipset:blocklist", "192.0.2.0/24")]);
-    assert_eq!(ask(&rs, &m, H, "tcp 10.30.0.7 -> 10.0.0.5:5432").1, vec![17]);
-    assert_eq!(ask(&rs, &m, H, "tcp 10.40.0.15 -> 10.0.0.5:9100").1, vec![18]);
-    assert_eq!(ask(&rs, &m, H, "tcp 10.40.0.21 -> 10.0.0.5:9100").0, Verdict::Blocked);
+    assert_eq!(
+        ask(&rs, &m, H, "tcp 10.30.0.7 -> 10.0.0.5:5432").1,
+        vec![17]
+    );
+    assert_eq!(
+        ask(&rs, &m, H, "tcp 10.40.0.15 -> 10.0.0.5:9100").1,
+        vec![18]
+    );
+    assert_eq!(
+        ask(&rs, &m, H, "tcp 10.40.0.21 -> 10.0.0.5:9100").0,
+        Verdict::Blocked
+    );
     // In the blocklist: dropped by it.
-    assert_eq!(ask(&rs, &m, H, "tcp 192.0.2.7 -> 10.0.0.5:5432").1, vec![16]);
+    assert_eq!(
+        ask(&rs, &m, H, "tcp 192.0.2.7 -> 10.0.0.5:5432").1,
+        vec![16]
+    );
 }
 
 #[test]
@@ -89,7 +129,10 @@ fn rate_limits_recent_lists_and_dnat_are_said_and_unknown() {
     let lines: Vec<usize> = rs.issues.iter().map(|i| i.line).collect();
     assert_eq!(lines, vec![12, 19, 38], "{:?}", rs.issues);
     let m = members(&[("ipset:blocklist", "192.0.2.0/24")]);
-    assert_eq!(ask(&rs, &m, H, "icmp 10.1.1.1 -> 10.0.0.5 echo-request").0, Verdict::Unknown);
+    assert_eq!(
+        ask(&rs, &m, H, "icmp 10.1.1.1 -> 10.0.0.5 echo-request").0,
+        Verdict::Unknown
+    );
     let (v, lines, why) = ask(&rs, &m, H, "tcp 10.1.1.1 -> 10.0.0.5:8080");
     assert_eq!(v, Verdict::Unknown);
     assert_eq!(lines, vec![19], "{why}");
@@ -104,19 +147,45 @@ fn ip6tables_save_is_read_as_ipv6() {
     assert!(rs.issues.is_empty(), "{:?}", rs.issues);
     let m = Members::default();
     let h = "2001:db8::1";
-    assert_eq!(ask(&rs, &m, h, "tcp [2001:db8:10::5] -> [2001:db8::1]:22").1, vec![11]);
-    assert_eq!(ask(&rs, &m, h, "tcp [2001:db8:99::5] -> [2001:db8::1]:22").0, Verdict::Blocked);
-    assert_eq!(ask(&rs, &m, h, "icmpv6 [2001:db8:99::5] -> [2001:db8::1] echo-request").1, vec![10]);
+    assert_eq!(
+        ask(&rs, &m, h, "tcp [2001:db8:10::5] -> [2001:db8::1]:22").1,
+        vec![11]
+    );
+    assert_eq!(
+        ask(&rs, &m, h, "tcp [2001:db8:99::5] -> [2001:db8::1]:22").0,
+        Verdict::Blocked
+    );
+    assert_eq!(
+        ask(
+            &rs,
+            &m,
+            h,
+            "icmpv6 [2001:db8:99::5] -> [2001:db8::1] echo-request"
+        )
+        .1,
+        vec![10]
+    );
     // An IPv4 flow is not this file's to judge (ip6tables sees IPv6 only).
-    assert_eq!(ask(&rs, &m, h, "tcp 10.0.0.1 -> 10.0.0.2:22").0, Verdict::NotCarried);
+    assert_eq!(
+        ask(&rs, &m, h, "tcp 10.0.0.1 -> 10.0.0.2:22").0,
+        Verdict::NotCarried
+    );
 }
 
 #[test]
 fn broken_files_get_a_located_error() {
     let cases = [
         ("-A INPUT -j ACCEPT\n", 1, "outside a table"),
-        ("*filter\n:INPUT DROP [0:0]\n-A INPUT -j ACCEPT\n", 1, "never committed"),
-        ("*filter\n:INPUT DROP [0:0]\n-A NOPE -j ACCEPT\nCOMMIT\n", 3, "not declared"),
+        (
+            "*filter\n:INPUT DROP [0:0]\n-A INPUT -j ACCEPT\n",
+            1,
+            "never committed",
+        ),
+        (
+            "*filter\n:INPUT DROP [0:0]\n-A NOPE -j ACCEPT\nCOMMIT\n",
+            3,
+            "not declared",
+        ),
         ("*filter\n:INPUT MAYBE [0:0]\nCOMMIT\n", 2, "policy"),
         ("*filter\n*nat\nCOMMIT\n", 2, "before the previous"),
     ];

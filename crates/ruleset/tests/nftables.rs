@@ -145,11 +145,10 @@ fn verdict_maps_one_verdict_per_element() {
         .iter()
         .find(|c| c.name == "inet filter forward")
         .unwrap();
-    assert!(fwd
-        .rules
+    assert!(fwd.rules.iter().filter(|r| r.line == 76).all(|r| r
+        .when
         .iter()
-        .filter(|r| r.line == 76)
-        .all(|r| r.when.iter().any(|w| matches!(w, Cond::Never(_)))));
+        .any(|w| matches!(w, Cond::States { new: false, .. }))));
 }
 
 #[test]
@@ -196,10 +195,23 @@ fn connection_state_rules_never_match_a_new_flow() {
     let j = ask(&rs, "tcp 10.0.7.7 -> 10.0.1.10:7777");
     assert_eq!(j.verdict, Verdict::Blocked, "{:?}", j.parts);
     assert!(!lines(&j).contains(&41));
+    // They match the connection's later packets only.
     let r = rs.rules().find(|(_, r)| r.line == 41).unwrap().1;
-    assert!(matches!(r.when.as_slice(), [Cond::Never(_)]));
+    assert!(matches!(
+        r.when.as_slice(),
+        [Cond::States {
+            new: false,
+            later: true
+        }]
+    ));
     let r = rs.rules().find(|(_, r)| r.line == 42).unwrap().1;
-    assert!(matches!(r.when.as_slice(), [Cond::Never(_)]));
+    assert!(matches!(
+        r.when.as_slice(),
+        [Cond::States {
+            new: false,
+            later: false
+        }]
+    ));
 }
 
 #[test]

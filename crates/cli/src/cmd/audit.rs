@@ -144,7 +144,12 @@ pub fn run(args: Args, g: &Global) -> Outcome {
         )));
     }
     let planned = match &args.deployment {
-        Some(p) => Some(super::verify::planned_with(p, g, args.no_optional, args.no_merge)?),
+        Some(p) => Some(super::verify::planned_with(
+            p,
+            g,
+            args.no_optional,
+            args.no_merge,
+        )?),
         None => None,
     };
     let dep = planned.as_ref().map(|(_, d, _)| &d.value);

@@ -39,7 +39,8 @@ pub fn planned_with(
     let opts = portplan_plan::PlanOptions { no_optional };
     let mut flows = portplan_plan::plan_with(&cat, &dep, &opts).map_err(Failure::Diagnostics)?;
     if no_merge {
-        flows.flows = portplan_plan::plan_unmerged(&cat, &dep, &opts).map_err(Failure::Diagnostics)?;
+        flows.flows =
+            portplan_plan::plan_unmerged(&cat, &dep, &opts).map_err(Failure::Diagnostics)?;
     }
     for d in &flows.diagnostics {
         eprintln!("{}", crate::out::diagnostic(d, g.color));
