@@ -7,6 +7,7 @@ use crate::eval::{Alt, CRule, Compiled, Hit, Members, Outcome};
 use crate::index::ChainIndex;
 use crate::model::{Action, Direction, End, RuleAt, Ruleset};
 use crate::space::{self, subtract_all, Addrs, Ranges, Space};
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
 
@@ -159,6 +160,18 @@ pub fn judge(c: &Compiled, spaces: &[Space], host: Option<&Addrs>) -> Judged {
             ),
             Outcome::NotCarried => (Verdict::NotCarried, vec![], None),
         };
+        // Pieces of the same flow box with one outcome, merged back.
+        let mut by_whole: Vec<(Space, Vec<Space>)> = Vec::new();
+        for (p, w) in pieces {
+            match by_whole.iter_mut().find(|(x, _)| *x == w) {
+                Some((_, v)) => v.push(p),
+                None => by_whole.push((w, vec![p])),
+            }
+        }
+        let pieces: Vec<(Space, Space)> = by_whole
+            .into_iter()
+            .flat_map(|(w, v)| space::coalesce(v).into_iter().map(move |p| (p, w.clone())))
+            .collect();
         let total = pieces.len();
         let mut texts: Vec<String> = pieces.iter().map(|(p, w)| describe_part(p, w)).collect();
         texts.sort();
@@ -514,116 +527,137 @@ pub fn reverse(
                         .push(RuleRef::of(set, Hit::Policy { chain: ch }));
                 }
             }
-            for (i, rule) in set.chains[ch].rules.iter().enumerate() {
-                if rule.action != Action::Accept || c.rules[ch][i].never {
-                    continue;
-                }
-                let mut pieces = Vec::new();
-                for a in &c.rules[ch][i].alts {
-                    if let Some(s) = &a.sure {
-                        pieces.extend(regions.iter().filter_map(|g| g.intersect(s)));
+            // Each rule on its own, on every core.
+            let found: Vec<Beyond> = (0..set.chains[ch].rules.len())
+                .into_par_iter()
+                .filter_map(|i| {
+                    let rule = &set.chains[ch].rules[i];
+                    if rule.action != Action::Accept || c.rules[ch][i].never {
+                        return None;
                     }
+                    let mut pieces = Vec::new();
+                    for a in &c.rules[ch][i].alts {
+                        if let Some(s) = &a.sure {
+                            pieces.extend(regions.iter().filter_map(|g| g.intersect(s)));
+                        }
+                    }
+                    // Loopback traffic never crosses a network.
+                    let mut lo = Space::every();
+                    lo.src = loopback.clone();
+                    pieces = subtract_all(pieces, &lo);
+                    let mut lo = Space::every();
+                    lo.dst = loopback.clone();
+                    pieces = subtract_all(pieces, &lo);
+                    // What earlier rules decide never reaches this one.
+                    let earlier = c.index[ch].candidates(&c.rules[ch], 0, &pieces);
+                    for j in earlier.into_iter().filter(|&j| j < i) {
+                        if pieces.is_empty() || pieces.len() > MAX_PIECES {
+                            break;
+                        }
+                        if !is_capturing(&set.chains[ch].rules[j].action) {
+                            continue;
+                        }
+                        for a in &c.rules[ch][j].alts {
+                            if let Some(s) = &a.sure {
+                                pieces = subtract_all(pieces, s);
+                            }
+                        }
+                    }
+                    // What the plan needs.
+                    let cands = flow_index.candidates(&flow_rules, 0, &pieces);
+                    for k in cands {
+                        if pieces.is_empty() || pieces.len() > MAX_PIECES {
+                            break;
+                        }
+                        pieces = subtract_all(pieces, &flows[k]);
+                    }
+                    pieces.retain(|p| !p.is_empty());
+                    if pieces.is_empty() {
+                        return None;
+                    }
+                    let shown: Vec<String> = pieces.iter().take(SHOWN).map(describe_space).collect();
+                    Some(Beyond {
+                        rule: RuleRef::of(set, Hit::Rule(RuleAt { chain: ch, rule: i })),
+                        filter: f.name.clone(),
+                        more: pieces.len().saturating_sub(SHOWN),
+                        beyond: shown,
+                    })
+                })
+                .collect();
+            out.beyond.extend(found);
+            seen_chain[ch] = true;
+        }
+    }
+    // Shadowed and unused rules, chain by chain, each rule on its own.
+    enum Dead {
+        Shadowed(Shadowed),
+        Unused(RuleRef),
+    }
+    for (ch, chain) in set.chains.iter().enumerate() {
+        let found: Vec<Dead> = (0..chain.rules.len())
+            .into_par_iter()
+            .filter_map(|i| {
+                let rule = &chain.rules[i];
+                let cr = &c.rules[ch][i];
+                let at = Hit::Rule(RuleAt { chain: ch, rule: i });
+                // A rule that decided a planned flow is neither.
+                if cr.never || rule.action == Action::Next || rule.implied || hits.contains(&at) {
+                    return None;
                 }
-                // Loopback traffic never crosses a network.
-                let mut lo = Space::every();
-                lo.src = loopback.clone();
-                pieces = subtract_all(pieces, &lo);
-                let mut lo = Space::every();
-                lo.dst = loopback.clone();
-                pieces = subtract_all(pieces, &lo);
-                // What earlier rules decide never reaches this one.
+                let mut pieces: Vec<Space> = cr.alts.iter().map(|a| a.envelope.clone()).collect();
+                pieces.retain(|p| !p.is_empty());
+                if pieces.is_empty() {
+                    return Some(Dead::Shadowed(Shadowed {
+                        rule: RuleRef::of(set, at),
+                        by: vec![],
+                        conflict: false,
+                    }));
+                }
+                let mut by = Vec::new();
+                let mut conflict = false;
                 let earlier = c.index[ch].candidates(&c.rules[ch], 0, &pieces);
                 for j in earlier.into_iter().filter(|&j| j < i) {
                     if pieces.is_empty() || pieces.len() > MAX_PIECES {
                         break;
                     }
-                    if !is_capturing(&set.chains[ch].rules[j].action) {
+                    let other = &chain.rules[j];
+                    if !is_capturing(&other.action) || c.rules[ch][j].never {
                         continue;
                     }
+                    let before = pieces.len();
+                    let mut touched = false;
                     for a in &c.rules[ch][j].alts {
                         if let Some(s) = &a.sure {
-                            pieces = subtract_all(pieces, s);
+                            if pieces.iter().any(|p| p.overlaps(s)) {
+                                touched = true;
+                                pieces = subtract_all(pieces, s);
+                            }
                         }
                     }
-                }
-                // What the plan needs.
-                let cands = flow_index.candidates(&flow_rules, 0, &pieces);
-                for k in cands {
-                    if pieces.is_empty() || pieces.len() > MAX_PIECES {
-                        break;
-                    }
-                    pieces = subtract_all(pieces, &flows[k]);
-                }
-                pieces.retain(|p| !p.is_empty());
-                if !pieces.is_empty() {
-                    let shown: Vec<String> =
-                        pieces.iter().take(SHOWN).map(describe_space).collect();
-                    out.beyond.push(Beyond {
-                        rule: RuleRef::of(set, Hit::Rule(RuleAt { chain: ch, rule: i })),
-                        filter: f.name.clone(),
-                        more: pieces.len().saturating_sub(SHOWN),
-                        beyond: shown,
-                    });
-                }
-            }
-            seen_chain[ch] = true;
-        }
-    }
-    // Shadowed and unused rules, chain by chain.
-    for (ch, chain) in set.chains.iter().enumerate() {
-        for (i, rule) in chain.rules.iter().enumerate() {
-            let cr = &c.rules[ch][i];
-            if cr.never || rule.action == Action::Next || rule.implied {
-                continue;
-            }
-            let at = Hit::Rule(RuleAt { chain: ch, rule: i });
-            let mut pieces: Vec<Space> = cr.alts.iter().map(|a| a.envelope.clone()).collect();
-            pieces.retain(|p| !p.is_empty());
-            if pieces.is_empty() {
-                out.shadowed.push(Shadowed {
-                    rule: RuleRef::of(set, at),
-                    by: vec![],
-                    conflict: false,
-                });
-                continue;
-            }
-            let mut by = Vec::new();
-            let mut conflict = false;
-            let earlier = c.index[ch].candidates(&c.rules[ch], 0, &pieces);
-            for j in earlier.into_iter().filter(|&j| j < i) {
-                if pieces.is_empty() || pieces.len() > MAX_PIECES {
-                    break;
-                }
-                let other = &chain.rules[j];
-                if !is_capturing(&other.action) || c.rules[ch][j].never {
-                    continue;
-                }
-                let before = pieces.len();
-                let mut touched = false;
-                for a in &c.rules[ch][j].alts {
-                    if let Some(s) = &a.sure {
-                        if pieces.iter().any(|p| p.overlaps(s)) {
-                            touched = true;
-                            pieces = subtract_all(pieces, s);
-                        }
+                    if touched || pieces.len() != before {
+                        by.push(RuleRef::of(set, Hit::Rule(RuleAt { chain: ch, rule: j })));
+                        conflict |= !same_class(&other.action, &rule.action);
                     }
                 }
-                if touched || pieces.len() != before {
-                    by.push(RuleRef::of(set, Hit::Rule(RuleAt { chain: ch, rule: j })));
-                    conflict |= !same_class(&other.action, &rule.action);
+                if pieces.is_empty() {
+                    Some(Dead::Shadowed(Shadowed {
+                        rule: RuleRef::of(set, at),
+                        by,
+                        conflict,
+                    }))
+                } else if matches!(rule.action, Action::Accept | Action::Block)
+                    && !loopback_only(cr, &loopback)
+                {
+                    Some(Dead::Unused(RuleRef::of(set, at)))
+                } else {
+                    None
                 }
-            }
-            if pieces.is_empty() {
-                out.shadowed.push(Shadowed {
-                    rule: RuleRef::of(set, at),
-                    by,
-                    conflict,
-                });
-            } else if matches!(rule.action, Action::Accept | Action::Block)
-                && !hits.contains(&at)
-                && !loopback_only(cr, &loopback)
-            {
-                out.unused.push(RuleRef::of(set, at));
+            })
+            .collect();
+        for d in found {
+            match d {
+                Dead::Shadowed(s) => out.shadowed.push(s),
+                Dead::Unused(u) => out.unused.push(u),
             }
         }
     }

@@ -1,9 +1,11 @@
 //! Which rules of a chain can match a part of the space, without looking at
-//! every rule: rules are indexed by destination address and destination
-//! port, so a query costs the rules near it, not the chain's length.
+//! every rule: rules are indexed by destination address, source address
+//! and destination port, and a query walks only the index that is most
+//! selective for it (a host firewall's rules differ by source, an ACL's by
+//! destination), so it costs the rules near it, not the chain's length.
 
 use crate::eval::CRule;
-use crate::space::Space;
+use crate::space::{Addrs, Ranges, Space};
 
 /// Chains shorter than this are scanned; the index would cost more.
 const SCAN_BELOW: usize = 48;
@@ -12,57 +14,164 @@ pub(crate) struct ChainIndex {
     inner: Option<Inner>,
 }
 
+/// One address side of the rules: IPv4 and IPv6 spans, and the rules that
+/// may match a DNS name there.
+struct AddrIndex {
+    v4: Intervals,
+    v6: Intervals,
+    names: Vec<u32>,
+}
+
 struct Inner {
-    dst4: Intervals,
-    dst6: Intervals,
-    /// Rules that may match a DNS name as destination.
-    dst_names: Vec<u32>,
+    dst: AddrIndex,
+    src: AddrIndex,
     dport: Intervals,
 }
 
-/// Spans `lo..=hi` of rules, found by overlap. Spans wider than `width`
-/// are kept apart in `wide` (always candidates), so a lookup only scans
-/// entries starting within `width` below the query.
+/// Spans `lo..=hi` of rules, found by overlap. Spans are kept in classes
+/// by width, each sorted by start: a lookup scans, in each class, only the
+/// entries starting within that class's width below the query, so a /32
+/// query among /24 rules walks a /24's worth of starts, not a /16's.
+/// Spans wider than the widest class are kept apart in `wide` (always
+/// candidates).
 struct Intervals {
-    entries: Vec<(u128, u128, u32)>,
-    width: u128,
+    /// (largest width of the class, entries sorted by start).
+    classes: Vec<(u128, Vec<(u128, u128, u32)>)>,
     wide: Vec<u32>,
 }
 
 impl Intervals {
-    fn new(width: u128) -> Self {
+    /// Classes of widths up to 2^b - 1 for each b of `bits`.
+    fn new(bits: &[u32]) -> Self {
         Intervals {
-            entries: Vec::new(),
-            width,
+            classes: bits
+                .iter()
+                .map(|&b| (if b >= 128 { u128::MAX } else { (1u128 << b) - 1 }, Vec::new()))
+                .collect(),
             wide: Vec::new(),
         }
     }
     fn add(&mut self, rule: u32, spans: &[(u128, u128)]) {
-        if spans.iter().any(|(lo, hi)| hi - lo > self.width) {
+        let widest = self.classes.last().map_or(0, |c| c.0);
+        if spans.iter().any(|(lo, hi)| hi - lo > widest) {
             self.wide.push(rule);
-        } else {
-            for &(lo, hi) in spans {
-                self.entries.push((lo, hi, rule));
+            return;
+        }
+        for &(lo, hi) in spans {
+            if let Some(c) = self.classes.iter_mut().find(|c| hi - lo <= c.0) {
+                c.1.push((lo, hi, rule));
             }
         }
     }
     fn finish(&mut self) {
-        self.entries.sort_unstable();
+        for c in &mut self.classes {
+            c.1.sort_unstable();
+        }
         self.wide.sort_unstable();
         self.wide.dedup();
     }
+    /// The entries of each class a lookup of `lo..=hi` scans.
+    fn windows(&self, lo: u128, hi: u128) -> impl Iterator<Item = &[(u128, u128, u32)]> {
+        self.classes.iter().map(move |(w, e)| {
+            let from = lo.saturating_sub(*w);
+            let start = e.partition_point(|x| x.0 < from);
+            let end = e.partition_point(|x| x.0 <= hi);
+            &e[start..end.max(start)]
+        })
+    }
+    /// An upper bound of what `lookup` finds (without the wide rules).
+    fn estimate(&self, lo: u128, hi: u128) -> usize {
+        self.windows(lo, hi).map(<[_]>::len).sum()
+    }
     fn lookup(&self, lo: u128, hi: u128, out: &mut Vec<u32>) {
-        out.extend_from_slice(&self.wide);
-        let from = lo.saturating_sub(self.width);
-        let start = self.entries.partition_point(|e| e.0 < from);
-        for e in &self.entries[start..] {
-            if e.0 > hi {
-                break;
-            }
-            if e.1 >= lo {
-                out.push(e.2);
+        for w in self.windows(lo, hi) {
+            for e in w {
+                if e.1 >= lo {
+                    out.push(e.2);
+                }
             }
         }
+    }
+}
+
+impl AddrIndex {
+    fn new() -> Self {
+        AddrIndex {
+            v4: Intervals::new(&[0, 4, 8, 12, 16, 20, 24]),
+            v6: Intervals::new(&[0, 8, 16, 32, 48, 64, 80]),
+            names: Vec::new(),
+        }
+    }
+    fn add(&mut self, rule: u32, sides: &[&Addrs]) {
+        let mut v4 = Vec::new();
+        let mut v6 = Vec::new();
+        let mut names = false;
+        for a in sides {
+            v4.extend(a.v4.spans().iter().map(|&(l, h)| (u128::from(l), u128::from(h))));
+            v6.extend(a.v6.spans().iter().copied());
+            names |= !a.names.is_empty();
+        }
+        if !v4.is_empty() {
+            self.v4.add(rule, &v4);
+        }
+        if !v6.is_empty() {
+            self.v6.add(rule, &v6);
+        }
+        if names {
+            self.names.push(rule);
+        }
+    }
+    fn finish(&mut self) {
+        self.v4.finish();
+        self.v6.finish();
+    }
+    /// How many rules a lookup of `a` would walk, at most.
+    fn estimate(&self, a: &Addrs) -> usize {
+        let mut n = 0;
+        if !a.v4.is_empty() {
+            n += self.v4.wide.len();
+            n += a.v4.spans().iter().map(|&(l, h)| self.v4.estimate(l.into(), h.into())).sum::<usize>();
+        }
+        if !a.v6.is_empty() {
+            n += self.v6.wide.len();
+            n += a.v6.spans().iter().map(|&(l, h)| self.v6.estimate(l, h)).sum::<usize>();
+        }
+        if !a.names.is_empty() {
+            n += self.names.len();
+        }
+        n
+    }
+    fn lookup(&self, a: &Addrs, out: &mut Vec<u32>) {
+        if !a.v4.is_empty() {
+            out.extend_from_slice(&self.v4.wide);
+            for &(l, h) in a.v4.spans() {
+                self.v4.lookup(l.into(), h.into(), out);
+            }
+        }
+        if !a.v6.is_empty() {
+            out.extend_from_slice(&self.v6.wide);
+            for &(l, h) in a.v6.spans() {
+                self.v6.lookup(l, h, out);
+            }
+        }
+        if !a.names.is_empty() {
+            out.extend_from_slice(&self.names);
+        }
+    }
+}
+
+fn port_estimate(ix: &Intervals, p: &Ranges<u16>) -> usize {
+    ix.wide.len()
+        + p.spans()
+            .iter()
+            .map(|&(l, h)| ix.estimate(l.into(), h.into()))
+            .sum::<usize>()
+}
+
+fn port_lookup(ix: &Intervals, p: &Ranges<u16>, out: &mut Vec<u32>) {
+    out.extend_from_slice(&ix.wide);
+    for &(l, h) in p.spans() {
+        ix.lookup(l.into(), h.into(), out);
     }
 }
 
@@ -76,113 +185,69 @@ impl ChainIndex {
         if rules.len() < SCAN_BELOW {
             return ChainIndex { inner: None };
         }
-        let mut dst4 = Intervals::new(1 << 16);
-        let mut dst6 = Intervals::new(1 << 64);
-        let mut dst_names = Vec::new();
-        let mut dport = Intervals::new(1024);
+        let mut dst = AddrIndex::new();
+        let mut src = AddrIndex::new();
+        let mut dport = Intervals::new(&[0, 4, 8, 10, 12]);
         for (i, r) in rules.iter().enumerate() {
             let i = i as u32;
             if r.never {
                 continue;
             }
-            let mut v4 = Vec::new();
-            let mut v6 = Vec::new();
-            let mut ports = Vec::new();
-            let mut names = false;
-            for a in &r.alts {
-                let e = &a.envelope;
-                v4.extend(
-                    e.dst
-                        .v4
-                        .spans()
-                        .iter()
-                        .map(|&(l, h)| (l as u128, h as u128)),
-                );
-                v6.extend(e.dst.v6.spans().iter().copied());
-                ports.extend(e.dport.spans().iter().map(|&(l, h)| (l as u128, h as u128)));
-                names |= !e.dst.names.is_empty();
-            }
-            if !v4.is_empty() {
-                dst4.add(i, &v4);
-            }
-            if !v6.is_empty() {
-                dst6.add(i, &v6);
-            }
-            if names {
-                dst_names.push(i);
-            }
+            let envs: Vec<&Space> = r.alts.iter().map(|a| &a.envelope).collect();
+            dst.add(i, &envs.iter().map(|e| &e.dst).collect::<Vec<_>>());
+            src.add(i, &envs.iter().map(|e| &e.src).collect::<Vec<_>>());
+            let ports: Vec<(u128, u128)> = envs
+                .iter()
+                .flat_map(|e| e.dport.spans().iter().map(|&(l, h)| (u128::from(l), u128::from(h))))
+                .collect();
             if !ports.is_empty() {
                 dport.add(i, &ports);
             }
         }
-        dst4.finish();
-        dst6.finish();
+        dst.finish();
+        src.finish();
         dport.finish();
         ChainIndex {
-            inner: Some(Inner {
-                dst4,
-                dst6,
-                dst_names,
-                dport,
-            }),
+            inner: Some(Inner { dst, src, dport }),
         }
     }
 
     /// Rules from `start` on that can match some part of `pieces`, in order.
     pub(crate) fn candidates(&self, rules: &[CRule], start: usize, pieces: &[Space]) -> Vec<usize> {
-        let Some(ix) = &self.inner else {
-            return (start..rules.len())
-                .filter(|&i| {
-                    let r = &rules[i];
-                    !r.never
-                        && r.alts
-                            .iter()
-                            .any(|a| pieces.iter().any(|p| p.overlaps(&a.envelope)))
-                })
-                .collect();
+        let overlaps = |i: usize| {
+            let r = &rules[i];
+            !r.never
+                && r.alts
+                    .iter()
+                    .any(|a| pieces.iter().any(|p| p.overlaps(&a.envelope)))
         };
-        let mut by_dst = Vec::new();
-        let mut by_port = Vec::new();
-        for p in pieces {
-            for &(lo, hi) in p.dst.v4.spans() {
-                ix.dst4.lookup(lo as u128, hi as u128, &mut by_dst);
-            }
-            for &(lo, hi) in p.dst.v6.spans() {
-                ix.dst6.lookup(lo, hi, &mut by_dst);
-            }
-            if !p.dst.names.is_empty() {
-                by_dst.extend_from_slice(&ix.dst_names);
-            }
-            for &(lo, hi) in p.dport.spans() {
-                ix.dport.lookup(lo as u128, hi as u128, &mut by_port);
+        let Some(ix) = &self.inner else {
+            return (start..rules.len()).filter(|&i| overlaps(i)).collect();
+        };
+        // Walk the index that finds the fewest rules for these pieces;
+        // the full overlap test does the rest.
+        let (mut d, mut s, mut p) = (0usize, 0usize, 0usize);
+        for x in pieces {
+            d += ix.dst.estimate(&x.dst);
+            s += ix.src.estimate(&x.src);
+            p += port_estimate(&ix.dport, &x.dport);
+        }
+        let mut found = Vec::new();
+        for x in pieces {
+            if d <= s && d <= p {
+                ix.dst.lookup(&x.dst, &mut found);
+            } else if s <= p {
+                ix.src.lookup(&x.src, &mut found);
+            } else {
+                port_lookup(&ix.dport, &x.dport, &mut found);
             }
         }
-        by_dst.sort_unstable();
-        by_dst.dedup();
-        by_port.sort_unstable();
-        by_port.dedup();
-        // Both lists are sorted: walk them together.
-        let mut out = Vec::new();
-        let (mut i, mut j) = (0, 0);
-        while i < by_dst.len() && j < by_port.len() {
-            match by_dst[i].cmp(&by_port[j]) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    let r = by_dst[i] as usize;
-                    if r >= start
-                        && rules[r]
-                            .alts
-                            .iter()
-                            .any(|a| pieces.iter().any(|p| p.overlaps(&a.envelope)))
-                    {
-                        out.push(r);
-                    }
-                    i += 1;
-                    j += 1;
-                }
-            }
-        }
-        out
+        found.sort_unstable();
+        found.dedup();
+        found
+            .into_iter()
+            .map(|r| r as usize)
+            .filter(|&r| r >= start && overlaps(r))
+            .collect()
     }
 }

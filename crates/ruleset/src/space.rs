@@ -625,6 +625,47 @@ impl Space {
     }
 }
 
+/// Boxes merged where two differ in one dimension only (so the parts of a
+/// flow that evaluation split and that share an outcome read as one).
+pub fn coalesce(mut v: Vec<Space>) -> Vec<Space> {
+    let mut merged = true;
+    while merged && v.len() > 1 {
+        merged = false;
+        'outer: for i in 0..v.len() {
+            for j in (i + 1)..v.len() {
+                let (a, b) = (&v[i], &v[j]);
+                let same = [
+                    a.proto == b.proto,
+                    a.src == b.src,
+                    a.dst == b.dst,
+                    a.sport == b.sport,
+                    a.dport == b.dport,
+                ];
+                if same.iter().filter(|x| !**x).count() > 1 {
+                    continue;
+                }
+                let mut m = a.clone();
+                if !same[0] {
+                    m.proto = a.proto.union(&b.proto);
+                } else if !same[1] {
+                    m.src = a.src.union(&b.src);
+                } else if !same[2] {
+                    m.dst = a.dst.union(&b.dst);
+                } else if !same[3] {
+                    m.sport = a.sport.union(&b.sport);
+                } else {
+                    m.dport = a.dport.union(&b.dport);
+                }
+                v[i] = m;
+                v.swap_remove(j);
+                merged = true;
+                break 'outer;
+            }
+        }
+    }
+    v
+}
+
 /// A union of boxes.
 pub fn subtract_all(pieces: Vec<Space>, o: &Space) -> Vec<Space> {
     let mut out = Vec::with_capacity(pieces.len());

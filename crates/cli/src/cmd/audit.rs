@@ -317,10 +317,23 @@ fn ask(args: &Args, c: &Compiled, host: Option<&Addrs>, members: &Members, g: &G
     if !diags.is_empty() {
         return Err(Failure::Diagnostics(diags));
     }
+    // A host firewall judges traffic to it and from it differently: without
+    // --as, each flow is asked as arriving at its destination.
+    let inbound = host.is_none() && c.set.is_host_firewall();
+    if inbound {
+        eprintln!(
+            "portplan: note: {} is a host firewall and no --as names its host: each flow is asked as traffic arriving at its destination",
+            c.set.file
+        );
+    }
     let answers: Vec<(portplan_ruleset::Query, portplan_ruleset::Judged)> = queries
         .into_iter()
         .map(|q| {
-            let j = judge(c, &q.spaces, host);
+            let dst = q
+                .spaces
+                .iter()
+                .fold(Addrs::none(), |a, s| a.union(&s.dst));
+            let j = judge(c, &q.spaces, if inbound { Some(&dst) } else { host });
             (q, j)
         })
         .collect();
