@@ -349,3 +349,42 @@ fn what_the_reader_does_not_understand_is_said_and_strict_fails() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--strict"), "{err}");
 }
+
+#[test]
+fn every_live_export_is_read_and_answers() {
+    let dir = root().join("crates/ruleset/tests/fixtures");
+    let mut n = 0;
+    for folder in std::fs::read_dir(&dir).unwrap() {
+        for f in std::fs::read_dir(folder.unwrap().path()).unwrap() {
+            let f = f.unwrap().path();
+            if f.extension().is_some_and(|e| e == "md") {
+                continue;
+            }
+            let p = f.to_str().unwrap();
+            let (code, out, err) = run(&[
+                "audit",
+                "--rules",
+                p,
+                "--flow",
+                "tcp 10.0.0.1 -> 10.0.1.5:443",
+                "--flow",
+                "udp 10.0.0.1 -> 10.0.1.5:53",
+                "--format",
+                "json",
+            ]);
+            assert!(code == 0 || code == 1, "{p}: exit {code}: {err}");
+            let v: serde_json::Value =
+                serde_json::from_str(&out).unwrap_or_else(|e| panic!("{p}: {e}\n{out}"));
+            assert_eq!(v["flows"].as_array().unwrap().len(), 2, "{p}");
+            for f in v["flows"].as_array().unwrap() {
+                let verdict = f["verdict"].as_str().unwrap();
+                assert!(
+                    ["allowed", "blocked", "partly", "unknown", "not-carried"].contains(&verdict),
+                    "{p}: {verdict}"
+                );
+            }
+            n += 1;
+        }
+    }
+    assert!(n >= 18, "only {n} fixtures");
+}

@@ -65,7 +65,10 @@ fn main() -> Res<()> {
         return Err("the index changed a verdict".into());
     }
 
-    println!("rules {rules} flows {} (judge on one thread, reverse checks on every core)", spaces.len());
+    println!(
+        "rules {rules} flows {} (judge on one thread, reverse checks on every core)",
+        spaces.len()
+    );
     println!(
         "read {:.3}s compile {:.3}s judge {:.3}s reverse {:.3}s",
         read.as_secs_f64(),

@@ -575,7 +575,8 @@ pub fn reverse(
                     if pieces.is_empty() {
                         return None;
                     }
-                    let shown: Vec<String> = pieces.iter().take(SHOWN).map(describe_space).collect();
+                    let shown: Vec<String> =
+                        pieces.iter().take(SHOWN).map(describe_space).collect();
                     Some(Beyond {
                         rule: RuleRef::of(set, Hit::Rule(RuleAt { chain: ch, rule: i })),
                         filter: f.name.clone(),

@@ -46,7 +46,16 @@ impl Intervals {
         Intervals {
             classes: bits
                 .iter()
-                .map(|&b| (if b >= 128 { u128::MAX } else { (1u128 << b) - 1 }, Vec::new()))
+                .map(|&b| {
+                    (
+                        if b >= 128 {
+                            u128::MAX
+                        } else {
+                            (1u128 << b) - 1
+                        },
+                        Vec::new(),
+                    )
+                })
                 .collect(),
             wide: Vec::new(),
         }
@@ -107,7 +116,11 @@ impl AddrIndex {
         let mut v6 = Vec::new();
         let mut names = false;
         for a in sides {
-            v4.extend(a.v4.spans().iter().map(|&(l, h)| (u128::from(l), u128::from(h))));
+            v4.extend(
+                a.v4.spans()
+                    .iter()
+                    .map(|&(l, h)| (u128::from(l), u128::from(h))),
+            );
             v6.extend(a.v6.spans().iter().copied());
             names |= !a.names.is_empty();
         }
@@ -130,11 +143,19 @@ impl AddrIndex {
         let mut n = 0;
         if !a.v4.is_empty() {
             n += self.v4.wide.len();
-            n += a.v4.spans().iter().map(|&(l, h)| self.v4.estimate(l.into(), h.into())).sum::<usize>();
+            n +=
+                a.v4.spans()
+                    .iter()
+                    .map(|&(l, h)| self.v4.estimate(l.into(), h.into()))
+                    .sum::<usize>();
         }
         if !a.v6.is_empty() {
             n += self.v6.wide.len();
-            n += a.v6.spans().iter().map(|&(l, h)| self.v6.estimate(l, h)).sum::<usize>();
+            n +=
+                a.v6.spans()
+                    .iter()
+                    .map(|&(l, h)| self.v6.estimate(l, h))
+                    .sum::<usize>();
         }
         if !a.names.is_empty() {
             n += self.names.len();
@@ -198,7 +219,12 @@ impl ChainIndex {
             src.add(i, &envs.iter().map(|e| &e.src).collect::<Vec<_>>());
             let ports: Vec<(u128, u128)> = envs
                 .iter()
-                .flat_map(|e| e.dport.spans().iter().map(|&(l, h)| (u128::from(l), u128::from(h))))
+                .flat_map(|e| {
+                    e.dport
+                        .spans()
+                        .iter()
+                        .map(|&(l, h)| (u128::from(l), u128::from(h)))
+                })
                 .collect();
             if !ports.is_empty() {
                 dport.add(i, &ports);

@@ -329,10 +329,7 @@ fn ask(args: &Args, c: &Compiled, host: Option<&Addrs>, members: &Members, g: &G
     let answers: Vec<(portplan_ruleset::Query, portplan_ruleset::Judged)> = queries
         .into_iter()
         .map(|q| {
-            let dst = q
-                .spaces
-                .iter()
-                .fold(Addrs::none(), |a, s| a.union(&s.dst));
+            let dst = q.spaces.iter().fold(Addrs::none(), |a, s| a.union(&s.dst));
             let j = judge(c, &q.spaces, if inbound { Some(&dst) } else { host });
             (q, j)
         })
