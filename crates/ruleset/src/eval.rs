@@ -669,7 +669,7 @@ pub fn without_self(q: &Space, host: &Addrs) -> Vec<Space> {
 /// Sides that are only DNS names or sets belong to both.
 fn by_family(m: &crate::model::Match, fam: Families) -> Vec<crate::model::Match> {
     let plain = |a: &AddrMatch| !a.negated && a.symbols.is_empty() && a.also.is_empty();
-    if !(fam.v4 && fam.v6) || !plain(&m.src) || !plain(&m.dst) {
+    if !(fam.v4 && fam.v6 && plain(&m.src) && plain(&m.dst)) {
         return vec![m.clone()];
     }
     let mixed = |a: &Addrs| !a.v4.is_empty() && !a.v6.is_empty();

@@ -34,9 +34,12 @@ struct Inner {
 /// query among /24 rules walks a /24's worth of starts, not a /16's.
 /// Spans wider than the widest class are kept apart in `wide` (always
 /// candidates).
+/// One span of one rule: (first, last, rule).
+type Entry = (u128, u128, u32);
+
 struct Intervals {
     /// (largest width of the class, entries sorted by start).
-    classes: Vec<(u128, Vec<(u128, u128, u32)>)>,
+    classes: Vec<(u128, Vec<Entry>)>,
     wide: Vec<u32>,
 }
 
@@ -80,7 +83,7 @@ impl Intervals {
         self.wide.dedup();
     }
     /// The entries of each class a lookup of `lo..=hi` scans.
-    fn windows(&self, lo: u128, hi: u128) -> impl Iterator<Item = &[(u128, u128, u32)]> {
+    fn windows(&self, lo: u128, hi: u128) -> impl Iterator<Item = &[Entry]> {
         self.classes.iter().map(move |(w, e)| {
             let from = lo.saturating_sub(*w);
             let start = e.partition_point(|x| x.0 < from);
