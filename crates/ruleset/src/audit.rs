@@ -605,7 +605,13 @@ pub fn reverse(
                 if cr.never || rule.action == Action::Next || rule.implied || hits.contains(&at) {
                     return None;
                 }
-                let mut pieces: Vec<Space> = cr.alts.iter().map(|a| a.envelope.clone()).collect();
+                // What the rule surely matches (a DNS name that may resolve
+                // into its addresses is no rule of its own to shadow).
+                let mut pieces: Vec<Space> = cr
+                    .alts
+                    .iter()
+                    .map(|a| a.sure.clone().unwrap_or_else(|| a.envelope.clone()))
+                    .collect();
                 pieces.retain(|p| !p.is_empty());
                 if pieces.is_empty() {
                     return Some(Dead::Shadowed(Shadowed {

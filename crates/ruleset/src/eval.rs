@@ -531,6 +531,13 @@ impl<'a> Compiled<'a> {
                 break;
             }
             let rule = &self.rules[c][i];
+            if !rule
+                .alts
+                .iter()
+                .any(|a| pending.iter().any(|p| p.overlaps(&a.envelope)))
+            {
+                continue;
+            }
             let mut next = Vec::with_capacity(pending.len());
             for p in pending {
                 let (yes, maybe, no) = split(rule, p);

@@ -26,6 +26,10 @@ struct Inner {
     dst: AddrIndex,
     src: AddrIndex,
     dport: Intervals,
+    /// Rules of a few destination ports, under each of their ports.
+    ports: std::collections::HashMap<u16, Bucket>,
+    /// Rules of many ports.
+    rest: Bucket,
 }
 
 /// Spans `lo..=hi` of rules, found by overlap. Spans are kept in classes
@@ -199,6 +203,44 @@ fn port_lookup(ix: &Intervals, p: &Ranges<u16>, out: &mut Vec<u32>) {
     }
 }
 
+/// Rules of a few destination ports (no more than this many ports in all)
+/// are also indexed under each of their ports.
+const FEW_PORTS: u128 = 16;
+
+/// Rules under one destination port, by source and by destination.
+struct Bucket {
+    dst: AddrIndex,
+    src: AddrIndex,
+}
+
+impl Bucket {
+    fn new() -> Self {
+        Bucket {
+            dst: AddrIndex::new(),
+            src: AddrIndex::new(),
+        }
+    }
+    fn add(&mut self, rule: u32, envs: &[&Space]) {
+        self.dst
+            .add(rule, &envs.iter().map(|e| &e.dst).collect::<Vec<_>>());
+        self.src
+            .add(rule, &envs.iter().map(|e| &e.src).collect::<Vec<_>>());
+    }
+    fn finish(&mut self) {
+        self.dst.finish();
+        self.src.finish();
+    }
+    /// Rules of the bucket that may match `x`, through the more selective
+    /// of its two indexes.
+    fn lookup(&self, x: &Space, out: &mut Vec<u32>) {
+        if self.dst.estimate(&x.dst) <= self.src.estimate(&x.src) {
+            self.dst.lookup(&x.dst, out);
+        } else {
+            self.src.lookup(&x.src, out);
+        }
+    }
+}
+
 impl ChainIndex {
     /// No index: every query scans the chain.
     pub(crate) fn none() -> Self {
@@ -212,6 +254,8 @@ impl ChainIndex {
         let mut dst = AddrIndex::new();
         let mut src = AddrIndex::new();
         let mut dport = Intervals::new(&[0, 4, 8, 10, 12]);
+        let mut ports: std::collections::HashMap<u16, Bucket> = std::collections::HashMap::new();
+        let mut rest = Bucket::new();
         for (i, r) in rules.iter().enumerate() {
             let i = i as u32;
             if r.never {
@@ -220,7 +264,7 @@ impl ChainIndex {
             let envs: Vec<&Space> = r.alts.iter().map(|a| &a.envelope).collect();
             dst.add(i, &envs.iter().map(|e| &e.dst).collect::<Vec<_>>());
             src.add(i, &envs.iter().map(|e| &e.src).collect::<Vec<_>>());
-            let ports: Vec<(u128, u128)> = envs
+            let spans: Vec<(u128, u128)> = envs
                 .iter()
                 .flat_map(|e| {
                     e.dport
@@ -229,30 +273,73 @@ impl ChainIndex {
                         .map(|&(l, h)| (u128::from(l), u128::from(h)))
                 })
                 .collect();
-            if !ports.is_empty() {
-                dport.add(i, &ports);
+            if !spans.is_empty() {
+                dport.add(i, &spans);
+            }
+            // A rule of a few ports goes under each; any other rule (all
+            // ports, a wide range) is a candidate for every port.
+            let many: u128 = envs.iter().map(|e| e.dport.count()).sum();
+            if many <= FEW_PORTS {
+                let mut ps: Vec<u16> = envs
+                    .iter()
+                    .flat_map(|e| e.dport.spans().iter().flat_map(|&(l, h)| l..=h))
+                    .collect();
+                ps.sort_unstable();
+                ps.dedup();
+                for p in ps {
+                    ports.entry(p).or_insert_with(Bucket::new).add(i, &envs);
+                }
+            } else {
+                rest.add(i, &envs);
             }
         }
         dst.finish();
         src.finish();
         dport.finish();
+        for b in ports.values_mut() {
+            b.finish();
+        }
+        rest.finish();
         ChainIndex {
-            inner: Some(Inner { dst, src, dport }),
+            inner: Some(Inner {
+                dst,
+                src,
+                dport,
+                ports,
+                rest,
+            }),
         }
     }
 
-    /// Rules from `start` on that can match some part of `pieces`, in order.
+    /// Rules from `start` on that may match some part of `pieces`, in
+    /// order: a superset (what the index cannot rule out), so that a caller
+    /// that stops at the first rule deciding everything tests no more.
     pub(crate) fn candidates(&self, rules: &[CRule], start: usize, pieces: &[Space]) -> Vec<usize> {
-        let overlaps = |i: usize| {
-            let r = &rules[i];
-            !r.never
-                && r.alts
-                    .iter()
-                    .any(|a| pieces.iter().any(|p| p.overlaps(&a.envelope)))
-        };
         let Some(ix) = &self.inner else {
-            return (start..rules.len()).filter(|&i| overlaps(i)).collect();
+            return (start..rules.len()).filter(|&i| !rules[i].never).collect();
         };
+        let mut found = Vec::new();
+        // Pieces of a few ports: the buckets of those ports, and the rules
+        // of many ports.
+        if pieces.iter().all(|x| x.dport.count() <= FEW_PORTS) {
+            for x in pieces {
+                for &(l, h) in x.dport.spans() {
+                    for p in l..=h {
+                        if let Some(b) = ix.ports.get(&p) {
+                            b.lookup(x, &mut found);
+                        }
+                    }
+                }
+                ix.rest.lookup(x, &mut found);
+            }
+            found.sort_unstable();
+            found.dedup();
+            return found
+                .into_iter()
+                .map(|r| r as usize)
+                .filter(|&r| r >= start)
+                .collect();
+        }
         // Walk the index that finds the fewest rules for these pieces;
         // the full overlap test does the rest.
         let (mut d, mut s, mut p) = (0usize, 0usize, 0usize);
@@ -276,7 +363,7 @@ impl ChainIndex {
         found
             .into_iter()
             .map(|r| r as usize)
-            .filter(|&r| r >= start && overlaps(r))
+            .filter(|&r| r >= start)
             .collect()
     }
 }
