@@ -4,6 +4,7 @@
 //! is a partition of the flow's box.
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use smallvec::{smallvec, SmallVec};
 use std::collections::BTreeSet;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -32,7 +33,11 @@ bound!(u8, u16, u32, u128);
 
 /// A set of integers as sorted, disjoint, non-touching inclusive ranges.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Ranges<T: Bound>(Vec<(T, T)>);
+pub struct Ranges<T: Bound>(Spans<T>);
+
+/// The spans of a set: most sets are one or two ranges, held inline (a
+/// flow's evaluation makes and drops millions of them).
+type Spans<T> = SmallVec<[(T, T); 2]>;
 
 impl<T: Bound> fmt::Debug for Ranges<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -42,26 +47,26 @@ impl<T: Bound> fmt::Debug for Ranges<T> {
 
 impl<T: Bound> Default for Ranges<T> {
     fn default() -> Self {
-        Ranges(Vec::new())
+        Ranges(SmallVec::new())
     }
 }
 
 impl<T: Bound> Ranges<T> {
     pub fn empty() -> Self {
-        Ranges(Vec::new())
+        Ranges(SmallVec::new())
     }
     pub fn full() -> Self {
-        Ranges(vec![(T::MIN, T::MAX)])
+        Ranges(smallvec![(T::MIN, T::MAX)])
     }
     pub fn one(v: T) -> Self {
-        Ranges(vec![(v, v)])
+        Ranges(smallvec![(v, v)])
     }
     /// `lo..=hi`; empty when `lo > hi`.
     pub fn range(lo: T, hi: T) -> Self {
         if lo > hi {
             Ranges::empty()
         } else {
-            Ranges(vec![(lo, hi)])
+            Ranges(smallvec![(lo, hi)])
         }
     }
     /// From any ranges, in any order, overlapping or not. (A plain
@@ -69,9 +74,9 @@ impl<T: Bound> Ranges<T> {
     /// readers should say which set they mean.)
     #[allow(clippy::should_implement_trait)]
     pub fn from_iter(it: impl IntoIterator<Item = (T, T)>) -> Self {
-        let mut v: Vec<(T, T)> = it.into_iter().filter(|(a, b)| a <= b).collect();
+        let mut v: Spans<T> = it.into_iter().filter(|(a, b)| a <= b).collect();
         v.sort_unstable();
-        let mut out: Vec<(T, T)> = Vec::with_capacity(v.len());
+        let mut out: Spans<T> = SmallVec::with_capacity(v.len());
         for (lo, hi) in v {
             match out.last_mut() {
                 Some(last) if lo <= last.1.succ() || last.1 == T::MAX => {
@@ -130,7 +135,7 @@ impl<T: Bound> Ranges<T> {
             return self.clone();
         }
         let (mut i, mut j) = (0, 0);
-        let mut out = Vec::new();
+        let mut out = SmallVec::new();
         while i < self.0.len() && j < o.0.len() {
             let (a0, a1) = self.0[i];
             let (b0, b1) = o.0[j];
@@ -164,7 +169,7 @@ impl<T: Bound> Ranges<T> {
         false
     }
     pub fn complement(&self) -> Self {
-        let mut out = Vec::new();
+        let mut out = SmallVec::new();
         let mut next = Some(T::MIN);
         for &(lo, hi) in &self.0 {
             if let Some(n) = next {
