@@ -10,10 +10,10 @@
 //! permission is one rule, on its own line.
 
 use crate::aws_json_sg::{self as sg, Group, Groups, SgRule};
-use crate::aws_json_tree::{self as tree, Node};
+use crate::json_tree::{self as tree, at, Node};
 use crate::model::*;
 use crate::Reader;
-use portplan_model::{Diagnostic, Location};
+use portplan_model::Diagnostic;
 use std::collections::BTreeSet;
 
 pub struct AwsJson;
@@ -45,13 +45,6 @@ impl Reader for AwsJson {
     fn read(&self, text: &str, file: &str) -> Result<Ruleset, Diagnostic> {
         read(text, file)
     }
-}
-
-fn at(file: &str, n: &Node, msg: impl Into<String>) -> Diagnostic {
-    Diagnostic::error(file, msg).at(Some(Location {
-        line: n.line,
-        column: n.column,
-    }))
 }
 
 /// Members of a permission this reader reads; others are reported.

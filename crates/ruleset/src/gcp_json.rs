@@ -7,12 +7,12 @@
 //! rules only: firewall policies, which Google Cloud evaluates before them,
 //! are not in it (noted).
 
-use crate::aws_json_tree::{self as tree, Node};
 use crate::gcp_json_fw::{self as fw, FwRule};
+use crate::json_tree::{self as tree, at, Node};
 use crate::model::*;
 use crate::space::{Addrs, Ranges};
 use crate::Reader;
-use portplan_model::{Diagnostic, Location};
+use portplan_model::Diagnostic;
 
 pub struct GcpJson;
 
@@ -43,13 +43,6 @@ impl Reader for GcpJson {
     fn read(&self, text: &str, file: &str) -> Result<Ruleset, Diagnostic> {
         read(text, file)
     }
-}
-
-fn at(file: &str, n: &Node, msg: impl Into<String>) -> Diagnostic {
-    Diagnostic::error(file, msg).at(Some(Location {
-        line: n.line,
-        column: n.column,
-    }))
 }
 
 /// Fields that do not change what a rule matches.
