@@ -26,8 +26,7 @@ impl Reader for AwsJson {
         "`aws ec2 describe-security-groups` JSON"
     }
     fn sniff(&self, text: &str) -> u8 {
-        let t = text.trim_start_matches('\u{feff}').trim_start();
-        if !(t.starts_with('{') || t.starts_with('[')) {
+        if tree::document(text).is_none() {
             return 0;
         }
         let perms = text.contains("\"IpPermissions\"") || text.contains("\"IpPermissionsEgress\"");
@@ -247,11 +246,7 @@ fn permission(
             problems.push(format!("`{k}` is not a permission field this reader knows"));
         }
     }
-    let perm_issue = if problems.is_empty() {
-        None
-    } else {
-        Some(set.issue(p.line, &p.compact(), problems.join("; ")))
-    };
+    let perm_issue = set.issue_if(p.line, &p.compact(), &problems);
     let mut peers: Vec<PeerEntry> = Vec::new();
     let desc = |n: &Node| n.get("Description").and_then(Node::str).map(str::to_string);
     for (list, field) in [("IpRanges", "CidrIp"), ("Ipv6Ranges", "CidrIpv6")] {

@@ -25,10 +25,9 @@ impl Reader for AzureJson {
         "`az network nsg show` / `az network nsg list` JSON"
     }
     fn sniff(&self, text: &str) -> u8 {
-        let t = text.trim_start_matches('\u{feff}').trim_start();
-        if !(t.starts_with('{') || t.starts_with('[')) {
+        let Some(t) = json::document(text) else {
             return 0;
-        }
+        };
         let head: String = t.chars().take(200_000).collect();
         if head.contains("\"securityRules\"") || head.contains("\"defaultSecurityRules\"") {
             90
@@ -313,38 +312,9 @@ fn rule(o: &Node, default: bool) -> RawRule {
     };
     let src_asg = asgs("sourceApplicationSecurityGroups", &mut bad);
     let dst_asg = asgs("destinationApplicationSecurityGroups", &mut bad);
-    let side = |p: &[String], a: &[String]| {
-        let mut v: Vec<String> = p.to_vec();
-        v.extend(a.iter().map(|x| format!("asg:{x}")));
-        if v.is_empty() {
-            "?".to_string()
-        } else {
-            v.join(",")
-        }
-    };
-    let text = format!(
-        "{} priority {} {} {} {} {}:{} -> {}:{}",
-        name.as_deref().unwrap_or("(unnamed)"),
-        priority.as_deref().unwrap_or("?"),
-        direction.as_deref().unwrap_or("?"),
-        access.as_deref().unwrap_or("?"),
-        protocol.as_deref().unwrap_or("?"),
-        side(&src, &src_asg),
-        if sport.is_empty() {
-            "?".into()
-        } else {
-            sport.join(",")
-        },
-        side(&dst, &dst_asg),
-        if dport.is_empty() {
-            "?".into()
-        } else {
-            dport.join(",")
-        },
-    );
     RawRule {
         line: o.line,
-        text,
+        text: String::new(),
         name,
         priority,
         direction,
@@ -359,4 +329,5 @@ fn rule(o: &Node, default: bool) -> RawRule {
         unknown: bad,
         default_rule: default,
     }
+    .with_summary()
 }

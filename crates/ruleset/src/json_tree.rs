@@ -140,6 +140,13 @@ impl Node {
     }
 }
 
+/// The text from its first object or array on (after a byte order mark
+/// and white space), if it starts with one: for the readers' `sniff`.
+pub fn document(text: &str) -> Option<&str> {
+    let t = text.trim_start_matches('\u{feff}').trim_start();
+    (t.starts_with('{') || t.starts_with('[')).then_some(t)
+}
+
 /// An error at `n`'s place.
 pub fn at(file: &str, n: &Node, msg: impl Into<String>) -> Diagnostic {
     located(file, (n.line, n.column), msg)

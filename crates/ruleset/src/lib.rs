@@ -37,6 +37,7 @@ mod nftables;
 mod nftables_json;
 mod nftables_model;
 mod panos;
+mod set_config;
 mod windows;
 mod windows_ps;
 
