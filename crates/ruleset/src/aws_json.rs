@@ -10,10 +10,10 @@
 //! permission is one rule, on its own line.
 
 use crate::aws_json_sg::{self as sg, Group, Groups, SgRule};
-use crate::aws_json_tree::{self as tree, Node};
+use crate::json_tree::{self as tree, at, Node};
 use crate::model::*;
 use crate::Reader;
-use portplan_model::{Diagnostic, Location};
+use portplan_model::Diagnostic;
 use std::collections::BTreeSet;
 
 pub struct AwsJson;
@@ -26,8 +26,7 @@ impl Reader for AwsJson {
         "`aws ec2 describe-security-groups` JSON"
     }
     fn sniff(&self, text: &str) -> u8 {
-        let t = text.trim_start_matches('\u{feff}').trim_start();
-        if !(t.starts_with('{') || t.starts_with('[')) {
+        if tree::document(text).is_none() {
             return 0;
         }
         let perms = text.contains("\"IpPermissions\"") || text.contains("\"IpPermissionsEgress\"");
@@ -45,13 +44,6 @@ impl Reader for AwsJson {
     fn read(&self, text: &str, file: &str) -> Result<Ruleset, Diagnostic> {
         read(text, file)
     }
-}
-
-fn at(file: &str, n: &Node, msg: impl Into<String>) -> Diagnostic {
-    Diagnostic::error(file, msg).at(Some(Location {
-        line: n.line,
-        column: n.column,
-    }))
 }
 
 /// Members of a permission this reader reads; others are reported.
@@ -254,11 +246,7 @@ fn permission(
             problems.push(format!("`{k}` is not a permission field this reader knows"));
         }
     }
-    let perm_issue = if problems.is_empty() {
-        None
-    } else {
-        Some(set.issue(p.line, &p.compact(), problems.join("; ")))
-    };
+    let perm_issue = set.issue_if(p.line, &p.compact(), &problems);
     let mut peers: Vec<PeerEntry> = Vec::new();
     let desc = |n: &Node| n.get("Description").and_then(Node::str).map(str::to_string);
     for (list, field) in [("IpRanges", "CidrIp"), ("Ipv6Ranges", "CidrIpv6")] {

@@ -71,6 +71,24 @@ pub(crate) struct SgRule {
     pub when: Vec<Cond>,
 }
 
+impl SgRule {
+    /// A rule that may allow anything, both ways: what issue `k` says the
+    /// reader could not read.
+    pub fn unknown(line: usize, text: String, egress: bool, group: usize, k: usize) -> Self {
+        SgRule {
+            line,
+            text,
+            label: None,
+            egress,
+            group,
+            proto: Ranges::full(),
+            dport: Ranges::full(),
+            peer: AddrMatch::every(),
+            when: vec![Cond::Unknown(k)],
+        }
+    }
+}
+
 /// The rules of a group the file does not hold (a group referenced from
 /// another account or file, a variable): its members may be allowed more
 /// than this file says, both ways, so where no rule here allows their
@@ -88,17 +106,8 @@ pub(crate) fn unknown_group(
         format!("the rules of security group {} are not in this {what}: traffic to and from its members that no rule here allows is unknown", g.display),
     );
     for egress in [false, true] {
-        rules.push(SgRule {
-            line: g.line,
-            text: format!("{} (rules not in this {what})", g.display),
-            label: None,
-            egress,
-            group,
-            proto: Ranges::full(),
-            dport: Ranges::full(),
-            peer: AddrMatch::every(),
-            when: vec![Cond::Unknown(k)],
-        });
+        let text = format!("{} (rules not in this {what})", g.display);
+        rules.push(SgRule::unknown(g.line, text, egress, group, k));
     }
 }
 

@@ -730,11 +730,7 @@ fn emit(
             ),
         );
     }
-    let rule_issue = if problems.is_empty() {
-        None
-    } else {
-        Some(set.issue(line, text, problems.join("; ")))
-    };
+    let rule_issue = set.issue_if(line, text, &problems);
     let base_when: Vec<Cond> = rule_issue.map(Cond::Unknown).into_iter().collect();
     if let Some(known) = peer.known {
         rules.push(SgRule {
@@ -883,7 +879,7 @@ fn inline_rules(
                                 &text,
                                 format!("`{}` is not a rule this reader can read", show(x)),
                             );
-                            rules.push(unknown_rule(line, text, id == "egress", gi, k));
+                            rules.push(SgRule::unknown(line, text, id == "egress", gi, k));
                         }
                     }
                 }
@@ -898,23 +894,9 @@ fn inline_rules(
                         show(x)
                     ),
                 );
-                rules.push(unknown_rule(line, text, id == "egress", gi, k));
+                rules.push(SgRule::unknown(line, text, id == "egress", gi, k));
             }
         }
-    }
-}
-
-fn unknown_rule(line: usize, text: String, egress: bool, group: usize, k: usize) -> SgRule {
-    SgRule {
-        line,
-        text,
-        label: None,
-        egress,
-        group,
-        proto: Ranges::full(),
-        dport: Ranges::full(),
-        peer: AddrMatch::every(),
-        when: vec![Cond::Unknown(k)],
     }
 }
 
@@ -966,7 +948,7 @@ fn rule_resource(
                             Some(e) => cx.group_ref(set, e, line),
                             None => (cx.external(set, "?", "sg:?", line, false), None),
                         };
-                        rules.push(unknown_rule(line, text.clone(), egress, g, k));
+                        rules.push(SgRule::unknown(line, text.clone(), egress, g, k));
                     }
                     return;
                 }

@@ -9,11 +9,11 @@
 //! match, Azure's default rules, service tags and application security
 //! groups as symbols.
 
-use crate::azure_json_value::{self as json, J, V};
 use crate::azure_nsg::{self, RawNsg, RawRule};
+use crate::json_tree::{self as json, at, Json, Node};
 use crate::model::Ruleset;
 use crate::Reader;
-use portplan_model::{Diagnostic, Location};
+use portplan_model::Diagnostic;
 
 pub struct AzureJson;
 
@@ -25,10 +25,9 @@ impl Reader for AzureJson {
         "`az network nsg show` / `az network nsg list` JSON"
     }
     fn sniff(&self, text: &str) -> u8 {
-        let t = text.trim_start_matches('\u{feff}').trim_start();
-        if !(t.starts_with('{') || t.starts_with('[')) {
+        let Some(t) = json::document(text) else {
             return 0;
-        }
+        };
         let head: String = t.chars().take(200_000).collect();
         if head.contains("\"securityRules\"") || head.contains("\"defaultSecurityRules\"") {
             90
@@ -45,27 +44,17 @@ impl Reader for AzureJson {
     }
 }
 
-fn at(file: &str, line: usize, column: usize, m: impl Into<String>) -> Diagnostic {
-    Diagnostic::error(file, m.into()).at(Some(Location { line, column }))
-}
-
 fn read(text: &str, file: &str) -> Result<Ruleset, Diagnostic> {
-    let doc = json::parse(text).map_err(|e| {
-        at(
-            file,
-            e.line,
-            e.column,
-            format!("not valid JSON: {} (expected `az network nsg show` or `az network nsg list` output)", e.message),
-        )
+    let doc = json::parse(text, file).map_err(|mut e| {
+        e.message
+            .push_str(" (expected `az network nsg show` or `az network nsg list` output)");
+        e
     })?;
     let mut set = Ruleset::new("azure-json", file);
     let mut nsgs = Vec::new();
     collect(&doc, &mut nsgs, file)?;
     if nsgs.is_empty() {
-        return Err(at(
-            file,
-            doc.line,
-            doc.column,
+        return Err(at(file, &doc,
             "no network security group found: expected `az network nsg show` output (an object with securityRules), `az network nsg list` output (an array of them) or a list of security rules",
         ));
     }
@@ -74,7 +63,7 @@ fn read(text: &str, file: &str) -> Result<Ruleset, Diagnostic> {
 }
 
 /// A field of an object, or of its `properties` (the ARM shape).
-fn field<'a>(o: &'a J, key: &str) -> Option<&'a J> {
+fn field<'a>(o: &'a Node, key: &str) -> Option<&'a Node> {
     o.get_ci("properties")
         .filter(|p| p.is_obj())
         .and_then(|p| p.get_ci(key))
@@ -82,22 +71,22 @@ fn field<'a>(o: &'a J, key: &str) -> Option<&'a J> {
         .filter(|v| !v.is_null())
 }
 
-fn is_nsg(o: &J) -> bool {
+fn is_nsg(o: &Node) -> bool {
     o.is_obj()
         && (field(o, "securityRules").is_some()
             || field(o, "defaultSecurityRules").is_some()
             || o.get_ci("type")
-                .and_then(J::as_str)
+                .and_then(Node::str)
                 .is_some_and(|t| t.eq_ignore_ascii_case("Microsoft.Network/networkSecurityGroups")))
 }
 
-fn is_rule(o: &J) -> bool {
+fn is_rule(o: &Node) -> bool {
     o.is_obj() && field(o, "priority").is_some() && field(o, "direction").is_some()
 }
 
-fn collect(doc: &J, nsgs: &mut Vec<RawNsg>, file: &str) -> Result<(), Diagnostic> {
+fn collect(doc: &Node, nsgs: &mut Vec<RawNsg>, file: &str) -> Result<(), Diagnostic> {
     match &doc.v {
-        V::Arr(items) => {
+        Json::Arr(items) => {
             if !items.is_empty() && items.iter().all(is_rule) {
                 // `az network nsg rule list`: the rules of one NSG.
                 let mut nsg = RawNsg {
@@ -115,17 +104,14 @@ fn collect(doc: &J, nsgs: &mut Vec<RawNsg>, file: &str) -> Result<(), Diagnostic
                 if is_nsg(it) {
                     nsgs.push(nsg(it));
                 } else if it.is_obj() {
-                    return Err(at(
-                        file,
-                        it.line,
-                        it.column,
+                    return Err(at(file, it,
                         "this array item is not a network security group (no securityRules) nor a security rule",
                     ));
                 }
             }
             Ok(())
         }
-        V::Obj(_) => {
+        Json::Obj(_) => {
             if is_nsg(doc) {
                 nsgs.push(nsg(doc));
                 return Ok(());
@@ -140,19 +126,18 @@ fn collect(doc: &J, nsgs: &mut Vec<RawNsg>, file: &str) -> Result<(), Diagnostic
                 nsgs.push(n);
                 return Ok(());
             }
-            if let Some(v) = doc.get_ci("value").filter(|v| v.as_arr().is_some()) {
+            if let Some(v) = doc.get_ci("value").filter(|v| v.is_arr()) {
                 return collect(v, nsgs, file);
             }
-            if let Some(res) = doc.get_ci("resources").and_then(J::as_arr) {
-                template(res, nsgs);
+            if let Some(res) = doc.get_ci("resources").filter(|r| r.is_arr()) {
+                template(res.items(), nsgs);
                 return Ok(());
             }
             Ok(())
         }
         _ => Err(at(
             file,
-            doc.line,
-            doc.column,
+            doc,
             "expected a JSON object (one NSG) or array (a list of NSGs)",
         )),
     }
@@ -160,10 +145,10 @@ fn collect(doc: &J, nsgs: &mut Vec<RawNsg>, file: &str) -> Result<(), Diagnostic
 
 /// An ARM template's resources: NSGs, and security rules as resources of
 /// their own (`"name": "nsg1/rule1"`).
-fn template(res: &[J], nsgs: &mut Vec<RawNsg>) {
-    let ty = |o: &J| {
+fn template(res: &[Node], nsgs: &mut Vec<RawNsg>) {
+    let ty = |o: &Node| {
         o.get_ci("type")
-            .and_then(J::as_str)
+            .and_then(Node::str)
             .unwrap_or("")
             .to_ascii_lowercase()
     };
@@ -176,7 +161,7 @@ fn template(res: &[J], nsgs: &mut Vec<RawNsg>) {
         if ty(o) == "microsoft.network/networksecuritygroups/securityrules" {
             let full = o
                 .get_ci("name")
-                .and_then(J::as_str)
+                .and_then(Node::str)
                 .unwrap_or("")
                 .to_string();
             let (parent, _) = full.split_once('/').unwrap_or(("", ""));
@@ -215,10 +200,10 @@ fn last_segment(id: &str) -> &str {
     id.trim_end_matches('/').rsplit('/').next().unwrap_or(id)
 }
 
-fn nsg(o: &J) -> RawNsg {
+fn nsg(o: &Node) -> RawNsg {
     let name = o
         .get_ci("name")
-        .and_then(J::scalar)
+        .and_then(Node::scalar)
         .unwrap_or_else(|| "(unnamed)".into());
     let mut n = RawNsg {
         name,
@@ -227,18 +212,17 @@ fn nsg(o: &J) -> RawNsg {
     };
     for (key, default) in [("securityRules", false), ("defaultSecurityRules", true)] {
         if let Some(rs) = field(o, key) {
-            match rs.as_arr() {
-                Some(items) => {
-                    for r in items {
-                        n.rules.push(rule(r, default));
-                    }
+            if rs.is_arr() {
+                for r in rs.items() {
+                    n.rules.push(rule(r, default));
                 }
-                None => n.rules.push(RawRule {
+            } else {
+                n.rules.push(RawRule {
                     line: rs.line,
-                    text: format!("{key}: {}", rs.text()),
+                    text: format!("{key}: {}", rs.compact()),
                     unknown: vec![format!("`{key}` is not a list of rules")],
                     ..RawRule::default()
-                }),
+                });
             }
         }
     }
@@ -246,8 +230,8 @@ fn nsg(o: &J) -> RawNsg {
         ("subnets", "subnet"),
         ("networkInterfaces", "network interface"),
     ] {
-        for a in field(o, key).and_then(J::as_arr).unwrap_or(&[]) {
-            if let Some(id) = a.get_ci("id").and_then(J::as_str) {
+        for a in field(o, key).map_or(&[][..], Node::items) {
+            if let Some(id) = a.get_ci("id").and_then(Node::str) {
                 // `.../virtualNetworks/VNET/subnets/NAME`
                 let parts: Vec<&str> = id.split('/').collect();
                 let label = match parts
@@ -265,10 +249,10 @@ fn nsg(o: &J) -> RawNsg {
 }
 
 /// A value as strings: a string, a number, or a list of them.
-fn strings(v: Option<&J>, what: &str, bad: &mut Vec<String>) -> Vec<String> {
+fn strings(v: Option<&Node>, what: &str, bad: &mut Vec<String>) -> Vec<String> {
     let Some(v) = v else { return Vec::new() };
     let mut out = Vec::new();
-    let mut one = |x: &J| match x.scalar() {
+    let mut one = |x: &Node| match x.scalar() {
         Some(s) => {
             if s.starts_with('[') && s.ends_with(']') {
                 bad.push(format!("{what} `{s}` is a template expression"));
@@ -276,23 +260,23 @@ fn strings(v: Option<&J>, what: &str, bad: &mut Vec<String>) -> Vec<String> {
             out.push(s)
         }
         None if x.is_null() => {}
-        None => bad.push(format!("{what} `{}` is not a string", x.text())),
+        None => bad.push(format!("{what} `{}` is not a string", x.compact())),
     };
     match &v.v {
-        V::Arr(a) => a.iter().for_each(&mut one),
+        Json::Arr(a) => a.iter().for_each(&mut one),
         _ => one(v),
     }
     out
 }
 
-fn rule(o: &J, default: bool) -> RawRule {
+fn rule(o: &Node, default: bool) -> RawRule {
     let mut bad = Vec::new();
     let get = |k: &str| field(o, k);
     let one = |k: &str, bad: &mut Vec<String>| -> Option<String> {
         let v = strings(get(k), k, bad);
         v.into_iter().next()
     };
-    let name = o.get_ci("name").and_then(J::scalar);
+    let name = o.get_ci("name").and_then(Node::scalar);
     let priority = one("priority", &mut bad);
     let direction = one("direction", &mut bad);
     let access = one("access", &mut bad);
@@ -312,11 +296,11 @@ fn rule(o: &J, default: bool) -> RawRule {
     );
     let asgs = |k: &str, bad: &mut Vec<String>| -> Vec<String> {
         let mut out = Vec::new();
-        for a in get(k).and_then(J::as_arr).unwrap_or(&[]) {
+        for a in get(k).map_or(&[][..], Node::items) {
             match a
                 .get_ci("id")
-                .and_then(J::as_str)
-                .or_else(|| a.get_ci("name").and_then(J::as_str))
+                .and_then(Node::str)
+                .or_else(|| a.get_ci("name").and_then(Node::str))
             {
                 Some(id) => out.push(last_segment(id).to_string()),
                 None => bad.push(format!(
@@ -328,38 +312,9 @@ fn rule(o: &J, default: bool) -> RawRule {
     };
     let src_asg = asgs("sourceApplicationSecurityGroups", &mut bad);
     let dst_asg = asgs("destinationApplicationSecurityGroups", &mut bad);
-    let side = |p: &[String], a: &[String]| {
-        let mut v: Vec<String> = p.to_vec();
-        v.extend(a.iter().map(|x| format!("asg:{x}")));
-        if v.is_empty() {
-            "?".to_string()
-        } else {
-            v.join(",")
-        }
-    };
-    let text = format!(
-        "{} priority {} {} {} {} {}:{} -> {}:{}",
-        name.as_deref().unwrap_or("(unnamed)"),
-        priority.as_deref().unwrap_or("?"),
-        direction.as_deref().unwrap_or("?"),
-        access.as_deref().unwrap_or("?"),
-        protocol.as_deref().unwrap_or("?"),
-        side(&src, &src_asg),
-        if sport.is_empty() {
-            "?".into()
-        } else {
-            sport.join(",")
-        },
-        side(&dst, &dst_asg),
-        if dport.is_empty() {
-            "?".into()
-        } else {
-            dport.join(",")
-        },
-    );
     RawRule {
         line: o.line,
-        text,
+        text: String::new(),
         name,
         priority,
         direction,
@@ -374,4 +329,5 @@ fn rule(o: &J, default: bool) -> RawRule {
         unknown: bad,
         default_rule: default,
     }
+    .with_summary()
 }

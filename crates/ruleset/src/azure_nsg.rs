@@ -42,6 +42,42 @@ pub(crate) struct RawRule {
     pub default_rule: bool,
 }
 
+impl RawRule {
+    /// The rule's text: its fields on one line, as both readers show it
+    /// (`NAME priority P DIRECTION ACCESS PROTOCOL SRC:SPORT -> DST:DPORT`,
+    /// `?` for what is missing).
+    pub fn with_summary(mut self) -> Self {
+        let or_unknown = |v: Vec<String>| {
+            if v.is_empty() {
+                "?".to_string()
+            } else {
+                v.join(",")
+            }
+        };
+        let side = |p: &[String], a: &[String]| {
+            or_unknown(
+                p.iter()
+                    .cloned()
+                    .chain(a.iter().map(|x| format!("asg:{x}")))
+                    .collect(),
+            )
+        };
+        self.text = format!(
+            "{} priority {} {} {} {} {}:{} -> {}:{}",
+            self.name.as_deref().unwrap_or("(unnamed)"),
+            self.priority.as_deref().unwrap_or("?"),
+            self.direction.as_deref().unwrap_or("?"),
+            self.access.as_deref().unwrap_or("?"),
+            self.protocol.as_deref().unwrap_or("?"),
+            side(&self.src, &self.src_asg),
+            or_unknown(self.sport.clone()),
+            side(&self.dst, &self.dst_asg),
+            or_unknown(self.dport.clone()),
+        );
+        self
+    }
+}
+
 /// One network security group as the file has it.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RawNsg {
@@ -403,7 +439,11 @@ fn place(set: &mut Ruleset, r: &RawRule) -> Vec<Placed> {
     if proto == protocol("icmp").unwrap_or_default() {
         rule.matches = rule.matches.into_iter().flat_map(icmp_families).collect();
     } else {
-        rule.matches = rule.matches.into_iter().flat_map(same_family).collect();
+        rule.matches = rule
+            .matches
+            .into_iter()
+            .flat_map(Match::same_family)
+            .collect();
     }
     out.push(Placed {
         dir,
@@ -426,13 +466,14 @@ fn place(set: &mut Ruleset, r: &RawRule) -> Vec<Placed> {
             ),
         );
         let mut extra = rule.clone();
-        extra.matches = same_family(Match {
+        extra.matches = Match {
             proto: without_ports,
             src,
             dst,
             sport: Ranges::full(),
             dport: Ranges::full(),
-        });
+        }
+        .same_family();
         extra.when.push(Cond::Unknown(k));
         out.push(Placed {
             dir,
@@ -451,7 +492,7 @@ fn icmp_families(m: Match) -> Vec<Match> {
     [(space::ICMP, false), (space::ICMPV6, true)]
         .into_iter()
         .filter_map(|(p, v6)| {
-            in_family(&m, v6).map(|x| Match {
+            m.in_family(v6).map(|x| Match {
                 proto: Ranges::one(p),
                 ..x
             })
@@ -721,45 +762,4 @@ fn inbound_destinations(set: &Ruleset, c: usize) -> Addrs {
         }
     }
     a
-}
-
-/// One packet's addresses are of one family: a match whose sides span
-/// both is two alternatives, IPv4 to IPv4 and IPv6 to IPv6 (a DNS name,
-/// of either family, stays on both).
-fn same_family(m: Match) -> Vec<Match> {
-    let both = |a: &AddrMatch| {
-        a.negated
-            || !a.symbols.is_empty()
-            || !a.also.is_empty()
-            || (!a.addrs.v4.is_empty() && !a.addrs.v6.is_empty())
-    };
-    if !both(&m.src) && !both(&m.dst) {
-        return vec![m];
-    }
-    [false, true]
-        .into_iter()
-        .filter_map(|v6| in_family(&m, v6))
-        .collect()
-}
-
-/// The part of a match in one address family (and DNS names), if any.
-fn in_family(m: &Match, v6: bool) -> Option<Match> {
-    let fam = if v6 { Addrs::all_v6() } else { Addrs::all_v4() };
-    let limit = AddrMatch::of(Addrs {
-        names: crate::space::Names::every(),
-        ..fam
-    });
-    let src = m.src.clone().and(limit.clone());
-    let dst = m.dst.clone().and(limit);
-    let empty = |a: &AddrMatch| {
-        !a.negated && a.symbols.is_empty() && a.also.is_empty() && a.addrs.is_empty()
-    };
-    if empty(&src) || empty(&dst) {
-        return None;
-    }
-    Some(Match {
-        src,
-        dst,
-        ..m.clone()
-    })
 }

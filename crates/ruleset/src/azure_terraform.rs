@@ -477,38 +477,9 @@ fn rule<'a>(
     };
     let src_asg = asg_side("source_application_security_group_ids", &mut bad);
     let dst_asg = asg_side("destination_application_security_group_ids", &mut bad);
-    let side = |p: &[String], a: &[String]| {
-        let mut v: Vec<String> = p.to_vec();
-        v.extend(a.iter().map(|x| format!("asg:{x}")));
-        if v.is_empty() {
-            "?".to_string()
-        } else {
-            v.join(",")
-        }
-    };
-    let text = format!(
-        "{} priority {} {} {} {} {}:{} -> {}:{}",
-        name.as_deref().unwrap_or("(unnamed)"),
-        priority.as_deref().unwrap_or("?"),
-        direction.as_deref().unwrap_or("?"),
-        access.as_deref().unwrap_or("?"),
-        protocol.as_deref().unwrap_or("?"),
-        side(&src, &src_asg),
-        if sport.is_empty() {
-            "?".into()
-        } else {
-            sport.join(",")
-        },
-        side(&dst, &dst_asg),
-        if dport.is_empty() {
-            "?".into()
-        } else {
-            dport.join(",")
-        },
-    );
     RawRule {
         line,
-        text,
+        text: String::new(),
         name,
         priority,
         direction,
@@ -523,4 +494,5 @@ fn rule<'a>(
         unknown: bad,
         default_rule: false,
     }
+    .with_summary()
 }

@@ -651,14 +651,6 @@ fn proto(w: &str) -> Option<Ranges<u8>> {
     Some(Ranges::one(n))
 }
 
-fn icmp_word(w: &str, v6: bool) -> Option<(u8, Option<u8>)> {
-    if v6 {
-        cn::icmp6(w)
-    } else {
-        cn::icmp4(w)
-    }
-}
-
 /// A network object or group's addresses; the issue that makes them
 /// uncertain.
 fn net(
@@ -850,7 +842,7 @@ fn services(
                 Some(p) => out.push(Svc::of(p)),
                 None => bad(format!("`{t}`"), &mut out),
             },
-            ("icmp-type", Some("icmp-object")) => match w.get(1).and_then(|x| icmp_word(x.s, v6)) {
+            ("icmp-type", Some("icmp-object")) => match w.get(1).and_then(|x| cn::icmp(x.s, v6)) {
                 Some((ty, code)) => {
                     if let Some(c) = code {
                         why.push(format!("line {l}: ICMP code {c} of type {ty} only"));
@@ -897,7 +889,7 @@ fn service_spec(w: &[Tok], mut i: usize, v6: bool) -> Result<Svc, String> {
     } else if is_icmp(&protos) {
         let six = protos.spans() == [(58, 58)] || v6;
         if let Some(t) = w.get(i) {
-            let (ty, code) = icmp_word(t.s, six).ok_or(format!("ICMP message `{}`", t.s))?;
+            let (ty, code) = cn::icmp(t.s, six).ok_or(format!("ICMP message `{}`", t.s))?;
             i += 1;
             if let Some(c) = code.or_else(|| w.get(i).and_then(|x| x.s.parse::<u8>().ok())) {
                 return Err(format!("ICMP code {c} of type {ty} only"));
@@ -1179,19 +1171,8 @@ fn ace(
                     i += 2;
                 }
             }
-            Some(t) => {
-                if let Some((ty, code)) = icmp_word(t, six) {
-                    i += 1;
-                    let mut code = code;
-                    if t.parse::<u8>().is_ok() {
-                        if let Some(c) = w.get(i).and_then(|x| x.s.parse::<u8>().ok()) {
-                            i += 1;
-                            code = Some(c);
-                        }
-                    }
-                    if let Some(c) = code {
-                        why.push(format!("ICMP code {c} of type {ty} only (the model tells ICMP types, not codes)"));
-                    }
+            Some(_) => {
+                if let Some(ty) = cn::icmp_type(w, &mut i, six, &mut why) {
                     dport = Some(Ranges::one(u16::from(ty)));
                 }
             }

@@ -564,7 +564,7 @@ fn svc_group(cx: &Cx, name: &str, v6: bool, depth: usize, why: &mut Vec<String>)
                     }
                 } else if is_icmp(&protos) {
                     if let Some(x) = w.get(i) {
-                        match icmp_word(x.s, v6) {
+                        match cn::icmp(x.s, v6) {
                             Some((ty, None)) => dport = Ranges::one(u16::from(ty)),
                             Some((ty, Some(c))) => {
                                 dport = Ranges::one(u16::from(ty));
@@ -603,14 +603,6 @@ fn group_ports(w: &[Tok], i: &mut usize) -> Option<Result<Ranges<u16>, String>> 
         return Some(Ok(Ranges::one(p)));
     }
     port_match(w, i)
-}
-
-fn icmp_word(w: &str, v6: bool) -> Option<(u8, Option<u8>)> {
-    if v6 {
-        cn::icmp6(w)
-    } else {
-        cn::icmp4(w)
-    }
 }
 
 /// A protocol word: `ip`/`ipv6` is every protocol; in an IPv6 list `icmp`
@@ -959,23 +951,8 @@ fn entry(
             }
         }
         if icmp {
-            if let Some(t) = w.get(i) {
-                let named = icmp_word(t.s, v6);
-                if let Some((ty, code)) = named {
-                    i += 1;
-                    dport = Ranges::one(u16::from(ty));
-                    let mut code = code;
-                    // A number may follow a numeric type: the code.
-                    if t.s.parse::<u8>().is_ok() {
-                        if let Some(c) = w.get(i).and_then(|x| x.s.parse::<u8>().ok()) {
-                            i += 1;
-                            code = Some(c);
-                        }
-                    }
-                    if let Some(c) = code {
-                        why.push(format!("ICMP code {c} of type {ty} only (the model tells ICMP types, not codes)"));
-                    }
-                }
+            if let Some(ty) = cn::icmp_type(w, &mut i, v6, &mut why) {
+                dport = Ranges::one(u16::from(ty));
             }
         }
     }

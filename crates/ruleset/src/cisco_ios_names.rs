@@ -102,6 +102,38 @@ pub fn port(name: &str) -> Option<u16> {
     })
 }
 
+/// An ICMP message keyword or number (ICMPv6 with `v6`): its type, and the
+/// code when the name stands for one code of a type.
+pub fn icmp(name: &str, v6: bool) -> Option<(u8, Option<u8>)> {
+    if v6 {
+        icmp6(name)
+    } else {
+        icmp4(name)
+    }
+}
+
+/// The ICMP type an access-list entry names at `w[*i]`, if any (`i` moves
+/// past it). A code, named or a number after a numeric type, goes to `why`:
+/// the model tells ICMP types, not codes.
+pub fn icmp_type(w: &[Tok], i: &mut usize, v6: bool, why: &mut Vec<String>) -> Option<u8> {
+    let t = w.get(*i)?.s;
+    let (ty, mut code) = icmp(t, v6)?;
+    *i += 1;
+    // A number may follow a numeric type: the code.
+    if t.parse::<u8>().is_ok() {
+        if let Some(c) = w.get(*i).and_then(|x| x.s.parse::<u8>().ok()) {
+            *i += 1;
+            code = Some(c);
+        }
+    }
+    if let Some(c) = code {
+        why.push(format!(
+            "ICMP code {c} of type {ty} only (the model tells ICMP types, not codes)"
+        ));
+    }
+    Some(ty)
+}
+
 /// An ICMP (IPv4) message keyword: its type, and the code when the name
 /// stands for one code of a type (`port-unreachable` is type 3 code 3).
 pub fn icmp4(name: &str) -> Option<(u8, Option<u8>)> {

@@ -716,13 +716,7 @@ fn by_family(m: &crate::model::Match, fam: Families) -> Vec<crate::model::Match>
 fn chain_families(set: &Ruleset) -> Vec<Families> {
     let mut fam: Vec<Option<Families>> = vec![None; set.chains.len()];
     for f in &set.filters {
-        let mut stack = vec![f.entry];
-        let mut seen = vec![false; set.chains.len()];
-        while let Some(c) = stack.pop() {
-            if c >= set.chains.len() || seen[c] {
-                continue;
-            }
-            seen[c] = true;
+        for c in set.reachable(f.entry) {
             fam[c] = Some(match fam[c] {
                 None => f.families,
                 Some(x) => Families {
@@ -730,11 +724,6 @@ fn chain_families(set: &Ruleset) -> Vec<Families> {
                     v6: x.v6 || f.families.v6,
                 },
             });
-            for r in &set.chains[c].rules {
-                if let Action::Jump(t) | Action::Goto(t) = r.action {
-                    stack.push(t);
-                }
-            }
         }
     }
     fam.into_iter()

@@ -7,12 +7,12 @@
 //! rules only: firewall policies, which Google Cloud evaluates before them,
 //! are not in it (noted).
 
-use crate::aws_json_tree::{self as tree, Node};
 use crate::gcp_json_fw::{self as fw, FwRule};
+use crate::json_tree::{self as tree, at, Node};
 use crate::model::*;
 use crate::space::{Addrs, Ranges};
 use crate::Reader;
-use portplan_model::{Diagnostic, Location};
+use portplan_model::Diagnostic;
 
 pub struct GcpJson;
 
@@ -24,8 +24,7 @@ impl Reader for GcpJson {
         "`gcloud compute firewall-rules list --format=json`"
     }
     fn sniff(&self, text: &str) -> u8 {
-        let t = text.trim_start_matches('\u{feff}').trim_start();
-        if !(t.starts_with('{') || t.starts_with('[')) {
+        if tree::document(text).is_none() {
             return 0;
         }
         let kind = text.contains("compute#firewall");
@@ -43,13 +42,6 @@ impl Reader for GcpJson {
     fn read(&self, text: &str, file: &str) -> Result<Ruleset, Diagnostic> {
         read(text, file)
     }
-}
-
-fn at(file: &str, n: &Node, msg: impl Into<String>) -> Diagnostic {
-    Diagnostic::error(file, msg).at(Some(Location {
-        line: n.line,
-        column: n.column,
-    }))
 }
 
 /// Fields that do not change what a rule matches.
@@ -226,13 +218,7 @@ fn rule(set: &mut Ruleset, file: &str, r: &Node) -> Result<FwRule, Diagnostic> {
                 Vec::new()
             }
         };
-        match fw::service(proto, &ports) {
-            Ok(s) => services.push(s),
-            Err(m) => {
-                problems.push(m);
-                services.push((Ranges::full(), Ranges::full()));
-            }
-        }
+        services.push(fw::service_or_any(proto, &ports, &mut problems));
     }
     if services.is_empty() {
         services.push((Ranges::full(), Ranges::full()));
@@ -259,21 +245,8 @@ fn rule(set: &mut Ruleset, file: &str, r: &Node) -> Result<FwRule, Diagnostic> {
         }
     }
     // Addresses.
-    let ranges = |v: &[String], problems: &mut Vec<String>| -> Option<AddrMatch> {
-        if v.is_empty() {
-            return None;
-        }
-        let mut a = Addrs::none();
-        for s in v {
-            match fw::range(s) {
-                Some(x) => a = a.union(&x),
-                None => problems.push(format!("`{s}` is not an address range")),
-            }
-        }
-        Some(AddrMatch::of(a))
-    };
-    let src_r = ranges(&src_ranges, &mut problems);
-    let dst_r = ranges(&dst_ranges, &mut problems);
+    let src_r = fw::ranges(&src_ranges, &mut problems);
+    let dst_r = fw::ranges(&dst_ranges, &mut problems);
     let targets = if !tgt_tags.is_empty() || !tgt_sas.is_empty() {
         let mut t = AddrMatch::of(Addrs::none());
         t.symbols
@@ -291,37 +264,23 @@ fn rule(set: &mut Ruleset, file: &str, r: &Node) -> Result<FwRule, Diagnostic> {
             .extend(src_tags.iter().map(|x| format!("tag:{x}")));
         s.symbols.extend(src_sas.iter().map(|x| format!("sa:{x}")));
         if src_r.is_none() && src_tags.is_empty() && src_sas.is_empty() {
-            set.note(
-                r.line,
-                &name,
-                format!("{name} names no source: the API takes 0.0.0.0/0 (every IPv4 source)"),
-            );
-            s = AddrMatch::of(Addrs::all_v4());
+            s = fw::every_v4(set, r.line, &name, &name, "source", "the API");
         }
         (Some(s), dst_r)
     } else {
         if !src_tags.is_empty() || !src_sas.is_empty() {
             problems.push("an EGRESS rule with source tags or service accounts".into());
         }
-        let d = match dst_r {
-            Some(d) => d,
-            None => {
-                set.note(
-                    r.line,
-                    &name,
-                    format!("{name} names no destination: the API takes 0.0.0.0/0 (every IPv4 destination)"),
-                );
-                AddrMatch::of(Addrs::all_v4())
-            }
-        };
+        let d = dst_r
+            .unwrap_or_else(|| fw::every_v4(set, r.line, &name, &name, "destination", "the API"));
         (src_r, Some(d))
     };
     let summary = summary(&name, &direction, priority, deny, r, disabled);
-    let mut when = Vec::new();
-    if !problems.is_empty() {
-        let k = set.issue(r.line, &summary, problems.join("; "));
-        when.push(Cond::Unknown(k));
-    }
+    let when = set
+        .issue_if(r.line, &summary, &problems)
+        .map(Cond::Unknown)
+        .into_iter()
+        .collect();
     Ok(FwRule {
         line: r.line,
         text: summary,

@@ -92,9 +92,57 @@ pub(crate) fn service(proto: &str, ports: &[String]) -> Result<(Ranges<u8>, Rang
     Ok((proto_r, Ranges::from_iter(spans)))
 }
 
+/// A service as [`service`] reads it, or every protocol and port where it
+/// cannot be read (the problem goes to `problems`).
+pub(crate) fn service_or_any(
+    proto: &str,
+    ports: &[String],
+    problems: &mut Vec<String>,
+) -> (Ranges<u8>, Ranges<u16>) {
+    service(proto, ports).unwrap_or_else(|m| {
+        problems.push(m);
+        (Ranges::full(), Ranges::full())
+    })
+}
+
+/// Every IPv4 address, which Google Cloud takes for the source of an
+/// ingress rule or the destination of an egress rule that names none
+/// (`side`): noted, in the words of `who` ("the API", "Google Cloud").
+pub(crate) fn every_v4(
+    set: &mut Ruleset,
+    line: usize,
+    text: &str,
+    name: &str,
+    side: &str,
+    who: &str,
+) -> AddrMatch {
+    set.note(
+        line,
+        text,
+        format!("{name} names no {side}: {who} takes 0.0.0.0/0 (every IPv4 {side})"),
+    );
+    AddrMatch::of(Addrs::all_v4())
+}
+
 /// A source or destination range (`10.0.0.0/8`, `::/0`).
 pub(crate) fn range(s: &str) -> Option<Addrs> {
     crate::aws_json_sg::cidr(s)
+}
+
+/// A rule's source or destination ranges as one match; `None` where it
+/// names none. What is not a range goes to `problems`.
+pub(crate) fn ranges(v: &[String], problems: &mut Vec<String>) -> Option<AddrMatch> {
+    if v.is_empty() {
+        return None;
+    }
+    let mut a = Addrs::none();
+    for s in v {
+        match range(s) {
+            Some(x) => a = a.union(&x),
+            None => problems.push(format!("`{s}` is not an address range")),
+        }
+    }
+    Some(AddrMatch::of(a))
 }
 
 /// The filters. `ours`: the file is portplan's own output, whose comments

@@ -319,13 +319,7 @@ fn rule(
                 continue;
             }
         };
-        match fw::service(&proto, &ports) {
-            Ok(s) => services.push(s),
-            Err(m) => {
-                problems.push(m);
-                services.push((Ranges::full(), Ranges::full()));
-            }
-        }
+        services.push(fw::service_or_any(&proto, &ports, &mut problems));
     }
     if services.is_empty() {
         services.push((Ranges::full(), Ranges::full()));
@@ -366,17 +360,7 @@ fn rule(
         if unknown {
             return Some(AddrMatch::every());
         }
-        if v.is_empty() {
-            return None;
-        }
-        let mut a = Addrs::none();
-        for s in v {
-            match fw::range(s) {
-                Some(x) => a = a.union(&x),
-                None => problems.push(format!("`{s}` is not an address range")),
-            }
-        }
-        Some(AddrMatch::of(a))
+        fw::ranges(v, problems)
     };
     let src_r = ranges(&src_ranges, src_r_unknown, &mut problems);
     let dst_r = ranges(&dst_ranges, dst_r_unknown, &mut problems);
@@ -422,36 +406,23 @@ fn rule(
         }
         s.symbols.extend(src_sas.iter().map(|x| format!("sa:{x}")));
         if !any_source {
-            set.note(
-                b.line,
-                &text,
-                format!("{name} names no source: Google Cloud takes 0.0.0.0/0 (every IPv4 source)"),
-            );
-            s = AddrMatch::of(Addrs::all_v4());
+            s = fw::every_v4(set, b.line, &text, &name, "source", "Google Cloud");
         }
         (Some(s), dst_r)
     } else {
         if !src_tags.is_empty() || !src_sas.is_empty() {
             problems.push("an EGRESS rule with source tags or service accounts".into());
         }
-        let d = match dst_r {
-            Some(d) => d,
-            None => {
-                set.note(
-                    b.line,
-                    &text,
-                    format!("{name} names no destination: Google Cloud takes 0.0.0.0/0 (every IPv4 destination)"),
-                );
-                AddrMatch::of(Addrs::all_v4())
-            }
-        };
+        let d = dst_r.unwrap_or_else(|| {
+            fw::every_v4(set, b.line, &text, &name, "destination", "Google Cloud")
+        });
         (src_r, Some(d))
     };
-    let mut when = Vec::new();
-    if !problems.is_empty() {
-        let k = set.issue(b.line, &text, problems.join("; "));
-        when.push(Cond::Unknown(k));
-    }
+    let when = set
+        .issue_if(b.line, &text, &problems)
+        .map(Cond::Unknown)
+        .into_iter()
+        .collect();
     FwRule {
         line: b.line,
         text,

@@ -261,22 +261,12 @@ fn tcp_flags_match(mask: &str, comp: &str, flags: &[&str]) -> bool {
 /// Whether a chain, or a chain it jumps to, has a rule whose verdict is
 /// unknown (a destination rewrite).
 fn rewrites(set: &Ruleset, chain: usize) -> bool {
-    let mut seen = vec![false; set.chains.len()];
-    let mut todo = vec![chain];
-    while let Some(c) = todo.pop() {
-        if c >= seen.len() || seen[c] {
-            continue;
-        }
-        seen[c] = true;
-        for r in &set.chains[c].rules {
-            match r.action {
-                Action::Unknown(_) => return true,
-                Action::Jump(t) | Action::Goto(t) => todo.push(t),
-                _ => {}
-            }
-        }
-    }
-    false
+    set.reachable(chain).into_iter().any(|c| {
+        set.chains[c]
+            .rules
+            .iter()
+            .any(|r| matches!(r.action, Action::Unknown(_)))
+    })
 }
 
 fn looks_v6(text: &str) -> bool {

@@ -26,11 +26,12 @@
 
 use crate::junos_apps::{self as apps, Alg};
 use crate::model::*;
+use crate::set_config::{self, err, Budget};
 use crate::space::{self, Addrs, Ranges};
-use crate::words::{self, words};
+use crate::words;
 use crate::Reader;
 use ipnet::IpNet;
-use portplan_model::{Diagnostic, Location};
+use portplan_model::Diagnostic;
 use std::collections::{BTreeMap, HashMap};
 
 pub struct Junos;
@@ -187,16 +188,12 @@ struct Read {
     group_policies: Vec<(usize, String)>,
     nat_sets: Vec<String>,
     /// Steps left to resolve one policy's sets (nested sets can repeat).
-    budget: std::cell::Cell<u32>,
+    budget: Budget,
 }
 
 /// How many set members one policy may resolve (nested sets that name the
 /// same sets again and again grow without bound).
 const BUDGET: u32 = 200_000;
-
-fn err(file: &str, line: usize, msg: String) -> Diagnostic {
-    Diagnostic::error(file, msg).at(Some(Location { line, column: 1 }))
-}
 
 /// The words of a list value: `[ a b ]` or `a`.
 fn values(w: &[String]) -> Vec<String> {
@@ -226,7 +223,7 @@ impl Read {
             bindings: Vec::new(),
             group_policies: Vec::new(),
             nat_sets: Vec::new(),
-            budget: std::cell::Cell::new(0),
+            budget: Budget::default(),
         }
     }
 
@@ -263,21 +260,8 @@ impl Read {
             {
                 continue;
             }
-            if l.ends_with('{') || l == "}" || l.ends_with(';') {
-                return Err(err(
-                    &self.file,
-                    n,
-                    format!("`{l}` is the hierarchical (curly-brace) format: export with `show configuration | display set`"),
-                ));
-            }
-            if l.matches('"').count() % 2 == 1 {
-                return Err(err(
-                    &self.file,
-                    n,
-                    format!("`{l}` opens a quote it never closes"),
-                ));
-            }
-            let mut w = words(l);
+            let mut w =
+                set_config::statement(&self.file, n, l, "`show configuration | display set`")?;
             let verb = w.first().cloned().unwrap_or_default();
             match verb.as_str() {
                 "set" | "deactivate" => {
@@ -1003,7 +987,7 @@ impl Read {
     }
 
     fn policy_rules(&mut self, p: &Policy) -> Vec<Rule> {
-        self.budget.set(BUDGET);
+        self.budget.reset(BUDGET);
         let mut odd = p.odd.clone();
         let label = match &p.ctx {
             Some((f, t)) => format!("from-zone {f} to-zone {t} policy {}", p.name),
@@ -1066,18 +1050,10 @@ impl Read {
             "destination-address",
             &mut odd,
         );
-        let zone_side = |zs: &[String]| -> Option<AddrMatch> {
-            if zs.is_empty() || zs.iter().any(|z| z == "any") {
-                return None;
-            }
-            let mut m = AddrMatch::of(Addrs::none());
-            m.symbols = zs.iter().map(|z| format!("zone:{z}")).collect();
-            Some(m)
-        };
-        if let Some(z) = zone_side(&src_zones) {
+        if let Some(z) = set_config::zones(&src_zones) {
             src = src.and(z);
         }
-        if let Some(z) = zone_side(&dst_zones) {
+        if let Some(z) = set_config::zones(&dst_zones) {
             dst = dst.and(z);
         }
         // Applications.
@@ -1166,13 +1142,6 @@ impl Read {
         out
     }
 
-    /// One more step of resolving nested sets, if the budget allows.
-    fn step(&self) -> bool {
-        let b = self.budget.get();
-        self.budget.set(b.saturating_sub(1));
-        b > 0
-    }
-
     /// An address name in the first book that has it.
     fn resolve(
         &self,
@@ -1181,7 +1150,7 @@ impl Read {
         depth: u8,
         into: &mut AddrMatch,
     ) -> Result<(), String> {
-        if depth > 16 || !self.step() {
+        if depth > 16 || !self.budget.step() {
             return Err(format!("address-set `{name}` nests too deeply (a loop?)"));
         }
         for b in books {
@@ -1219,7 +1188,7 @@ impl Read {
         extra: &mut Vec<(Ranges<u8>, String)>,
         odd: &mut Vec<String>,
     ) {
-        if depth > 16 || !self.step() {
+        if depth > 16 || !self.budget.step() {
             out.push((Ranges::full(), Ranges::full(), Ranges::full()));
             odd.push(format!(
                 "application-set `{name}` nests too deeply (a loop?)"

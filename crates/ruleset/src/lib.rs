@@ -17,10 +17,8 @@ mod words;
 
 mod aws_json;
 mod aws_json_sg;
-mod aws_json_tree;
 mod aws_terraform;
 mod azure_json;
-mod azure_json_value;
 mod azure_nsg;
 mod azure_terraform;
 mod cisco_asa;
@@ -30,6 +28,7 @@ mod gcp_json;
 mod gcp_json_fw;
 mod gcp_terraform;
 mod iptables;
+mod json_tree;
 mod junos;
 mod junos_apps;
 mod k8s;
@@ -38,6 +37,7 @@ mod nftables;
 mod nftables_json;
 mod nftables_model;
 mod panos;
+mod set_config;
 mod windows;
 mod windows_ps;
 

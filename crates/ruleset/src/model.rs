@@ -79,6 +79,47 @@ impl Match {
             dport: Ranges::full(),
         }
     }
+    /// One packet's addresses are of one family: a match whose sides span
+    /// both is two alternatives, IPv4 to IPv4 and IPv6 to IPv6 (a DNS name,
+    /// of either family, stays on both). For readers of formats whose rules
+    /// name addresses of both families (Azure NSGs, Windows Firewall).
+    pub(crate) fn same_family(self) -> Vec<Match> {
+        let both = |a: &AddrMatch| {
+            a.negated
+                || !a.symbols.is_empty()
+                || !a.also.is_empty()
+                || (!a.addrs.v4.is_empty() && !a.addrs.v6.is_empty())
+        };
+        if !both(&self.src) && !both(&self.dst) {
+            return vec![self];
+        }
+        [false, true]
+            .into_iter()
+            .filter_map(|v6| self.in_family(v6))
+            .collect()
+    }
+
+    /// The part of a match in one address family (and DNS names), if any.
+    pub(crate) fn in_family(&self, v6: bool) -> Option<Match> {
+        let fam = if v6 { Addrs::all_v6() } else { Addrs::all_v4() };
+        let limit = AddrMatch::of(Addrs {
+            names: crate::space::Names::every(),
+            ..fam
+        });
+        let src = self.src.clone().and(limit.clone());
+        let dst = self.dst.clone().and(limit);
+        let empty = |a: &AddrMatch| {
+            !a.negated && a.symbols.is_empty() && a.also.is_empty() && a.addrs.is_empty()
+        };
+        if empty(&src) || empty(&dst) {
+            return None;
+        }
+        Some(Match {
+            src,
+            dst,
+            ..self.clone()
+        })
+    }
 }
 
 /// One side's addresses as a rule names them.
@@ -345,6 +386,16 @@ impl Ruleset {
         });
         self.issues.len() - 1
     }
+    /// An issue for what a reader could not read of one construct, if
+    /// anything (`problems`, joined): its index.
+    pub(crate) fn issue_if(
+        &mut self,
+        line: usize,
+        text: &str,
+        problems: &[String],
+    ) -> Option<usize> {
+        (!problems.is_empty()).then(|| self.issue(line, text, problems.join("; ")))
+    }
     pub fn note(&mut self, line: usize, text: &str, message: impl Into<String>) {
         self.notes.push(Issue {
             line,
@@ -380,6 +431,26 @@ impl Ruleset {
     }
     pub fn rule(&self, at: RuleAt) -> Option<&Rule> {
         self.chains.get(at.chain).and_then(|c| c.rules.get(at.rule))
+    }
+    /// The chains a packet entering `chain` can reach: itself and those
+    /// its rules jump or go to, and theirs (each once, in no set order).
+    pub(crate) fn reachable(&self, chain: usize) -> Vec<usize> {
+        let mut seen = vec![false; self.chains.len()];
+        let mut out = Vec::new();
+        let mut todo = vec![chain];
+        while let Some(c) = todo.pop() {
+            if c >= seen.len() || seen[c] {
+                continue;
+            }
+            seen[c] = true;
+            out.push(c);
+            for r in &self.chains[c].rules {
+                if let Action::Jump(t) | Action::Goto(t) = r.action {
+                    todo.push(t);
+                }
+            }
+        }
+        out
     }
     /// Symbols rules and filters name, sorted, once each.
     pub fn symbols(&self) -> Vec<String> {

@@ -8,6 +8,7 @@
 //! names its handle (`rule handle 7: tcp dport 22 accept`); pretty-printed
 //! JSON gives each rule the line its object starts on.
 
+use crate::json_tree;
 use crate::model::Ruleset;
 use crate::nftables_model::*;
 use crate::Reader;
@@ -47,78 +48,22 @@ fn located(file: &str, line: usize, column: usize, msg: impl Into<String>) -> Di
     Diagnostic::error(file, msg).at(Some(Location { line, column }))
 }
 
-/// The line each element of the `nftables` array starts on: the line of
-/// its key (`"rule": {`), which is where pretty-printed JSON shows it.
-fn element_lines(text: &str) -> Vec<usize> {
-    let mut out = Vec::new();
-    let mut depth = 0usize;
-    let mut line = 1usize;
-    let mut in_str = false;
-    let mut esc = false;
-    let mut pending = false;
-    for c in text.chars() {
-        if c == '\n' {
-            line += 1;
-        }
-        if in_str {
-            if esc {
-                esc = false;
-            } else if c == '\\' {
-                esc = true;
-            } else if c == '"' {
-                in_str = false;
-            }
-            continue;
-        }
-        match c {
-            '"' => {
-                in_str = true;
-                if pending && depth == 3 {
-                    if let Some(l) = out.last_mut() {
-                        *l = line;
-                    }
-                    pending = false;
-                }
-            }
-            '{' | '[' => {
-                if depth == 2 {
-                    out.push(line);
-                    pending = c == '{';
-                }
-                depth += 1;
-            }
-            '}' | ']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    out
-}
-
 fn parse(text: &str, file: &str) -> Result<Doc, Diagnostic> {
-    let v: Value = serde_json::from_str(text).map_err(|e| {
+    let root = json_tree::parse(text, file)?;
+    let arr = root.get("nftables").filter(|a| a.is_arr()).ok_or_else(|| {
         located(
             file,
-            e.line().max(1),
-            e.column().max(1),
-            format!("not JSON: {e}"),
+            1,
+            1,
+            "expected `{\"nftables\": [...]}` as `nft -j list ruleset` prints it",
         )
     })?;
-    let arr = v
-        .as_object()
-        .and_then(|o| o.get("nftables"))
-        .and_then(Value::as_array)
-        .ok_or_else(|| {
-            located(
-                file,
-                1,
-                1,
-                "expected `{\"nftables\": [...]}` as `nft -j list ruleset` prints it",
-            )
-        })?;
-    let lines = element_lines(text);
     let mut doc = Doc::default();
-    for (i, el) in arr.iter().enumerate() {
-        let line = lines.get(i).copied().unwrap_or(1);
+    for (i, el) in arr.items().iter().enumerate() {
+        // The line of the element's key (`"rule": {`), which is where
+        // pretty-printed JSON shows it.
+        let line = el.members().first().map_or(el.line, |(_, v)| v.line);
+        let el = el.to_value();
         let err = |m: String| located(file, line, 1, m);
         let Some(o) = el.as_object() else {
             return Err(err(format!(

@@ -1566,17 +1566,8 @@ fn hook_place(hook: &str) -> Option<(u8, &'static [Direction])> {
 /// Marks every rule of a chain, and of the chains it jumps to, as seeing
 /// only a connection's first packet.
 fn first_packet_only(set: &mut Ruleset, chain: usize) {
-    let mut seen = vec![false; set.chains.len()];
-    let mut todo = vec![chain];
-    while let Some(c) = todo.pop() {
-        if c >= seen.len() || seen[c] {
-            continue;
-        }
-        seen[c] = true;
+    for c in set.reachable(chain) {
         for r in &mut set.chains[c].rules {
-            if let Action::Jump(t) | Action::Goto(t) = r.action {
-                todo.push(t);
-            }
             r.when.push(Cond::States {
                 new: true,
                 later: false,

@@ -27,10 +27,11 @@
 //! - `allow` accepts; `deny`, `drop` and the `reset-*` actions block.
 
 use crate::model::*;
+use crate::set_config::{self, err, Budget};
 use crate::space::{self, Addrs, Ranges};
-use crate::words::{self, words};
+use crate::words;
 use crate::Reader;
-use portplan_model::{Diagnostic, Location};
+use portplan_model::Diagnostic;
 use std::collections::{BTreeSet, HashMap};
 
 pub struct Panos;
@@ -120,11 +121,7 @@ struct Read {
     defaults: HashMap<String, (usize, String, String)>,
     noted: BTreeSet<String>,
     /// Steps left to resolve one rule's groups (nested groups can repeat).
-    budget: std::cell::Cell<u32>,
-}
-
-fn err(file: &str, line: usize, msg: String) -> Diagnostic {
-    Diagnostic::error(file, msg).at(Some(Location { line, column: 1 }))
+    budget: Budget,
 }
 
 /// Rule keys and whether they take a value.
@@ -240,17 +237,12 @@ impl Read {
             {
                 continue;
             }
-            if l.ends_with('{') || l == "}" || l.ends_with(';') {
-                return Err(err(
-                    file,
-                    n,
-                    format!("`{l}` is the hierarchical format: export with `set cli config-output-format set` then `show`"),
-                ));
-            }
-            if l.matches('"').count() % 2 == 1 {
-                return Err(err(file, n, format!("`{l}` opens a quote it never closes")));
-            }
-            let w = words(l);
+            let w = set_config::statement(
+                file,
+                n,
+                l,
+                "`set cli config-output-format set` then `show`",
+            )?;
             match w.first().map(String::as_str) {
                 Some("set") => {
                     content = true;
@@ -693,13 +685,6 @@ impl Read {
             .find_map(f)
     }
 
-    /// One more step of resolving nested groups, if the budget allows.
-    fn step(&self) -> bool {
-        let b = self.budget.get();
-        self.budget.set(b.saturating_sub(1));
-        b > 0
-    }
-
     /// An address side: literal, object, group, EDL or region.
     fn side(
         &self,
@@ -713,7 +698,7 @@ impl Read {
             if n == "any" {
                 return AddrMatch::every();
             }
-            if depth > 16 || !self.step() {
+            if depth > 16 || !self.budget.step() {
                 odd.push(format!("address group `{n}` nests too deeply (a loop?)"));
                 continue;
             }
@@ -763,7 +748,7 @@ impl Read {
 
     /// A service's boxes: (protocol, source ports, destination ports).
     fn service(&self, name: &str, lookup: &[String], odd: &mut Vec<String>, depth: u8) -> Boxes {
-        if depth > 16 || !self.step() {
+        if depth > 16 || !self.budget.step() {
             odd.push(format!("service group `{name}` nests too deeply (a loop?)"));
             return vec![(Ranges::full(), Ranges::full(), Ranges::full())];
         }
@@ -817,7 +802,7 @@ impl Read {
     }
 
     fn rule_model(&mut self, r: &PRule, lookup: &[String]) -> Vec<Rule> {
-        self.budget.set(200_000);
+        self.budget.reset(200_000);
         let get = |k: &str| -> Vec<String> { r.kv.get(k).cloned().unwrap_or_default() };
         let one = |k: &str| -> Option<String> { r.kv.get(k).and_then(|v| v.last().cloned()) };
         let mut odd = r.odd.clone();
@@ -839,30 +824,24 @@ impl Read {
         if one("negate-destination").as_deref() == Some("yes") {
             dst = dst.not().unwrap_or_else(AddrMatch::every);
         }
-        let zone_side = |zs: &[String]| -> Option<AddrMatch> {
-            if zs.is_empty() || zs.iter().any(|z| z == "any") {
-                return None;
-            }
-            let mut m = AddrMatch::of(Addrs::none());
-            m.symbols = zs.iter().map(|z| format!("zone:{z}")).collect();
-            Some(m)
-        };
         let rule_type = one("rule-type").unwrap_or_else(|| "universal".into());
         // (source side, destination side) alternatives.
         let mut sides: Vec<(AddrMatch, AddrMatch)> = Vec::new();
         match rule_type.as_str() {
             "universal" => {
-                let s = match zone_side(&from) {
+                let s = match set_config::zones(&from) {
                     Some(z) => src.clone().and(z),
                     None => src.clone(),
                 };
-                let d = match zone_side(&to) {
+                let d = match set_config::zones(&to) {
                     Some(z) => dst.clone().and(z),
                     None => dst.clone(),
                 };
                 sides.push((s, d));
             }
-            "intrazone" | "interzone" if zone_side(&from).is_some() && zone_side(&to).is_some() => {
+            "intrazone" | "interzone"
+                if set_config::zones(&from).is_some() && set_config::zones(&to).is_some() =>
+            {
                 for a in &from {
                     for b in &to {
                         if (a == b) == (rule_type == "intrazone") {

@@ -56,6 +56,15 @@ enum Dir {
     Out,
 }
 
+impl Dir {
+    fn word(self) -> &'static str {
+        match self {
+            Dir::In => "inbound",
+            Dir::Out => "outbound",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Act {
     Allow,
@@ -1077,39 +1086,45 @@ const ADDRESS_KEYWORDS: &[&str] = &[
     "CaptivePortal",
 ];
 
+/// The values of list parameters, several to a string written with
+/// commas, up to the first `Any` or `*`; whether there was one (every value).
+fn list_values(items: &[String]) -> (Vec<&str>, bool) {
+    let mut out = Vec::new();
+    for p in items.iter().flat_map(|x| x.split(',')).map(str::trim) {
+        if p.eq_ignore_ascii_case("any") || p == "*" {
+            return (out, true);
+        }
+        if !p.is_empty() {
+            out.push(p);
+        }
+    }
+    (out, false)
+}
+
 fn address(items: &[String], what: &str, bad: &mut Vec<String>) -> AddrMatch {
     let mut m = AddrMatch::of(Addrs::none());
     let before = bad.len();
     if items.is_empty() {
         return AddrMatch::every();
     }
-    for x in items {
-        // Several values in one string are written with commas.
-        for part in x.split(',') {
-            let p = part.trim();
-            if p.is_empty() {
-                continue;
-            }
-            if p.eq_ignore_ascii_case("any") || p == "*" {
-                return AddrMatch::every();
-            }
-            if let Some(a) = words::addr(p).or_else(|| words::addr_range(p)) {
-                m.addrs = m.addrs.union(&a);
-                continue;
-            }
-            let base = p.trim_end_matches(['4', '6']);
-            if let Some(k) = ADDRESS_KEYWORDS
-                .iter()
-                .find(|k| k.eq_ignore_ascii_case(base))
-            {
-                let suffix = &p[base.len()..];
-                m.symbols.push(format!("keyword:{k}{suffix}"));
-                continue;
-            }
-            bad.push(format!("{what} `{p}` is not an address, range or keyword"));
+    let (values, any) = list_values(items);
+    for p in values {
+        if let Some(a) = words::addr(p).or_else(|| words::addr_range(p)) {
+            m.addrs = m.addrs.union(&a);
+            continue;
         }
+        let base = p.trim_end_matches(['4', '6']);
+        if let Some(k) = ADDRESS_KEYWORDS
+            .iter()
+            .find(|k| k.eq_ignore_ascii_case(base))
+        {
+            let suffix = &p[base.len()..];
+            m.symbols.push(format!("keyword:{k}{suffix}"));
+            continue;
+        }
+        bad.push(format!("{what} `{p}` is not an address, range or keyword"));
     }
-    if bad.len() > before {
+    if any || bad.len() > before {
         // What is not read may stand for any address.
         return AddrMatch::every();
     }
@@ -1124,24 +1139,16 @@ fn port_list(items: &[String], what: &str, bad: &mut Vec<String>) -> Ranges<u16>
     }
     let before = bad.len();
     let mut spans = Vec::new();
-    for x in items {
-        for part in x.split(',') {
-            let p = part.trim();
-            if p.is_empty() {
-                continue;
-            }
-            if p.eq_ignore_ascii_case("any") || p == "*" {
-                return Ranges::full();
-            }
-            match words::port_span(p, '-') {
-                Some(s) => spans.push(s),
-                None => bad.push(format!(
-                    "{what} `{p}` is a keyword or value whose ports are dynamic (not in the file)"
-                )),
-            }
+    let (values, any) = list_values(items);
+    for p in values {
+        match words::port_span(p, '-') {
+            Some(s) => spans.push(s),
+            None => bad.push(format!(
+                "{what} `{p}` is a keyword or value whose ports are dynamic (not in the file)"
+            )),
         }
     }
-    if bad.len() > before || spans.is_empty() {
+    if any || bad.len() > before || spans.is_empty() {
         // What is not read may stand for any port.
         return Ranges::full();
     }
@@ -1159,37 +1166,31 @@ fn icmp_types(items: &[String], bad: &mut Vec<String>) -> Ranges<u16> {
     }
     let before = bad.len();
     let mut spans = Vec::new();
-    for x in items {
-        for part in x.split(',') {
-            let p = part.trim();
-            if p.is_empty() {
-                continue;
-            }
-            if p.eq_ignore_ascii_case("any") || p == "*" {
-                return Ranges::full();
-            }
-            let (t, code) = match p.split_once(':') {
-                Some((t, c)) => (t, Some(c)),
-                None => (p, None),
-            };
-            match t.trim().parse::<u16>() {
-                Ok(t) if t <= 255 => {
-                    if let Some(c) = code {
-                        let c = c.trim();
-                        let whole_type = (c == "0" && ONE_CODE.contains(&t))
-                            || c.eq_ignore_ascii_case("any")
-                            || c == "*";
-                        if !whole_type {
-                            bad.push(format!("ICMP type `{p}` matches one code of the type; flows are asked by type"));
-                        }
+    let (values, any) = list_values(items);
+    for p in values {
+        let (t, code) = match p.split_once(':') {
+            Some((t, c)) => (t, Some(c)),
+            None => (p, None),
+        };
+        match t.trim().parse::<u16>() {
+            Ok(t) if t <= 255 => {
+                if let Some(c) = code {
+                    let c = c.trim();
+                    let whole_type = (c == "0" && ONE_CODE.contains(&t))
+                        || c.eq_ignore_ascii_case("any")
+                        || c == "*";
+                    if !whole_type {
+                        bad.push(format!(
+                            "ICMP type `{p}` matches one code of the type; flows are asked by type"
+                        ));
                     }
-                    spans.push((t, t));
                 }
-                _ => bad.push(format!("ICMP type `{p}` is not a number")),
+                spans.push((t, t));
             }
+            _ => bad.push(format!("ICMP type `{p}` is not a number")),
         }
     }
-    if spans.is_empty() || bad[before..].iter().any(|b| b.contains("is not a number")) {
+    if any || spans.is_empty() || bad[before..].iter().any(|b| b.contains("is not a number")) {
         return Ranges::full();
     }
     Ranges::from_iter(spans)
@@ -1450,11 +1451,11 @@ fn new_rule(st: &mut St, s: &Stmt, p: &Params, extra: &[String], cond: Option<&s
     rule.label = first(&val("DisplayName")).or_else(|| first(&val("Name")));
     // ICMPv4 is IPv4 traffic, ICMPv6 IPv6 traffic.
     rule.matches = if proto == Ranges::one(space::ICMP) {
-        in_family(&m, false).into_iter().collect()
+        m.in_family(false).into_iter().collect()
     } else if proto == Ranges::one(space::ICMPV6) {
-        in_family(&m, true).into_iter().collect()
+        m.in_family(true).into_iter().collect()
     } else {
-        same_family(m)
+        m.same_family()
     };
     for n in never {
         rule.when.push(Cond::Never(n));
@@ -1463,8 +1464,7 @@ fn new_rule(st: &mut St, s: &Stmt, p: &Params, extra: &[String], cond: Option<&s
         bad.push(c.to_string());
     }
     bad.extend(issue_notes);
-    if !bad.is_empty() {
-        let k = st.set.issue(s.line, &s.text, bad.join("; "));
+    if let Some(k) = st.set.issue_if(s.line, &s.text, &bad) {
         rule.when.push(Cond::Unknown(k));
     }
     st.rules.push(WinRule {
@@ -1640,11 +1640,7 @@ fn build(mut st: St) -> Ruleset {
             })
             .collect();
         let all_same = per.iter().all(|x| x.0 == per[0].0);
-        let word = if dir == Dir::In {
-            "inbound"
-        } else {
-            "outbound"
-        };
+        let word = dir.word();
         if all_same {
             let (allow, line, text) = per.iter().max_by_key(|x| x.1).cloned().unwrap_or((
                 dir == Dir::Out,
@@ -1709,11 +1705,7 @@ fn build(mut st: St) -> Ruleset {
         );
     }
     for (di, dir) in [Dir::In, Dir::Out].into_iter().enumerate() {
-        let word = if dir == Dir::In {
-            "inbound"
-        } else {
-            "outbound"
-        };
+        let word = dir.word();
         let end = ends[di].clone();
         let c = set.chain(format!("windows {word}"), 0, end);
         let mut chain: Vec<Rule> = Vec::new();
@@ -1766,13 +1758,7 @@ fn build(mut st: St) -> Ruleset {
                 chain.push(r);
             }
         }
-        for (line, text, k, d) in &st.outside_block {
-            if d.is_none_or(|x| x == dir) {
-                let mut r = Rule::new(*line, text, Action::Unknown(*k));
-                r.label = Some("rules not in the file".into());
-                chain.push(r);
-            }
-        }
+        outside(&mut chain, &st.outside_block, dir);
         let live = |r: &&WinRule| r.dir == dir && r.off.is_none();
         let with_action = |r: &WinRule, a: Action| {
             let mut x = r.rule.clone();
@@ -1858,13 +1844,7 @@ fn build(mut st: St) -> Ruleset {
             x.when.push(Cond::Never(r.off.clone().unwrap_or_default()));
             chain.push(x);
         }
-        for (line, text, k, d) in &st.outside_allow {
-            if d.is_none_or(|x| x == dir) {
-                let mut r = Rule::new(*line, text, Action::Unknown(*k));
-                r.label = Some("rules not in the file".into());
-                chain.push(r);
-            }
-        }
+        outside(&mut chain, &st.outside_allow, dir);
         if let Some(k) = end_unknown[di] {
             let mut r = Rule::new(0, &format!("default {word} action"), Action::Unknown(k));
             r.label = Some(format!("default {word} action"));
@@ -1885,43 +1865,14 @@ fn build(mut st: St) -> Ruleset {
     set
 }
 
-/// One packet's addresses are of one family: a match whose sides span
-/// both is two alternatives, IPv4 to IPv4 and IPv6 to IPv6 (a DNS name,
-/// of either family, stays on both).
-fn same_family(m: Match) -> Vec<Match> {
-    let both = |a: &AddrMatch| {
-        a.negated
-            || !a.symbols.is_empty()
-            || !a.also.is_empty()
-            || (!a.addrs.v4.is_empty() && !a.addrs.v6.is_empty())
-    };
-    if !both(&m.src) && !both(&m.dst) {
-        return vec![m];
+/// Rules outside the file that may stand at this place (issue `k` each),
+/// for the chain of `dir`.
+fn outside(chain: &mut Vec<Rule>, rules: &[(usize, String, usize, Option<Dir>)], dir: Dir) {
+    for (line, text, k, d) in rules {
+        if d.is_none_or(|x| x == dir) {
+            let mut r = Rule::new(*line, text, Action::Unknown(*k));
+            r.label = Some("rules not in the file".into());
+            chain.push(r);
+        }
     }
-    [false, true]
-        .into_iter()
-        .filter_map(|v6| in_family(&m, v6))
-        .collect()
-}
-
-/// The part of a match in one address family (and DNS names), if any.
-fn in_family(m: &Match, v6: bool) -> Option<Match> {
-    let fam = if v6 { Addrs::all_v6() } else { Addrs::all_v4() };
-    let limit = AddrMatch::of(Addrs {
-        names: crate::space::Names::every(),
-        ..fam
-    });
-    let src = m.src.clone().and(limit.clone());
-    let dst = m.dst.clone().and(limit);
-    let empty = |a: &AddrMatch| {
-        !a.negated && a.symbols.is_empty() && a.also.is_empty() && a.addrs.is_empty()
-    };
-    if empty(&src) || empty(&dst) {
-        return None;
-    }
-    Some(Match {
-        src,
-        dst,
-        ..m.clone()
-    })
 }

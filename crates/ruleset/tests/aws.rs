@@ -2,70 +2,22 @@
 //! with the rules that decide them, on the fixtures written from AWS's and
 //! Terraform's documented syntax (tests/fixtures/aws/README.md).
 
-use portplan_ruleset::space::Addrs;
-use portplan_ruleset::{judge, parse_query, Compiled, Judged, Members, Ruleset, Verdict};
+mod common;
+
+use common::{check, damage, inbound, lines, members};
+use portplan_ruleset::{Judged, Members, Ruleset, Verdict};
 use proptest::prelude::*;
-use std::path::Path;
 
 fn fixture(name: &str) -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/aws")
-        .join(name);
-    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    common::fixture("aws", name)
 }
 
 fn read(format: &str, name: &str) -> Ruleset {
-    let text = fixture(name);
-    portplan_ruleset::read(&text, name, Some(format)).unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// `--member` pairs: symbol and comma-separated addresses.
-fn members(pairs: &[(&str, &str)]) -> Members {
-    let mut m = Members::default();
-    for (k, v) in pairs {
-        let mut a = Addrs::none();
-        for x in v.split(',') {
-            let n: ipnet::IpNet = x
-                .parse()
-                .or_else(|_| x.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                .unwrap();
-            a = a.union(&Addrs::net(&n));
-        }
-        m.map.insert(k.to_string(), a);
-    }
-    m
+    common::read_fixture("aws", name, format)
 }
 
 fn ask(rs: &Ruleset, m: &Members, q: &str) -> Judged {
-    let q = parse_query(q, m).unwrap();
-    let c = Compiled::new(rs, m);
-    judge(&c, &q.spaces, None)
-}
-
-/// The verdict, and the lines of the rules that decided each part.
-fn lines(j: &Judged) -> Vec<usize> {
-    let mut v: Vec<usize> = j
-        .parts
-        .iter()
-        .flat_map(|p| p.by.iter().map(|r| r.line))
-        .collect();
-    v.sort();
-    v.dedup();
-    v
-}
-
-/// Only the inbound filters: what the destination's groups allow.
-fn inbound(rs: &Ruleset) -> Ruleset {
-    let mut r = rs.clone();
-    r.filters
-        .retain(|f| f.direction == portplan_ruleset::Direction::In);
-    r
-}
-
-fn check(rs: &Ruleset, m: &Members, q: &str, verdict: Verdict, by: &[usize]) {
-    let j = ask(rs, m, q);
-    assert_eq!(j.verdict, verdict, "{q}: {:#?}", j.parts);
-    assert_eq!(lines(&j), by, "{q}: {:#?}", j.parts);
+    common::judged(rs, m, q, None)
 }
 
 // ---- describe-security-groups ----
@@ -681,33 +633,13 @@ fn formats_are_detected() {
 
 // ---- robustness ----
 
-fn mutate(text: &str, cut: usize, del: (usize, usize), ins: (usize, char)) -> String {
-    let mut c: Vec<char> = text.chars().collect();
-    let n = c.len();
-    if n == 0 {
-        return String::new();
-    }
-    let (a, l) = (del.0 % n, del.1 % 40);
-    c.drain(a..(a + l).min(n));
-    let p = ins.0 % (c.len() + 1);
-    c.insert(p, ins.1);
-    let keep = c.len() - (cut % (c.len() / 4 + 1));
-    c.truncate(keep);
-    c.into_iter().collect()
-}
-
 fn exercise(format: &str, text: &str) {
-    let r = portplan_ruleset::reader(format).unwrap();
-    if let Ok(rs) = r.read(text, "m") {
-        let m = json_members();
-        for q in [
-            "tcp 10.20.1.5 -> 10.20.2.7:8080",
-            "icmp 8.8.8.8 -> 10.20.2.7 echo-request",
-            "udp [2001:db8::1] -> [2001:db8:20::10]:53",
-        ] {
-            let _ = ask(&rs, &m, q);
-        }
-    }
+    let flows = [
+        "tcp 10.20.1.5 -> 10.20.2.7:8080",
+        "icmp 8.8.8.8 -> 10.20.2.7 echo-request",
+        "udp [2001:db8::1] -> [2001:db8:20::10]:53",
+    ];
+    common::exercise(format, text, &json_members(), None, &flows);
 }
 
 proptest! {
@@ -718,8 +650,8 @@ proptest! {
         del in (0usize..100_000, 0usize..100),
         ins in (0usize..100_000, prop::sample::select(vec!['{', '}', '[', ']', '"', ',', ':', '\n', '=', '-', '1', 'x', '$', '\\', 'é'])),
     ) {
-        exercise("aws-json", &mutate(&fixture("describe-security-groups.json"), cut, del, ins));
-        exercise("aws-terraform", &mutate(&fixture("hand-written.tf"), cut, del, ins));
+        exercise("aws-json", &damage(&fixture("describe-security-groups.json"), cut, del, ins));
+        exercise("aws-terraform", &damage(&fixture("hand-written.tf"), cut, del, ins));
     }
 
     #[test]

@@ -5,54 +5,22 @@
 
 mod common;
 
-use portplan_ruleset::space::Addrs;
-use portplan_ruleset::{judge, parse_query, read, Compiled, Members, Ruleset, Verdict};
+use common::{addrs, members};
+use portplan_ruleset::{read, Ruleset, Verdict};
 use proptest::prelude::*;
 
 fn fixture(name: &str) -> String {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/azure")
-        .join(name);
-    std::fs::read_to_string(p).unwrap()
+    common::fixture("azure", name)
 }
 
 fn load(name: &str, format: &str) -> Ruleset {
-    read(&fixture(name), name, Some(format)).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn addrs(list: &str) -> Addrs {
-    let mut a = Addrs::none();
-    for n in list.split(',') {
-        let net: ipnet::IpNet = n.trim().parse().unwrap();
-        a = a.union(&Addrs::net(&net));
-    }
-    a
-}
-
-fn members(m: &[(&str, &str)]) -> Members {
-    let mut out = Members::default();
-    for (k, v) in m {
-        out.map.insert(k.to_string(), addrs(v));
-    }
-    out
+    common::read_fixture("azure", name, format)
 }
 
 /// The verdict for `q` as `host` (the NSG protects it) and the lines of
 /// the rules that decided it.
 fn ask(rs: &Ruleset, m: &[(&str, &str)], host: Option<&str>, q: &str) -> (Verdict, Vec<usize>) {
-    let mem = members(m);
-    let c = Compiled::new(rs, &mem);
-    let q = parse_query(q, &mem).unwrap();
-    let h = host.map(addrs);
-    let j = judge(&c, &q.spaces, h.as_ref());
-    let mut lines: Vec<usize> = j
-        .parts
-        .iter()
-        .flat_map(|p| p.by.iter().map(|r| r.line))
-        .collect();
-    lines.sort();
-    lines.dedup();
-    (j.verdict, lines)
+    common::decided(rs, &members(m), q, host.map(addrs).as_ref())
 }
 
 // ---- az network nsg show ----
@@ -596,45 +564,8 @@ fn formats_are_told_apart() {
 // ---- robustness ----
 
 fn mutate(t: &str, cut: usize, at: usize, what: u8) -> String {
-    let chars: Vec<char> = t.chars().collect();
-    let n = chars.len().max(1);
-    let (cut, at) = (cut % n, at % n);
-    match what % 5 {
-        0 => chars[..cut].iter().collect(),
-        1 => {
-            let mut v = chars.clone();
-            v.remove(at.min(v.len().saturating_sub(1)));
-            v.into_iter().collect()
-        }
-        2 => {
-            let mut v = chars.clone();
-            v.insert(
-                at,
-                ['{', '}', '[', ']', '"', ',', ':', '\n', '\\', '$'][cut % 10],
-            );
-            v.into_iter().collect()
-        }
-        3 => {
-            // Drop a line.
-            let lines: Vec<&str> = t.lines().collect();
-            let k = at % lines.len().max(1);
-            lines
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| *i != k)
-                .map(|(_, l)| *l)
-                .collect::<Vec<_>>()
-                .join("\n")
-        }
-        _ => {
-            // Swap two slices.
-            let (a, b) = (cut.min(at), cut.max(at));
-            let mut s: String = chars[b..].iter().collect();
-            s.extend(chars[a..b].iter());
-            s.extend(chars[..a].iter());
-            s
-        }
-    }
+    let junk = ['{', '}', '[', ']', '"', ',', ':', '\n', '\\', '$'];
+    common::scramble(t, cut, at, what, &junk)
 }
 
 proptest! {
@@ -645,9 +576,7 @@ proptest! {
         let t = mutate(&fixture(name), cut, at, what);
         for fmt in [format, "azure-json", "azure-terraform"] {
             if let Ok(rs) = read(&t, name, Some(fmt)) {
-                let c = Compiled::new(&rs, &Members::default());
-                let q = parse_query("tcp 10.0.0.1 -> 10.0.0.2:443", &Members::default()).unwrap();
-                let _ = judge(&c, &q.spaces, Some(&addrs("10.0.0.2/32")));
+                let _ = ask(&rs, &[], Some("10.0.0.2/32"), "tcp 10.0.0.1 -> 10.0.0.2:443");
             }
         }
         let _ = portplan_ruleset::detect(&t);

@@ -3,38 +3,25 @@
 //! rules, then the implicit deny), what the reader could not understand,
 //! located errors, and no panic on damaged input.
 
-use ipnet::IpNet;
-use portplan_ruleset::space::Addrs;
-use portplan_ruleset::{judge, parse_query, read, Compiled, Members, Ruleset, Verdict};
+mod common;
+
+use common::addrs;
+use portplan_ruleset::{read, Members, Ruleset, Verdict};
 use proptest::prelude::*;
 
 const FILE: &str = "dc-firewall.cfg";
 
 fn fixture() -> String {
-    std::fs::read_to_string(format!(
-        "{}/tests/fixtures/cisco-asa/{FILE}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
+    common::fixture("cisco-asa", FILE)
 }
 
 fn load() -> Ruleset {
-    read(&fixture(), FILE, Some("cisco-asa")).unwrap()
+    common::read_fixture("cisco-asa", FILE, "cisco-asa")
 }
 
 /// The 1-based line of the first line of the fixture containing `needle`.
 fn line(needle: &str) -> usize {
-    fixture()
-        .lines()
-        .position(|l| l.contains(needle))
-        .unwrap_or_else(|| panic!("`{needle}` is not in the fixture"))
-        + 1
-}
-
-fn addrs(list: &str) -> Addrs {
-    list.split(',')
-        .map(|n| Addrs::net(&n.trim().parse::<IpNet>().unwrap()))
-        .fold(Addrs::none(), |a, b| a.union(&b))
+    common::line_of(&fixture(), needle)
 }
 
 fn members() -> Members {
@@ -64,16 +51,8 @@ fn only(rs: &Ruleset, part: &str) -> Ruleset {
 /// The verdict of a flow, the lines of the rules that decide it, and the
 /// texts and reasons shown with them.
 fn ask(rs: &Ruleset, m: &Members, q: &str) -> (Verdict, Vec<usize>, Vec<String>) {
-    let q = parse_query(q, m).unwrap();
-    let c = Compiled::new(rs, m);
-    let j = judge(&c, &q.spaces, None);
-    let mut lines: Vec<usize> = j
-        .parts
-        .iter()
-        .flat_map(|p| p.by.iter().map(|r| r.line))
-        .collect();
-    lines.sort();
-    lines.dedup();
+    let j = common::judged(rs, m, q, None);
+    let lines = common::lines(&j);
     let texts = j
         .parts
         .iter()
@@ -519,64 +498,28 @@ fn broken_input_gives_a_located_error() {
 }
 
 fn mutate(text: &str, ops: &[(u8, usize, usize)]) -> String {
-    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-    for &(op, a, b) in ops {
-        if lines.is_empty() {
-            break;
-        }
-        let i = a % lines.len();
-        match op % 5 {
-            0 => {
-                lines.remove(i);
-            }
-            1 => {
-                let l = lines[i].clone();
-                lines.insert(b % (lines.len() + 1), l);
-            }
-            2 => {
-                let cut = b % (lines[i].len() + 1);
-                let l: String = lines[i].chars().take(cut).collect();
-                lines[i] = l;
-            }
-            3 => {
-                let mut w: Vec<&str> = lines[i].split(' ').collect();
-                if !w.is_empty() {
-                    w.remove(b % w.len());
-                }
-                lines[i] = w.join(" ");
-            }
-            _ => {
-                let junk = [
-                    "eq",
-                    "range 9",
-                    "host",
-                    "object-group",
-                    "object",
-                    "255.255.0.0",
-                    "\u{e9}",
-                    "line 1",
-                    "log",
-                    "interface",
-                ];
-                lines[i].push(' ');
-                lines[i].push_str(junk[b % junk.len()]);
-            }
-        }
-    }
-    lines.join("\n")
+    let junk = [
+        "eq",
+        "range 9",
+        "host",
+        "object-group",
+        "object",
+        "255.255.0.0",
+        "\u{e9}",
+        "line 1",
+        "log",
+        "interface",
+    ];
+    common::damage_lines(text, ops, &junk)
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
     #[test]
-    fn damaged_input_never_panics(ops in proptest::collection::vec((0u8..5, 0usize..400, 0usize..400), 1..12)) {
+    fn damaged_input_never_panics(ops in proptest::collection::vec((0u8..7, 0usize..400, 0usize..400), 1..12)) {
         let text = mutate(&fixture(), &ops);
-        if let Ok(rs) = read(&text, FILE, Some("cisco-asa")) {
-            let m = members();
-            for q in ["tcp 192.0.2.5 -> 172.16.10.10:443", "udp 10.1.5.5 -> 10.1.0.53:53", "tcp 10.1.5.5 -> updates.example.com:80"] {
-                let _ = ask(&rs, &m, q);
-            }
-        }
+        let flows = ["tcp 192.0.2.5 -> 172.16.10.10:443", "udp 10.1.5.5 -> 10.1.0.53:53", "tcp 10.1.5.5 -> updates.example.com:80"];
+        common::exercise("cisco-asa", &text, &members(), None, &flows);
         let _ = portplan_ruleset::detect(&text);
     }
 }

@@ -2,38 +2,26 @@
 //! verdicts with the line that decides them, what the reader could not
 //! understand, located errors, and no panic on damaged input.
 
-use ipnet::IpNet;
-use portplan_ruleset::space::{Addrs, Ranges, Space};
+mod common;
+
+use common::addrs;
+use portplan_ruleset::space::{Ranges, Space};
 use portplan_ruleset::{judge, parse_query, read, Compiled, Members, Ruleset, Verdict};
 use proptest::prelude::*;
 
 const FILE: &str = "edge-router.cfg";
 
 fn fixture() -> String {
-    std::fs::read_to_string(format!(
-        "{}/tests/fixtures/cisco-ios/{FILE}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
+    common::fixture("cisco-ios", FILE)
 }
 
 fn load() -> Ruleset {
-    read(&fixture(), FILE, Some("cisco-ios")).unwrap()
+    common::read_fixture("cisco-ios", FILE, "cisco-ios")
 }
 
 /// The 1-based line of the first line of the fixture containing `needle`.
 fn line(needle: &str) -> usize {
-    fixture()
-        .lines()
-        .position(|l| l.contains(needle))
-        .unwrap_or_else(|| panic!("`{needle}` is not in the fixture"))
-        + 1
-}
-
-fn addrs(list: &str) -> Addrs {
-    list.split(',')
-        .map(|n| Addrs::net(&n.trim().parse::<IpNet>().unwrap()))
-        .fold(Addrs::none(), |a, b| a.union(&b))
+    common::line_of(&fixture(), needle)
 }
 
 /// What lies behind each interface of the router.
@@ -72,13 +60,7 @@ fn ask(rs: &Ruleset, m: &Members, q: &str) -> (Verdict, Vec<usize>, Vec<String>)
 fn verdict(rs: &Ruleset, m: &Members, spaces: &[Space]) -> (Verdict, Vec<usize>, Vec<String>) {
     let c = Compiled::new(rs, m);
     let j = judge(&c, spaces, None);
-    let mut lines: Vec<usize> = j
-        .parts
-        .iter()
-        .flat_map(|p| p.by.iter().map(|r| r.line))
-        .collect();
-    lines.sort();
-    lines.dedup();
+    let lines = common::lines(&j);
     let texts = j
         .parts
         .iter()
@@ -414,76 +396,28 @@ fn unknown_words_are_issues_not_guesses() {
 }
 
 fn mutate(text: &str, ops: &[(u8, usize, usize)]) -> String {
-    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-    for &(op, a, b) in ops {
-        if lines.is_empty() {
-            break;
-        }
-        let i = a % lines.len();
-        match op % 6 {
-            0 => {
-                lines.remove(i);
-            }
-            1 => {
-                let l = lines[i].clone();
-                lines.insert(b % (lines.len() + 1), l);
-            }
-            2 => {
-                let cut = b % (lines[i].len() + 1);
-                let l: String = lines[i].chars().take(cut).collect();
-                lines[i] = l;
-            }
-            3 => {
-                // Drop one word.
-                let mut w: Vec<&str> = lines[i].split(' ').collect();
-                if !w.is_empty() {
-                    w.remove(b % w.len());
-                }
-                lines[i] = w.join(" ");
-            }
-            4 => {
-                // Swap words between lines.
-                let j = b % lines.len();
-                let wi: Vec<String> = lines[i].split(' ').map(str::to_string).collect();
-                let wj: Vec<String> = lines[j].split(' ').map(str::to_string).collect();
-                if let (Some(x), Some(y)) = (wi.last(), wj.last()) {
-                    let (x, y) = (x.clone(), y.clone());
-                    lines[i] = format!("{} {y}", lines[i].trim_end_matches(&x));
-                    lines[j] = format!("{} {x}", lines[j].trim_end_matches(&y));
-                }
-            }
-            _ => {
-                let junk = [
-                    "eq",
-                    "range 9",
-                    "host",
-                    "object-group",
-                    "0.0.0.255",
-                    "\u{e9}",
-                    "sequence",
-                    "-1",
-                    "65536",
-                    "log",
-                ];
-                lines[i].push(' ');
-                lines[i].push_str(junk[b % junk.len()]);
-            }
-        }
-    }
-    lines.join("\n")
+    let junk = [
+        "eq",
+        "range 9",
+        "host",
+        "object-group",
+        "0.0.0.255",
+        "\u{e9}",
+        "sequence",
+        "-1",
+        "65536",
+        "log",
+    ];
+    common::damage_lines(text, ops, &junk)
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
     #[test]
-    fn damaged_input_never_panics(ops in proptest::collection::vec((0u8..6, 0usize..400, 0usize..400), 1..12)) {
+    fn damaged_input_never_panics(ops in proptest::collection::vec((0u8..7, 0usize..400, 0usize..400), 1..12)) {
         let text = mutate(&fixture(), &ops);
-        if let Ok(rs) = read(&text, FILE, Some("cisco-ios")) {
-            let m = members();
-            for q in ["tcp 198.51.100.9 -> 10.20.0.10:80", "udp 10.10.0.5 -> 10.20.0.53:53", "tcp [2001:db8:5100::1] -> [2001:db8:20::10]:443"] {
-                let _ = ask(&rs, &m, q);
-            }
-        }
+        let flows = ["tcp 198.51.100.9 -> 10.20.0.10:80", "udp 10.10.0.5 -> 10.20.0.53:53", "tcp [2001:db8:5100::1] -> [2001:db8:20::10]:443"];
+        common::exercise("cisco-ios", &text, &members(), None, &flows);
         let _ = portplan_ruleset::detect(&text);
     }
 }

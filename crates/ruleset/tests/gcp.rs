@@ -4,68 +4,22 @@
 //! with the rules that decide them, on fixtures written from Google's and
 //! Terraform's documented syntax (tests/fixtures/gcp/README.md).
 
-use portplan_ruleset::space::Addrs;
-use portplan_ruleset::{
-    judge, parse_query, Compiled, Direction, Judged, Members, Ruleset, Verdict,
-};
+mod common;
+
+use common::{check, damage, inbound, lines, members};
+use portplan_ruleset::{Judged, Members, Ruleset, Verdict};
 use proptest::prelude::*;
-use std::path::Path;
 
 fn fixture(name: &str) -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/gcp")
-        .join(name);
-    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    common::fixture("gcp", name)
 }
 
 fn read(format: &str, name: &str) -> Ruleset {
-    let text = fixture(name);
-    portplan_ruleset::read(&text, name, Some(format)).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn members(pairs: &[(&str, &str)]) -> Members {
-    let mut m = Members::default();
-    for (k, v) in pairs {
-        let mut a = Addrs::none();
-        for x in v.split(',') {
-            let n: ipnet::IpNet = x
-                .parse()
-                .or_else(|_| x.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                .unwrap();
-            a = a.union(&Addrs::net(&n));
-        }
-        m.map.insert(k.to_string(), a);
-    }
-    m
+    common::read_fixture("gcp", name, format)
 }
 
 fn ask(rs: &Ruleset, m: &Members, q: &str) -> Judged {
-    let q = parse_query(q, m).unwrap();
-    let c = Compiled::new(rs, m);
-    judge(&c, &q.spaces, None)
-}
-
-fn lines(j: &Judged) -> Vec<usize> {
-    let mut v: Vec<usize> = j
-        .parts
-        .iter()
-        .flat_map(|p| p.by.iter().map(|r| r.line))
-        .collect();
-    v.sort();
-    v.dedup();
-    v
-}
-
-fn check(rs: &Ruleset, m: &Members, q: &str, verdict: Verdict, by: &[usize]) {
-    let j = ask(rs, m, q);
-    assert_eq!(j.verdict, verdict, "{q}: {:#?}", j.parts);
-    assert_eq!(lines(&j), by, "{q}: {:#?}", j.parts);
-}
-
-fn inbound(rs: &Ruleset) -> Ruleset {
-    let mut r = rs.clone();
-    r.filters.retain(|f| f.direction == Direction::In);
-    r
+    common::judged(rs, m, q, None)
 }
 
 // ---- gcloud compute firewall-rules list ----
@@ -523,33 +477,13 @@ fn formats_are_detected() {
 
 // ---- robustness ----
 
-fn mutate(text: &str, cut: usize, del: (usize, usize), ins: (usize, char)) -> String {
-    let mut c: Vec<char> = text.chars().collect();
-    let n = c.len();
-    if n == 0 {
-        return String::new();
-    }
-    let (a, l) = (del.0 % n, del.1 % 40);
-    c.drain(a..(a + l).min(n));
-    let p = ins.0 % (c.len() + 1);
-    c.insert(p, ins.1);
-    let keep = c.len() - (cut % (c.len() / 4 + 1));
-    c.truncate(keep);
-    c.into_iter().collect()
-}
-
 fn exercise(format: &str, text: &str) {
-    let r = portplan_ruleset::reader(format).unwrap();
-    if let Ok(rs) = r.read(text, "m") {
-        let m = json_members();
-        for q in [
-            "tcp 198.51.100.1 -> 10.128.0.10:22",
-            "icmp 10.128.0.5 -> 10.10.2.2 echo-request",
-            "udp [2001:db8::1] -> [2001:db8:100::10]:53",
-        ] {
-            let _ = ask(&rs, &m, q);
-        }
-    }
+    let flows = [
+        "tcp 198.51.100.1 -> 10.128.0.10:22",
+        "icmp 10.128.0.5 -> 10.10.2.2 echo-request",
+        "udp [2001:db8::1] -> [2001:db8:100::10]:53",
+    ];
+    common::exercise(format, text, &json_members(), None, &flows);
 }
 
 proptest! {
@@ -560,8 +494,8 @@ proptest! {
         del in (0usize..100_000, 0usize..100),
         ins in (0usize..100_000, prop::sample::select(vec!['{', '}', '[', ']', '"', ',', ':', '\n', '=', '-', '1', 'x', '$', '\\', 'é'])),
     ) {
-        exercise("gcp-json", &mutate(&fixture("firewall-rules-list.json"), cut, del, ins));
-        exercise("gcp-terraform", &mutate(&fixture("hand-written.tf"), cut, del, ins));
+        exercise("gcp-json", &damage(&fixture("firewall-rules-list.json"), cut, del, ins));
+        exercise("gcp-terraform", &damage(&fixture("hand-written.tf"), cut, del, ins));
     }
 
     #[test]

@@ -3,44 +3,21 @@
 //! fixtures/iptables/README.md): verdicts with the deciding line through
 //! user chains, RETURN, negation, ipsets, rate limits and NAT.
 
-use portplan_ruleset::space::Addrs;
-use portplan_ruleset::{judge, parse_query, Compiled, Members, Ruleset, Verdict};
+mod common;
+
+use common::{addrs, members};
+use portplan_ruleset::{Members, Ruleset, Verdict};
 
 fn fixture(name: &str) -> Ruleset {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/iptables")
-        .join(name);
-    let text = std::fs::read_to_string(&p).unwrap();
+    let text = common::fixture("iptables", name);
     assert_eq!(portplan_ruleset::detect(&text), Ok("iptables"), "{name}");
     portplan_ruleset::read(&text, name, None).unwrap()
 }
 
-fn members(pairs: &[(&str, &str)]) -> Members {
-    let mut m = Members::default();
-    for (k, v) in pairs {
-        let a: portplan_model::Addr = v.parse().unwrap();
-        m.map.insert(
-            k.to_string(),
-            portplan_ruleset::query::side_addrs(&[a], &Members::default()),
-        );
-    }
-    m
-}
-
 /// (verdict, lines of the deciding rules, why) for a flow to the host.
 fn ask(rs: &Ruleset, m: &Members, host: &str, flow: &str) -> (Verdict, Vec<usize>, String) {
-    let c = Compiled::new(rs, m);
-    let h: portplan_model::Addr = host.parse().unwrap();
-    let h: Addrs = portplan_ruleset::query::side_addrs(&[h], m);
-    let q = parse_query(flow, m).unwrap();
-    let j = judge(&c, &q.spaces, Some(&h));
-    let mut lines: Vec<usize> = j
-        .parts
-        .iter()
-        .flat_map(|p| p.by.iter().map(|r| r.line))
-        .collect();
-    lines.sort();
-    lines.dedup();
+    let j = common::judged(rs, m, flow, Some(&addrs(host)));
+    let lines = common::lines(&j);
     let why = j
         .parts
         .iter()
@@ -200,8 +177,7 @@ proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig { cases: 300, ..Default::default() })]
     #[test]
     fn mutated_input_never_panics(cut in 0usize..2000, junk in "[ -~\n]{0,40}", at in 0usize..2000) {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/iptables/host-iptables-save.rules");
-        let text = std::fs::read_to_string(p).unwrap();
+        let text = common::fixture("iptables", "host-iptables-save.rules");
         let cut = cut.min(text.len());
         let mut t: String = text.chars().take(cut).collect();
         let at = at.min(t.len());
@@ -209,9 +185,7 @@ proptest::proptest! {
             t.insert_str(at, &junk);
         }
         if let Ok(rs) = portplan_ruleset::read(&t, "m.rules", Some("iptables")) {
-            let c = Compiled::new(&rs, &Members::default());
-            let q = parse_query("tcp 10.1.1.1 -> 10.0.0.5:22", &Members::default()).unwrap();
-            let _ = judge(&c, &q.spaces, None);
+            let _ = common::judged(&rs, &Members::default(), "tcp 10.1.1.1 -> 10.0.0.5:22", None);
         }
     }
 }

@@ -1,14 +1,14 @@
 //! The Junos reader: what a live SRX's `show configuration | display set`
 //! means, flow by flow, with the line that decides.
 
-use portplan_ruleset::space::Addrs;
-use portplan_ruleset::{judge, parse_query, Compiled, Judged, Members, Ruleset, Verdict};
+mod common;
+
+use common::members;
+use portplan_ruleset::{Judged, Members, Ruleset, Verdict};
 use proptest::prelude::*;
-use std::path::Path;
 
 fn fixture() -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/junos/srx-display-set.conf");
-    std::fs::read_to_string(p).unwrap()
+    common::fixture("junos", "srx-display-set.conf")
 }
 
 fn read(text: &str) -> Ruleset {
@@ -17,22 +17,7 @@ fn read(text: &str) -> Ruleset {
 
 /// The 1-based line of the first line containing `needle`.
 fn line(text: &str, needle: &str) -> usize {
-    text.lines()
-        .position(|l| l.contains(needle))
-        .unwrap_or_else(|| panic!("no line contains `{needle}`"))
-        + 1
-}
-
-fn members(pairs: &[(&str, &str)]) -> Members {
-    let mut m = Members::default();
-    for (k, v) in pairs {
-        let mut a = Addrs::none();
-        for n in v.split(',') {
-            a = a.union(&Addrs::net(&n.parse().unwrap()));
-        }
-        m.map.insert(k.to_string(), a);
-    }
-    m
+    common::line_of(text, needle)
 }
 
 fn zones() -> Members {
@@ -50,22 +35,12 @@ fn zones() -> Members {
 }
 
 fn ask(rs: &Ruleset, m: &Members, q: &str) -> Judged {
-    let q = parse_query(q, m).unwrap();
-    let c = Compiled::new(rs, m);
-    judge(&c, &q.spaces, None)
+    common::judged(rs, m, q, None)
 }
 
 /// The verdict and the lines of the rules that decided it.
 fn verdict(rs: &Ruleset, m: &Members, q: &str) -> (Verdict, Vec<usize>) {
-    let j = ask(rs, m, q);
-    let mut lines: Vec<usize> = j
-        .parts
-        .iter()
-        .flat_map(|p| p.by.iter().map(|r| r.line))
-        .collect();
-    lines.sort();
-    lines.dedup();
-    (j.verdict, lines)
+    common::decided(rs, m, q, None)
 }
 
 #[test]
@@ -438,72 +413,28 @@ fn broken_input_gives_a_located_error() {
 }
 
 fn mutate(text: &str, ops: &[(u8, usize, usize)]) -> String {
-    let mut lines: Vec<String> = text.lines().map(String::from).collect();
-    for &(op, a, b) in ops {
-        if lines.is_empty() {
-            break;
-        }
-        let i = a % lines.len();
-        match op % 6 {
-            0 => {
-                lines.remove(i);
-            }
-            1 => {
-                let l = &lines[i];
-                let cut = l
-                    .char_indices()
-                    .nth(b % (l.chars().count() + 1))
-                    .map_or(l.len(), |x| x.0);
-                lines[i] = l[..cut].to_string();
-            }
-            2 => {
-                let j = b % lines.len();
-                lines.swap(i, j);
-            }
-            3 => {
-                let mut w: Vec<&str> = lines[i].split(' ').collect();
-                if w.len() > 2 {
-                    let k = 1 + b % (w.len() - 1);
-                    w.remove(k);
-                }
-                lines[i] = w.join(" ");
-            }
-            4 => {
-                let extra = [
-                    "[",
-                    "]",
-                    "\"",
-                    "inactive:",
-                    "any",
-                    "except",
-                    "deactivate",
-                    "term",
-                    "999999",
-                    "-",
-                    "/",
-                ][b % 11];
-                lines[i] = format!("{} {extra}", lines[i]);
-            }
-            _ => {
-                let dup = lines[i].clone();
-                lines.insert(b % (lines.len() + 1), dup);
-            }
-        }
-    }
-    lines.join("\n")
+    let junk = [
+        "[",
+        "]",
+        "\"",
+        "inactive:",
+        "any",
+        "except",
+        "deactivate",
+        "term",
+        "999999",
+        "-",
+        "/",
+    ];
+    common::damage_lines(text, ops, &junk)
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
     #[test]
-    fn mutated_input_never_panics(ops in proptest::collection::vec((0u8..6, 0usize..400, 0usize..400), 1..12)) {
+    fn mutated_input_never_panics(ops in proptest::collection::vec((0u8..7, 0usize..400, 0usize..400), 1..12)) {
         let t = mutate(&fixture(), &ops);
-        if let Ok(rs) = portplan_ruleset::read(&t, "m.conf", Some("junos")) {
-            let m = zones();
-            let c = Compiled::new(&rs, &m);
-            let q = parse_query("tcp 10.10.1.5 -> 8.8.8.8:443", &m).unwrap();
-            let _ = judge(&c, &q.spaces, None);
-        }
+        common::exercise("junos", &t, &zones(), None, &["tcp 10.10.1.5 -> 8.8.8.8:443"]);
     }
 
     #[test]

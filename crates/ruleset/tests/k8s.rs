@@ -5,16 +5,12 @@
 
 mod common;
 
-use portplan_model::Addr;
-use portplan_ruleset::{judge, parse_query, query, Compiled, Judged, Members, Ruleset, Verdict};
+use common::members;
+use portplan_ruleset::{Judged, Members, Ruleset, Verdict};
 use proptest::prelude::*;
-use std::path::Path;
 
 fn fixture(name: &str) -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/k8s")
-        .join(name);
-    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    common::fixture("k8s", name)
 }
 
 fn read(text: &str) -> Ruleset {
@@ -24,35 +20,13 @@ fn read(text: &str) -> Ruleset {
     }
 }
 
-fn members(pairs: &[(&str, &str)]) -> Members {
-    let mut m = Members::default();
-    for (sym, addrs) in pairs {
-        let list: Vec<Addr> = addrs.split(',').map(|a| a.parse().unwrap()).collect();
-        m.map.insert(
-            sym.to_string(),
-            query::side_addrs(&list, &Members::default()),
-        );
-    }
-    m
-}
-
 fn ask(rs: &Ruleset, m: &Members, q: &str) -> Judged {
-    let q = parse_query(q, m).unwrap();
-    let c = Compiled::new(rs, m);
-    judge(&c, &q.spaces, None)
+    common::judged(rs, m, q, None)
 }
 
 /// The verdict and the lines of the rules that decided it (0: a policy).
 fn decided(rs: &Ruleset, m: &Members, q: &str) -> (Verdict, Vec<usize>) {
-    let j = ask(rs, m, q);
-    let mut lines: Vec<usize> = j
-        .parts
-        .iter()
-        .flat_map(|p| p.by.iter().map(|r| r.line))
-        .collect();
-    lines.sort();
-    lines.dedup();
-    (j.verdict, lines)
+    common::decided(rs, m, q, None)
 }
 
 /// The line of the first line holding `needle` after the first one

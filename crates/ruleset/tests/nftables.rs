@@ -3,17 +3,15 @@
 //! ruleset get the verdicts nftables gives them, decided where nftables
 //! decides them.
 
+mod common;
+
+use common::{lines, members};
 use portplan_ruleset::space::Addrs;
 use portplan_ruleset::*;
 use proptest::prelude::*;
 
 fn fixture(name: &str) -> String {
-    std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/nftables")
-            .join(name),
-    )
-    .unwrap()
+    common::fixture("nftables", name)
 }
 
 fn text() -> Ruleset {
@@ -26,54 +24,15 @@ fn json() -> Ruleset {
 
 /// The host the fixture was listed on.
 fn host() -> Addrs {
-    let m = Members::default();
-    let mut a = parse_query("tcp 10.0.1.10 -> 10.0.1.10:1", &m)
-        .unwrap()
-        .spaces[0]
-        .src
-        .clone();
-    a = a.union(
-        &parse_query("tcp [2001:db8:1::10] -> [2001:db8:1::10]:1", &m)
-            .unwrap()
-            .spaces[0]
-            .src,
-    );
-    a
-}
-
-fn members(pairs: &[(&str, &str)]) -> Members {
-    let mut m = Members::default();
-    for (k, v) in pairs {
-        let q = parse_query(&format!("tcp {v} -> {v}:1"), &Members::default()).unwrap();
-        let mut a = Addrs::none();
-        for s in &q.spaces {
-            a = a.union(&s.src);
-        }
-        m.map.insert(k.to_string(), a);
-    }
-    m
+    common::addrs("10.0.1.10, 2001:db8:1::10")
 }
 
 fn ask_with(rs: &Ruleset, m: &Members, q: &str) -> Judged {
-    let c = Compiled::new(rs, m);
-    let q = parse_query(q, m).unwrap();
-    judge(&c, &q.spaces, Some(&host()))
+    common::judged(rs, m, q, Some(&host()))
 }
 
 fn ask(rs: &Ruleset, q: &str) -> Judged {
     ask_with(rs, &Members::default(), q)
-}
-
-/// The lines of the rules that decided a judged flow.
-fn lines(j: &Judged) -> Vec<usize> {
-    let mut v: Vec<usize> = j
-        .parts
-        .iter()
-        .flat_map(|p| p.by.iter().map(|r| r.line))
-        .collect();
-    v.sort();
-    v.dedup();
-    v
 }
 
 #[track_caller]
@@ -742,10 +701,7 @@ proptest! {
             let t = mutate(&fixture(f), &ops);
             for fmt in ["nftables", "nftables-json"] {
                 if let Ok(rs) = read(&t, f, Some(fmt)) {
-                    let m = Members::default();
-                    let c = Compiled::new(&rs, &m);
-                    let q = parse_query("tcp 10.0.7.7 -> 10.0.1.10:443", &m).unwrap();
-                    let _ = judge(&c, &q.spaces, None);
+                    let _ = common::judged(&rs, &Members::default(), "tcp 10.0.7.7 -> 10.0.1.10:443", None);
                 }
             }
         }

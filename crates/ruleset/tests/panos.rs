@@ -1,16 +1,14 @@
 //! The PAN-OS reader: what a firewall's (and a Panorama's) `set`
 //! configuration means, flow by flow, with the line that decides.
 
-use portplan_ruleset::space::Addrs;
-use portplan_ruleset::{judge, parse_query, Compiled, Judged, Members, Ruleset, Verdict};
+mod common;
+
+use common::members;
+use portplan_ruleset::{Judged, Members, Ruleset, Verdict};
 use proptest::prelude::*;
-use std::path::Path;
 
 fn fixture(name: &str) -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/panos")
-        .join(name);
-    std::fs::read_to_string(p).unwrap()
+    common::fixture("panos", name)
 }
 
 fn firewall() -> String {
@@ -22,22 +20,7 @@ fn read(text: &str) -> Ruleset {
 }
 
 fn line(text: &str, needle: &str) -> usize {
-    text.lines()
-        .position(|l| l.contains(needle))
-        .unwrap_or_else(|| panic!("no line contains `{needle}`"))
-        + 1
-}
-
-fn members(pairs: &[(&str, &str)]) -> Members {
-    let mut m = Members::default();
-    for (k, v) in pairs {
-        let mut a = Addrs::none();
-        for n in v.split(',') {
-            a = a.union(&Addrs::net(&n.parse().unwrap()));
-        }
-        m.map.insert(k.to_string(), a);
-    }
-    m
+    common::line_of(text, needle)
 }
 
 fn zones() -> Members {
@@ -50,21 +33,11 @@ fn zones() -> Members {
 }
 
 fn ask(rs: &Ruleset, m: &Members, q: &str) -> Judged {
-    let q = parse_query(q, m).unwrap();
-    let c = Compiled::new(rs, m);
-    judge(&c, &q.spaces, None)
+    common::judged(rs, m, q, None)
 }
 
 fn verdict(rs: &Ruleset, m: &Members, q: &str) -> (Verdict, Vec<usize>) {
-    let j = ask(rs, m, q);
-    let mut lines: Vec<usize> = j
-        .parts
-        .iter()
-        .flat_map(|p| p.by.iter().map(|r| r.line))
-        .collect();
-    lines.sort();
-    lines.dedup();
-    (j.verdict, lines)
+    common::decided(rs, m, q, None)
 }
 
 fn why(j: &Judged) -> String {
@@ -414,76 +387,32 @@ fn broken_input_gives_a_located_error() {
 }
 
 fn mutate(text: &str, ops: &[(u8, usize, usize)]) -> String {
-    let mut lines: Vec<String> = text.lines().map(String::from).collect();
-    for &(op, a, b) in ops {
-        if lines.is_empty() {
-            break;
-        }
-        let i = a % lines.len();
-        match op % 6 {
-            0 => {
-                lines.remove(i);
-            }
-            1 => {
-                let l = &lines[i];
-                let cut = l
-                    .char_indices()
-                    .nth(b % (l.chars().count() + 1))
-                    .map_or(l.len(), |x| x.0);
-                lines[i] = l[..cut].to_string();
-            }
-            2 => {
-                let j = b % lines.len();
-                lines.swap(i, j);
-            }
-            3 => {
-                let mut w: Vec<&str> = lines[i].split(' ').collect();
-                if w.len() > 2 {
-                    let k = 1 + b % (w.len() - 1);
-                    w.remove(k);
-                }
-                lines[i] = w.join(" ");
-            }
-            4 => {
-                let extra = [
-                    "[",
-                    "]",
-                    "\"",
-                    "any",
-                    "yes",
-                    "negate-source",
-                    "rule-type",
-                    "99999",
-                    "-",
-                    "/",
-                    "application-default",
-                ][b % 11];
-                lines[i] = format!("{} {extra}", lines[i]);
-            }
-            _ => {
-                let dup = lines[i].clone();
-                lines.insert(b % (lines.len() + 1), dup);
-            }
-        }
-    }
-    lines.join("\n")
+    let junk = [
+        "[",
+        "]",
+        "\"",
+        "any",
+        "yes",
+        "negate-source",
+        "rule-type",
+        "99999",
+        "-",
+        "/",
+        "application-default",
+    ];
+    common::damage_lines(text, ops, &junk)
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
     #[test]
     fn mutated_input_never_panics(
-        ops in proptest::collection::vec((0u8..6, 0usize..400, 0usize..400), 1..12),
+        ops in proptest::collection::vec((0u8..7, 0usize..400, 0usize..400), 1..12),
         pick in 0usize..2,
     ) {
         let base = if pick == 0 { firewall() } else { fixture("panorama-set.txt") };
         let t = mutate(&base, &ops);
-        if let Ok(rs) = portplan_ruleset::read(&t, "m.txt", Some("panos")) {
-            let m = zones();
-            let c = Compiled::new(&rs, &m);
-            let q = parse_query("tcp 203.0.113.50 -> 172.16.20.10:443", &m).unwrap();
-            let _ = judge(&c, &q.spaces, None);
-        }
+        common::exercise("panos", &t, &zones(), None, &["tcp 203.0.113.50 -> 172.16.20.10:443"]);
     }
 
     #[test]

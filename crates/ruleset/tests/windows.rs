@@ -6,49 +6,17 @@
 
 mod common;
 
-use portplan_ruleset::space::Addrs;
-use portplan_ruleset::{judge, parse_query, read, Compiled, End, Members, Ruleset, Verdict};
+use common::{addrs, members};
+use portplan_ruleset::{read, End, Ruleset, Verdict};
 use proptest::prelude::*;
 
 fn fixture(name: &str) -> String {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/windows")
-        .join(name);
-    std::fs::read_to_string(p).unwrap()
-}
-
-fn addrs(list: &str) -> Addrs {
-    let mut a = Addrs::none();
-    for n in list.split(',') {
-        let net: ipnet::IpNet = n.trim().parse().unwrap();
-        a = a.union(&Addrs::net(&net));
-    }
-    a
-}
-
-fn members(m: &[(&str, &str)]) -> Members {
-    let mut out = Members::default();
-    for (k, v) in m {
-        out.map.insert(k.to_string(), addrs(v));
-    }
-    out
+    common::fixture("windows", name)
 }
 
 /// The verdict for `q` on the host `host`, and the deciding lines.
 fn ask(rs: &Ruleset, m: &[(&str, &str)], host: &str, q: &str) -> (Verdict, Vec<usize>) {
-    let mem = members(m);
-    let c = Compiled::new(rs, &mem);
-    let q = parse_query(q, &mem).unwrap();
-    let h = addrs(host);
-    let j = judge(&c, &q.spaces, Some(&h));
-    let mut lines: Vec<usize> = j
-        .parts
-        .iter()
-        .flat_map(|p| p.by.iter().map(|r| r.line))
-        .collect();
-    lines.sort();
-    lines.dedup();
-    (j.verdict, lines)
+    common::decided(rs, &members(m), q, Some(&addrs(host)))
 }
 
 fn script(t: &str) -> Ruleset {
@@ -447,43 +415,8 @@ fn detected_as_windows() {
 // ---- robustness ----
 
 fn mutate(t: &str, cut: usize, at: usize, what: u8) -> String {
-    let chars: Vec<char> = t.chars().collect();
-    let n = chars.len().max(1);
-    let (cut, at) = (cut % n, at % n);
-    match what % 5 {
-        0 => chars[..cut].iter().collect(),
-        1 => {
-            let mut v = chars.clone();
-            v.remove(at.min(v.len().saturating_sub(1)));
-            v.into_iter().collect()
-        }
-        2 => {
-            let mut v = chars.clone();
-            v.insert(
-                at,
-                ['`', '\'', '"', '{', '}', '(', ')', '@', '$', '#', '<', '\n'][cut % 12],
-            );
-            v.into_iter().collect()
-        }
-        3 => {
-            let lines: Vec<&str> = t.lines().collect();
-            let k = at % lines.len().max(1);
-            lines
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| *i != k)
-                .map(|(_, l)| *l)
-                .collect::<Vec<_>>()
-                .join("\n")
-        }
-        _ => {
-            let (a, b) = (cut.min(at), cut.max(at));
-            let mut s: String = chars[b..].iter().collect();
-            s.extend(chars[a..b].iter());
-            s.extend(chars[..a].iter());
-            s
-        }
-    }
+    let junk = ['`', '\'', '"', '{', '}', '(', ')', '@', '$', '#', '<', '\n'];
+    common::scramble(t, cut, at, what, &junk)
 }
 
 proptest! {
@@ -492,9 +425,7 @@ proptest! {
     fn mutated_scripts_never_panic(cut in 0usize..10_000, at in 0usize..10_000, what in 0u8..5) {
         let t = mutate(&fixture(APP), cut, at, what);
         if let Ok(rs) = read(&t, "m.ps1", Some("windows")) {
-            let c = Compiled::new(&rs, &Members::default());
-            let q = parse_query("tcp 10.0.0.1 -> 10.50.3.10:443", &Members::default()).unwrap();
-            let _ = judge(&c, &q.spaces, Some(&addrs(HOST)));
+            let _ = ask(&rs, &[], HOST, "tcp 10.0.0.1 -> 10.50.3.10:443");
         }
         let _ = portplan_ruleset::detect(&t);
     }
