@@ -170,10 +170,16 @@ pub fn markdown(set: &FlowSet) -> String {
 /// What each name in a table stands for: named hosts and networks, and roles
 /// placed by address (`cisco-ise/pan`), limited to names the flows use.
 pub fn legend(dep: &portplan_model::Deployment, set: &FlowSet) -> Vec<(String, Vec<Addr>)> {
+    legend_of(dep, set.flows.iter())
+}
+
+/// `legend` for flows that are not gathered in a flow set.
+pub fn legend_of<'a>(
+    dep: &portplan_model::Deployment,
+    flows: impl Iterator<Item = &'a Flow>,
+) -> Vec<(String, Vec<Addr>)> {
     use std::collections::BTreeMap;
-    let used: std::collections::BTreeSet<&str> = set
-        .flows
-        .iter()
+    let used: std::collections::BTreeSet<&str> = flows
         .flat_map(|f| f.src.labels.iter().chain(&f.dst.labels))
         .map(String::as_str)
         .collect();

@@ -13,6 +13,18 @@ use std::time::Instant;
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
+/// Resident memory now, in MB (Linux), to see which stage holds what.
+fn rss_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|x| x.parse::<u64>().ok())
+        })
+        .map_or(0, |pages| pages * 4096 / 1_000_000)
+}
+
 fn main() -> Res<()> {
     let a: Vec<String> = std::env::args().collect();
     if a.len() != 6 {
@@ -22,6 +34,7 @@ fn main() -> Res<()> {
     let text = std::fs::read_to_string(&a[1])?;
     let rs = portplan_ruleset::read(&text, &a[1], Some(&a[2])).map_err(|d| d.to_string())?;
     let read = t.elapsed();
+    let m_read = rss_mb();
     let rules: usize = rs.chains.iter().map(|c| c.rules.len()).sum();
     let set: FlowSet = serde_json::from_str(&std::fs::read_to_string(&a[3])?)?;
     let members = Members::default();
@@ -37,14 +50,17 @@ fn main() -> Res<()> {
     let t = Instant::now();
     let c = Compiled::new(&rs, &members);
     let compile = t.elapsed();
+    let m_compile = rss_mb();
     let t = Instant::now();
     let judged: Vec<_> = spaces.iter().map(|s| judge(&c, s, Some(&host))).collect();
     let judge_all = t.elapsed();
+    let m_judge = rss_mb();
     let hits: HashSet<_> = judged.iter().flat_map(|j| j.hits.iter().copied()).collect();
     let all: Vec<Space> = spaces.iter().flatten().cloned().collect();
     let t = Instant::now();
     let rev = reverse(&c, &all, &hits, Some(&host));
     let reverse_t = t.elapsed();
+    let m_reverse = rss_mb();
 
     let step = (spaces.len() / sample.max(1)).max(1);
     let picked: Vec<&Vec<Space>> = spaces.iter().step_by(step).take(sample).collect();
@@ -82,6 +98,7 @@ fn main() -> Res<()> {
         rev.shadowed.len(),
         rev.unused.len()
     );
+    println!("resident memory after read {m_read} MB, compile {m_compile} MB, judge {m_judge} MB, reverse {m_reverse} MB");
     let per = |d: std::time::Duration| d.as_secs_f64() * 1e6 / picked.len() as f64;
     println!(
         "sample of {} flows: indexed {:.1} us/flow, scanning every rule {:.1} us/flow: index {:.0}x faster (same verdicts)",

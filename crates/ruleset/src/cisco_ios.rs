@@ -728,7 +728,7 @@ fn address(
                         Ipv4Addr::from(lo),
                         Ipv4Addr::from(hi)
                     ));
-                    Ok(envelope)
+                    Ok(*envelope)
                 }
             }
         }

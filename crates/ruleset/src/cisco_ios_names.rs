@@ -230,8 +230,9 @@ pub fn icmp6(name: &str) -> Option<(u8, Option<u8>)> {
 /// `A.B.C.D WILDCARD` as IOS writes it: the addresses it matches, when the
 /// wildcard's "don't care" bits are contiguous at the end (one range), or
 /// the ranges of a non-contiguous wildcard when there are at most
-/// `max_spans` of them. `Err` carries the smallest range holding them all.
-pub fn wildcard(a: Ipv4Addr, w: Ipv4Addr, max_spans: usize) -> Result<Addrs, Addrs> {
+/// `max_spans` of them. `Err` carries the smallest range holding them all
+/// (boxed: an address set is large next to the `Ok` it shares a slot with).
+pub fn wildcard(a: Ipv4Addr, w: Ipv4Addr, max_spans: usize) -> Result<Addrs, Box<Addrs>> {
     let a = u32::from(a);
     let w = u32::from(w);
     let lo = a & !w;
@@ -249,7 +250,7 @@ pub fn wildcard(a: Ipv4Addr, w: Ipv4Addr, max_spans: usize) -> Result<Addrs, Add
     };
     let holes = upper.count_ones();
     if holes > 20 || (1usize << holes) > max_spans {
-        return Err(v4(Ranges::range(lo, hi)));
+        return Err(Box::new(v4(Ranges::range(lo, hi))));
     }
     let bits: Vec<u32> = (0..32).filter(|b| upper & (1 << b) != 0).collect();
     let size = if tail >= 32 {

@@ -121,6 +121,7 @@ pub fn run(args: Args, g: &Global) -> Outcome {
             args.format, args.format
         )));
     }
+    let clock = Clock::new();
     let (file, text) = read_rules(&args.rules)?;
     let format = (args.rules_format != "auto").then_some(args.rules_format.as_str());
     let mut rs = portplan_ruleset::read(&text, &file, format)?;
@@ -162,7 +163,9 @@ pub fn run(args: Args, g: &Global) -> Outcome {
             planned.as_ref().map(|(_, d, _)| d.file.as_str()),
         )?),
     };
+    clock.lap("read the rules and plan");
     let c = Compiled::new(&rs, &members);
+    clock.lap("compile");
     let host_addrs = host.as_ref().map(|(_, a)| query::side_addrs(a, &members));
     if !args.flows.is_empty() || args.flows_file.is_some() {
         return ask(&args, &c, host_addrs.as_ref(), &members, g);
@@ -206,7 +209,9 @@ pub fn run(args: Args, g: &Global) -> Outcome {
     let hits: HashSet<portplan_ruleset::Hit> =
         judged.iter().flat_map(|j| j.hits.iter().copied()).collect();
     let all: Vec<portplan_ruleset::space::Space> = spaces.into_iter().flatten().collect();
+    clock.lap("judge the flows");
     let rev = reverse(&c, &all, &hits, host_addrs.as_ref());
+    clock.lap("reverse checks");
     let audited: Vec<Audited> = flows
         .iter()
         .zip(judged)
@@ -270,7 +275,28 @@ pub fn run(args: Args, g: &Global) -> Outcome {
         _ => audit_out::table(&report, g.color),
     };
     out::emit(&text, args.output.as_deref())?;
+    clock.lap("write the report");
     Ok(exit(failing))
+}
+
+/// Stage times on stderr when `PORTPLAN_TIMINGS` is set: for the benchmark
+/// (benches/audit/run.sh), which reports where an audit spends its time.
+struct Clock(Option<std::cell::Cell<std::time::Instant>>);
+
+impl Clock {
+    fn new() -> Self {
+        Clock(
+            std::env::var_os("PORTPLAN_TIMINGS")
+                .map(|_| std::cell::Cell::new(std::time::Instant::now())),
+        )
+    }
+    fn lap(&self, what: &str) {
+        if let Some(t) = &self.0 {
+            let now = std::time::Instant::now();
+            eprintln!("timing: {what}: {:.3}s", (now - t.get()).as_secs_f64());
+            t.set(now);
+        }
+    }
 }
 
 fn exit(failing: usize) -> ExitCode {

@@ -111,13 +111,17 @@ pub fn table(r: &Report, color: bool) -> String {
         r.host.map(|h| format!(", as {h}")).unwrap_or_default()
     );
     t.push('\n');
-    let set = FlowSet {
-        deployment: r.deployment.name.clone(),
-        flows: r.flows.iter().map(|a| a.flow.clone()).collect(),
-        diagnostics: vec![],
-    };
-    let legend = report::legend(r.deployment, &set);
-    let names = |s: &Side| report::side_names(s, &legend);
+    let legend = report::legend_of(r.deployment, r.flows.iter().map(|a| a.flow));
+    // Many flows share their sides: name each side once.
+    let mut named: std::collections::HashMap<&Side, String> = std::collections::HashMap::new();
+    for a in r.flows {
+        for s in [&a.flow.src, &a.flow.dst] {
+            named
+                .entry(s)
+                .or_insert_with(|| report::side_names(s, &legend));
+        }
+    }
+    let names = |s: &Side| named.get(s).cloned().unwrap_or_default();
     let rows: Vec<Vec<String>> = r
         .flows
         .iter()
