@@ -42,11 +42,22 @@ pub fn plan_with(
     dep: &Parsed<Deployment>,
     opts: &PlanOptions,
 ) -> Result<FlowSet, Vec<Diagnostic>> {
+    plan_set(cat, dep, opts, true)
+}
+
+/// The plan with its diagnostics, its flows merged or, with `merge` false,
+/// as planned (one per requirement, protocol and pair of role entries).
+pub fn plan_set(
+    cat: &Catalog,
+    dep: &Parsed<Deployment>,
+    opts: &PlanOptions,
+    merge_flows: bool,
+) -> Result<FlowSet, Vec<Diagnostic>> {
     let (flows, diags) = analyse(cat, dep, opts);
     if diags.iter().any(Diagnostic::is_error) {
         return Err(diags);
     }
-    let mut flows = merge(flows);
+    let mut flows = if merge_flows { merge(flows) } else { flows };
     notes::attach(cat, &mut flows);
     Ok(FlowSet {
         deployment: dep.value.name.clone(),

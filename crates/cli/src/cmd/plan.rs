@@ -6,7 +6,7 @@ use crate::out;
 use clap::builder::PossibleValuesParser;
 use portplan_model::{Diagnostic, FlowSet};
 use portplan_plan::report::{self, COLUMNS};
-use portplan_plan::{host_view, load_deployment, plan_unmerged, plan_with, PlanOptions};
+use portplan_plan::{host_view, load_deployment, plan_set, PlanOptions};
 use portplan_render::{HostView, RenderOptions};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -70,10 +70,7 @@ pub fn run(args: Args, g: &Global) -> Outcome {
     let opts = PlanOptions {
         no_optional: args.no_optional,
     };
-    let mut set = plan_with(&cat, &dep, &opts).map_err(Failure::Diagnostics)?;
-    if args.no_merge {
-        set.flows = plan_unmerged(&cat, &dep, &opts).map_err(Failure::Diagnostics)?;
-    }
+    let set = plan_set(&cat, &dep, &opts, !args.no_merge).map_err(Failure::Diagnostics)?;
     // The location index and the catalog are not needed past planning.
     let portplan_model::load::Parsed {
         value: deployment,

@@ -37,11 +37,8 @@ pub fn planned_with(
     let cat = g.catalog()?;
     let dep = portplan_plan::load_deployment(path)?;
     let opts = portplan_plan::PlanOptions { no_optional };
-    let mut flows = portplan_plan::plan_with(&cat, &dep, &opts).map_err(Failure::Diagnostics)?;
-    if no_merge {
-        flows.flows =
-            portplan_plan::plan_unmerged(&cat, &dep, &opts).map_err(Failure::Diagnostics)?;
-    }
+    let flows =
+        portplan_plan::plan_set(&cat, &dep, &opts, !no_merge).map_err(Failure::Diagnostics)?;
     for d in &flows.diagnostics {
         eprintln!("{}", crate::out::diagnostic(d, g.color));
     }
