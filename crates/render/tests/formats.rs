@@ -226,8 +226,26 @@ fn k8s_is_valid_network_policy_yaml() {
                         .chars()
                         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             );
-            let sel = &v["spec"]["podSelector"]["matchLabels"]["portplan.dev/party"];
-            assert!(sel.as_str().is_some_and(|s| !s.is_empty() && s.len() <= 63));
+            // One label per party: `party.portplan.dev/NAME: member`, NAME
+            // a valid label name (at most 63 characters, alphanumeric at
+            // both ends, `-`, `_`, `.` inside).
+            let sel = v["spec"]["podSelector"]["matchLabels"]
+                .as_mapping()
+                .unwrap();
+            assert_eq!(sel.len(), 1, "{sel:?}");
+            for (k, val) in sel {
+                let name = k
+                    .as_str()
+                    .and_then(|k| k.strip_prefix("party.portplan.dev/"))
+                    .unwrap();
+                assert!(!name.is_empty() && name.len() <= 63, "{name}");
+                assert!(name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)));
+                assert!(name.starts_with(|c: char| c.is_ascii_alphanumeric()));
+                assert!(name.ends_with(|c: char| c.is_ascii_alphanumeric()));
+                assert_eq!(val.as_str(), Some("member"));
+            }
             for rule in v["spec"]["ingress"].as_sequence().unwrap() {
                 for p in rule["ports"].as_sequence().unwrap() {
                     let proto = p["protocol"].as_str().unwrap().to_string();

@@ -102,10 +102,12 @@ pub struct Judged {
 
 /// The verdict for a flow given as boxes.
 pub fn judge(c: &Compiled, spaces: &[Space], host: Option<&Addrs>) -> Judged {
-    type Group = (Outcome, Option<&'static str>, Vec<(Space, Space)>);
-    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+    // Pieces with one outcome form a part; a flow has one or a few, so a
+    // list searched in place costs less than a map keyed by text.
+    type Group = (Outcome, Option<&'static str>, Vec<(Space, usize)>);
+    let mut groups: Vec<Group> = Vec::new();
     let mut hits = Vec::new();
-    for whole in spaces {
+    for (w, whole) in spaces.iter().enumerate() {
         for (piece, first) in c.evaluate(whole, host) {
             for (piece, o, note) in later_packets(c, piece, first, host) {
                 match &o {
@@ -114,17 +116,19 @@ pub fn judge(c: &Compiled, spaces: &[Space], host: Option<&Addrs>) -> Judged {
                     Outcome::Unknown { at: Some(h), .. } => hits.push(*h),
                     _ => {}
                 }
-                let key = format!("{:?}{:?}", o, note);
-                groups
-                    .entry(key)
-                    .or_insert_with(|| (o.clone(), note, Vec::new()))
-                    .2
-                    .push((piece, whole.clone()));
+                match groups.iter_mut().find(|g| g.0 == o && g.1 == note) {
+                    Some(g) => g.2.push((piece, w)),
+                    None => groups.push((o, note, vec![(piece, w)])),
+                }
             }
         }
     }
+    // The parts in a stable order (the one the report has always had).
+    if groups.len() > 1 {
+        groups.sort_by_cached_key(|g| format!("{:?}{:?}", g.0, g.1));
+    }
     let mut parts = Vec::new();
-    for (_, (o, note, pieces)) in groups {
+    for (o, note, pieces) in groups {
         let (outcome, by, why) = match &o {
             Outcome::Allowed(h) => {
                 // Where a rule allowed it, the implicit accepts of other
@@ -161,16 +165,20 @@ pub fn judge(c: &Compiled, spaces: &[Space], host: Option<&Addrs>) -> Judged {
             Outcome::NotCarried => (Verdict::NotCarried, vec![], None),
         };
         // Pieces of the same flow box with one outcome, merged back.
-        let mut by_whole: Vec<(Space, Vec<Space>)> = Vec::new();
+        let mut by_whole: Vec<(usize, Vec<Space>)> = Vec::new();
         for (p, w) in pieces {
-            match by_whole.iter_mut().find(|(x, _)| *x == w) {
+            match by_whole.iter_mut().find(|(x, _)| spaces[*x] == spaces[w]) {
                 Some((_, v)) => v.push(p),
                 None => by_whole.push((w, vec![p])),
             }
         }
-        let pieces: Vec<(Space, Space)> = by_whole
+        let pieces: Vec<(Space, &Space)> = by_whole
             .into_iter()
-            .flat_map(|(w, v)| space::coalesce(v).into_iter().map(move |p| (p, w.clone())))
+            .flat_map(|(w, v)| {
+                let whole = &spaces[w];
+                let v = if v.len() == 1 { v } else { space::coalesce(v) };
+                v.into_iter().map(move |p| (p, whole))
+            })
             .collect();
         let total = pieces.len();
         let mut texts: Vec<String> = pieces.iter().map(|(p, w)| describe_part(p, w)).collect();

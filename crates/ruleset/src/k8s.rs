@@ -1,6 +1,7 @@
 //! Reads Kubernetes NetworkPolicy YAML: what `render/src/k8s.rs` writes (one
 //! policy per destination party, its pods selected by the label
-//! `portplan.dev/party: NAME`, ingress only, a comment above each policy
+//! `party.portplan.dev/NAME: member` (earlier output: `portplan.dev/party:
+//! NAME`), ingress only, a comment above each policy
 //! naming the party and its addresses) and what engineers keep in
 //! clusters: several YAML documents (`---`), or a `kind: List` with
 //! `items` as `kubectl get networkpolicy -A -o yaml` prints it.
@@ -59,13 +60,13 @@
 //!
 //! Exception: above each policy of OUR output, the comment `# bastion-1
 //! (10.30.0.40)` gives the addresses of the party whose pods the policy
-//! selects (`portplan.dev/party: bastion-1`). The reader takes them (it is
+//! selects (`party.portplan.dev/bastion-1: member`). The reader takes them (it is
 //! our documented output) for that policy's selection, and for source
 //! `podSelector`s naming that party label, only when the policy is ours
 //! (labelled `app.kubernetes.io/managed-by: portplan`) and selects by that
 //! one label; otherwise symbols. Where two parties' comments give the same
-//! address, a pod there can carry only one of the two label values: that
-//! is an issue, and whether each policy selects the pod at that address is
+//! address under the older single-key label, a pod there can carry only
+//! one of the two label values: that is an issue, and whether each policy selects the pod at that address is
 //! unknown (the party's symbol, `pods:*/portplan.dev/party=NAME`, decides
 //! it when given).
 //!
