@@ -9,7 +9,7 @@ use crate::model::{Action, Direction, End, RuleAt, Ruleset};
 use crate::space::{self, subtract_all, Addrs, Ranges, Space};
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 /// A rule (or a chain's end) as reports show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
