@@ -2,8 +2,9 @@
 # Benchmark (issue 9 point 6): `portplan audit` of a ruleset of 100,000
 # rules against about 100,000 planned flows. The deployment is generated
 # (benches/plan/gen_deployment.py, sized to the flow target); the ruleset is
-# portplan's own iptables rendering of it for the host `all-sites`
-# (10.0.0.0/8, every host), cut or padded to exactly N rules
+# a Cisco IOS extended ACL, the kind of 100,000-line ACL a core firewall
+# carries: portplan's own `cisco-ios` rendering of the unmerged plan (one
+# entry per flow and port), cut or padded to exactly N entries
 # (trim_rules.py), so some flows are blocked and some rules unused.
 #
 # Prints: the whole command's wall time and peak memory (median of REPS
@@ -38,7 +39,7 @@ sites=$(python3 -c "import math,sys; print(math.ceil($target / $per_site))")
 python3 benches/plan/gen_deployment.py "$sites" "$work/dep.yaml"
 "$pp" plan "$work/dep.yaml" -f json --no-merge -o "$work/flows.json" 2>/dev/null
 flows=$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))['flows']))" "$work/flows.json")
-"$pp" plan "$work/dep.yaml" -f iptables --no-merge --for-host all-sites -o "$work/full.rules" 2>/dev/null
+"$pp" plan "$work/dep.yaml" -f cisco-ios --no-merge -o "$work/full.rules" 2>/dev/null
 python3 benches/audit/trim_rules.py "$work/full.rules" "$rules" "$work/rules"
 echo "deployment: $sites sites, $flows planned flows (unmerged); ruleset: $rules rules"
 
@@ -53,19 +54,22 @@ measure() { # NAME CMD...: wall seconds and peak KB, one line per run
 }
 
 for _ in $(seq "$reps"); do
-  measure audit "$pp" audit "$work/dep.yaml" --no-merge --rules "$work/rules" --as all-sites -o "$work/audit.txt"
+  PORTPLAN_TIMINGS=1 measure audit "$pp" audit "$work/dep.yaml" --no-merge --rules "$work/rules" -o "$work/audit.txt"
+  grep '^timing:' "$work/err" | sed 's/^timing: //' | paste -sd';' >> "$work/stages"
 done
 measure plan-only "$pp" plan "$work/dep.yaml" --no-merge -f csv -o "$work/plan.csv"
-tail -3 "$work/audit.txt" | sed 's/^/audit says: /'
+tail -1 "$work/audit.txt" | sed 's/^/audit says: /'
+echo "--- stages of the whole command, each run (PORTPLAN_TIMINGS)"
+cat "$work/stages"
 
 echo "--- stages, one thread (audit_bench)"
-"$bench" "$work/rules" iptables "$work/flows.json" 10.0.0.0/8 "${SAMPLE:-300}"
+"$bench" "$work/rules" cisco-ios "$work/flows.json" 10.0.0.0/8 "${SAMPLE:-300}"
 
 echo "--- memory by ruleset size (same plan)"
 for frac in 4 2 1; do
   n=$((rules / frac))
   python3 benches/audit/trim_rules.py "$work/full.rules" "$n" "$work/rules.$n" >/dev/null
-  measure "mem-$n" "$pp" audit "$work/dep.yaml" --no-merge --rules "$work/rules.$n" --as all-sites -o /dev/null
+  measure "mem-$n" "$pp" audit "$work/dep.yaml" --no-merge --rules "$work/rules.$n" -o /dev/null
 done
 
 python3 - "$work/results" "$(stat -c %s "$work/rules")" <<'PY'

@@ -50,29 +50,34 @@ pub fn table(header: &[&str], rows: &[Vec<String>], color: bool) -> String {
             }
         }
     }
-    let line = |cells: Vec<&str>| -> String {
-        let mut s = String::new();
-        for (i, c) in cells.iter().enumerate() {
-            if i + 1 == cells.len() {
-                s.push_str(c);
-            } else {
-                s.push_str(c);
-                s.push_str(&" ".repeat(widths[i] - c.chars().count() + 2));
+    // Each line is padded in place into the output: a table of 100,000
+    // rows (an audit) would otherwise make several strings per row.
+    let push_line = |out: &mut String, cells: &mut dyn Iterator<Item = &str>| {
+        let start = out.len();
+        let mut cells = cells.peekable();
+        let mut i = 0;
+        while let Some(c) = cells.next() {
+            out.push_str(c);
+            if cells.peek().is_some() {
+                let pad = widths.get(i).map_or(0, |w| w - c.chars().count()) + 2;
+                out.extend(std::iter::repeat_n(' ', pad));
             }
+            i += 1;
         }
-        s.trim_end().to_string()
+        let kept = out[start..].trim_end().len();
+        out.truncate(start + kept);
+        out.push('\n');
     };
     let mut out = String::new();
-    let h = line(header.to_vec());
     if color {
-        out.push_str(&format!("\x1b[1m{h}\x1b[0m\n"));
+        let mut h = String::new();
+        push_line(&mut h, &mut header.iter().copied());
+        out.push_str(&format!("\x1b[1m{}\x1b[0m\n", h.trim_end_matches('\n')));
     } else {
-        out.push_str(&h);
-        out.push('\n');
+        push_line(&mut out, &mut header.iter().copied());
     }
     for r in rows {
-        out.push_str(&line(r.iter().map(String::as_str).collect()));
-        out.push('\n');
+        push_line(&mut out, &mut r.iter().map(String::as_str));
     }
     out
 }

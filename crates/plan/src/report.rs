@@ -79,13 +79,18 @@ fn in_order(it: impl Iterator<Item = String>) -> Vec<String> {
     out
 }
 
-pub fn row(f: &Flow) -> Row {
-    let ports = match f.protocol {
+/// A flow's ports as tables show them: its ports, its ICMP type, or `-`.
+pub fn ports_text(f: &Flow) -> String {
+    match f.protocol {
         Protocol::Tcp | Protocol::Udp => f.ports.to_string(),
         Protocol::Icmp => f.icmp_type.clone().unwrap_or_else(|| "any type".into()),
         // No ports, no types: the protocol is the whole match.
         Protocol::Esp => "-".into(),
-    };
+    }
+}
+
+pub fn row(f: &Flow) -> Row {
+    let ports = ports_text(f);
     Row {
         src: side_text(&f.src),
         dst: side_text(&f.dst),

@@ -47,6 +47,26 @@ fn main() -> Res<()> {
         .map(|f| flow_spaces(f, &members, true))
         .collect();
 
+    let m_before_compile = rss_mb();
+    let n_matches: usize = rs
+        .chains
+        .iter()
+        .flat_map(|c| &c.rules)
+        .map(|r| r.matches.len())
+        .sum();
+    let n_names: usize = rs
+        .chains
+        .iter()
+        .flat_map(|c| &c.rules)
+        .flat_map(|r| &r.matches)
+        .map(|m| {
+            m.src.addrs.names.items.len() + m.dst.addrs.names.items.len() + m.src.symbols.len()
+        })
+        .sum();
+    eprintln!(
+        "matches {n_matches} names {n_names} chains {}",
+        rs.chains.len()
+    );
     let t = Instant::now();
     let c = Compiled::new(&rs, &members);
     let compile = t.elapsed();
@@ -98,7 +118,7 @@ fn main() -> Res<()> {
         rev.shadowed.len(),
         rev.unused.len()
     );
-    println!("resident memory after read {m_read} MB, compile {m_compile} MB, judge {m_judge} MB, reverse {m_reverse} MB");
+    println!("resident memory after read {m_read} MB, flows {m_before_compile} MB, compile {m_compile} MB, judge {m_judge} MB, reverse {m_reverse} MB");
     let per = |d: std::time::Duration| d.as_secs_f64() * 1e6 / picked.len() as f64;
     println!(
         "sample of {} flows: indexed {:.1} us/flow, scanning every rule {:.1} us/flow: index {:.0}x faster (same verdicts)",

@@ -86,7 +86,8 @@ pub struct Part {
     pub by: Vec<RuleRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub why: Option<String>,
-    /// The parts themselves (for `--missing`).
+    /// The parts themselves where they do not pass (for `--missing`);
+    /// empty for allowed parts, which nothing reads again.
     #[serde(skip)]
     pub spaces: Vec<Space>,
 }
@@ -200,7 +201,11 @@ pub fn judge(c: &Compiled, spaces: &[Space], host: Option<&Addrs>) -> Judged {
             what,
             by,
             why,
-            spaces: pieces.into_iter().map(|(p, _)| p).collect(),
+            spaces: if outcome == Verdict::Allowed {
+                Vec::new()
+            } else {
+                pieces.into_iter().map(|(p, _)| p).collect()
+            },
         });
     }
     let has = |v: Verdict| parts.iter().any(|p| p.outcome == v);
@@ -222,6 +227,9 @@ pub fn judge(c: &Compiled, spaces: &[Space], host: Option<&Addrs>) -> Judged {
     parts.sort_by_key(|p| p.outcome);
     hits.sort();
     hits.dedup();
+    // Kept for every flow of an audit: no spare room.
+    parts.shrink_to_fit();
+    hits.shrink_to_fit();
     Judged {
         verdict,
         parts,

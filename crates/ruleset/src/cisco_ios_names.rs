@@ -328,25 +328,23 @@ pub struct Tok<'a> {
 
 /// The words of a line (Cisco configurations do not quote), with columns.
 pub fn toks(line: &str) -> Vec<Tok<'_>> {
-    let mut out = Vec::new();
-    let mut start: Option<usize> = None;
-    for (i, c) in line.char_indices() {
+    let mut out = Vec::with_capacity(16);
+    // (byte offset, 1-based column) of the word being read.
+    let mut start: Option<(usize, usize)> = None;
+    for (n, (i, c)) in line.char_indices().enumerate() {
         if c.is_whitespace() {
-            if let Some(s) = start.take() {
+            if let Some((s, col)) = start.take() {
                 out.push(Tok {
                     s: &line[s..i],
-                    col: line[..s].chars().count() + 1,
+                    col,
                 });
             }
         } else if start.is_none() {
-            start = Some(i);
+            start = Some((i, n + 1));
         }
     }
-    if let Some(s) = start {
-        out.push(Tok {
-            s: &line[s..],
-            col: line[..s].chars().count() + 1,
-        });
+    if let Some((s, col)) = start {
+        out.push(Tok { s: &line[s..], col });
     }
     out
 }

@@ -281,6 +281,11 @@ impl<'a> Compiled<'a> {
                                 }
                             })
                             .collect();
+                        // A vector filled one by one starts at room for four
+                        // alternatives; most rules have one, and 100,000
+                        // rules would keep 250 MB of empty room.
+                        let mut alts: Vec<Alt> = alts;
+                        alts.shrink_to_fit();
                         CRule {
                             alts,
                             never,

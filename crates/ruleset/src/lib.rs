@@ -132,5 +132,15 @@ pub fn read(text: &str, file: &str, format: Option<&str>) -> Result<Ruleset, Dia
         let (m, h) = portplan_model::diag::unknown("rules format", name, formats());
         Diagnostic::error(file, m).hint(h)
     })?;
-    r.read(text, file)
+    let mut set = r.read(text, file)?;
+    // Readers push a rule's alternatives one by one, and a vector filled so
+    // keeps room for four: 100,000 rules of one alternative each would
+    // hold 150 MB of empty room.
+    for ch in &mut set.chains {
+        ch.rules.shrink_to_fit();
+        for rule in &mut ch.rules {
+            rule.matches.shrink_to_fit();
+        }
+    }
+    Ok(set)
 }

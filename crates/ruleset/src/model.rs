@@ -48,7 +48,8 @@ impl Rule {
 
 /// Cut a text to at most `max` characters, on a character boundary.
 pub fn cut(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
+    // No more bytes than `max` is no more characters either.
+    if s.len() <= max || s.chars().count() <= max {
         return s.to_string();
     }
     let mut t: String = s.chars().take(max.saturating_sub(1)).collect();

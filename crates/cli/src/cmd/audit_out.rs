@@ -8,6 +8,7 @@ use portplan_plan::report;
 use portplan_ruleset::audit::{Reverse, RuleRef};
 use portplan_ruleset::space::{cidrs4, cidrs6, Addrs};
 use portplan_ruleset::{Judged, Part, Query, Ruleset, Verdict};
+use rayon::prelude::*;
 use serde_json::json;
 use std::fmt::Write as _;
 
@@ -124,15 +125,14 @@ pub fn table(r: &Report, color: bool) -> String {
     let names = |s: &Side| named.get(s).cloned().unwrap_or_default();
     let rows: Vec<Vec<String>> = r
         .flows
-        .iter()
+        .par_iter()
         .map(|a| {
-            let row = report::row(a.flow);
             vec![
                 a.judged.verdict.as_str().to_string(),
                 names(&a.flow.src),
                 names(&a.flow.dst),
-                row.protocol,
-                row.ports,
+                a.flow.protocol.to_string(),
+                report::ports_text(a.flow),
                 if a.flow.required {
                     String::new()
                 } else {
