@@ -48,25 +48,6 @@ fn main() -> Res<()> {
         .collect();
 
     let m_before_compile = rss_mb();
-    let n_matches: usize = rs
-        .chains
-        .iter()
-        .flat_map(|c| &c.rules)
-        .map(|r| r.matches.len())
-        .sum();
-    let n_names: usize = rs
-        .chains
-        .iter()
-        .flat_map(|c| &c.rules)
-        .flat_map(|r| &r.matches)
-        .map(|m| {
-            m.src.addrs.names.items.len() + m.dst.addrs.names.items.len() + m.src.symbols.len()
-        })
-        .sum();
-    eprintln!(
-        "matches {n_matches} names {n_names} chains {}",
-        rs.chains.len()
-    );
     let t = Instant::now();
     let c = Compiled::new(&rs, &members);
     let compile = t.elapsed();
