@@ -73,7 +73,7 @@ mkdir -p "$WORK/catalog"
 } > "$WORK/bench.yaml"
 flows=$("$BIN" --catalog "$WORK/catalog" plan "$WORK/bench.yaml" -f json 2>/dev/null | grep -c '"src"' || true)
 echo "planned flows: $flows"
-export PORTPLAN_SECRET=bench-secret
+export PORTPLAN_SECRET=bench-secret-Kp4Xq9Vm2Lw7Rt
 "$BIN" respond --ports "tcp:20000-$((20000 + N - 1))" "udp:20000-$((20000 + N - 1))" --ttl 10m > "$WORK/resp.log" 2>&1 &
 RESP_PID=$!
 until grep -q "listening on" "$WORK/resp.log"; do sleep 0.1; done

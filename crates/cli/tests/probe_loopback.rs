@@ -10,6 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_portplan");
+const LOOP_SECRET: &str = "loop-secret-9fK2xQ7mV4pL8tR";
 
 /// A port free for both TCP and UDP right now.
 fn free_port() -> u16 {
@@ -59,7 +60,7 @@ fn responder_tokens_wrong_secrets_closed_ports_and_garbage() {
     let mut resp = Command::new(BIN)
         .args(["respond", "--bind", "127.0.0.1", "--ttl", "30s", "--ports"])
         .args([format!("tcp:{up}"), format!("udp:{up}")])
-        .env("PORTPLAN_SECRET", "loop-secret")
+        .env("PORTPLAN_SECRET", LOOP_SECRET)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -80,9 +81,9 @@ fn responder_tokens_wrong_secrets_closed_ports_and_garbage() {
     let u = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     for d in [
         &b""[..],
-        b"PORTPLN1",
+        b"PORTPLN2",
         &[0xffu8; 1400],
-        b"PORTPLN1?too-short",
+        b"PORTPLN2?too-short",
     ] {
         u.send_to(d, ("127.0.0.1", up)).unwrap();
     }
@@ -92,7 +93,7 @@ fn responder_tokens_wrong_secrets_closed_ports_and_garbage() {
     }
 
     let spec = [format!("tcp:{up},{down}"), format!("udp:{up},{down}")];
-    let (code, rows) = probe("loop-secret", &spec);
+    let (code, rows) = probe(LOOP_SECRET, &spec);
     let find = |rows: &[(String, String, String)], k: &str| {
         rows.iter()
             .find(|r| r.0 == k)
@@ -118,13 +119,17 @@ fn responder_tokens_wrong_secrets_closed_ports_and_garbage() {
     assert_eq!(r.1, "closed");
     assert!(r.2.contains("ICMP port-unreachable"), "{r:?}");
 
-    // A stray service with another secret cannot fake a pass.
-    let (code, rows) = probe("guess", &[format!("tcp:{up}"), format!("udp:{up}")]);
-    assert_eq!(code, Some(0), "the path is open all the same");
+    // A responder with another secret cannot fake a pass: its token does
+    // not check, and that is an impostor, never a pass.
+    let (code, rows) = probe(
+        "another-secret-Q7vX2mK9pL4tR8",
+        &[format!("tcp:{up}"), format!("udp:{up}")],
+    );
+    assert_eq!(code, Some(1), "an impostor fails the run");
     for r in rows {
         assert_eq!(
-            (r.1.as_str(), r.2.contains("token mismatch")),
-            ("open", true),
+            (r.1.as_str(), r.2.contains("does not check")),
+            ("impostor", true),
             "{r:?}"
         );
     }

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_portplan");
-const SECRET: &str = "bed-secret-1";
+const SECRET: &str = "bed-secret-Xq7Kp2Vm9Lw4Rt8";
 const AGENT: &str = "10.213.0.1";
 const SERVER: &str = "10.213.0.2";
 
@@ -130,6 +130,12 @@ impl Bed {
     /// A real (non-portplan) service in namespace `ns`: this test binary's
     /// `helper_process` serving TCP and UDP on `port`.
     fn real_service(&self, ns: &str, port: u16) -> Spawned {
+        self.helper(ns, "PORTPLAN_TEST_SERVE", &port.to_string())
+    }
+
+    /// This test binary's `helper_process` in namespace `ns`, told what to
+    /// be by the environment variable `role`.
+    fn helper(&self, ns: &str, role: &str, value: &str) -> Spawned {
         let exe = std::env::current_exe().unwrap();
         let mut c = Command::new("ip");
         c.args(["netns", "exec", ns])
@@ -140,7 +146,7 @@ impl Bed {
                 "--nocapture",
                 "--test-threads=1",
             ])
-            .env("PORTPLAN_TEST_SERVE", port.to_string());
+            .env(role, value);
         Spawned::start(c, "ready")
     }
 }
@@ -362,6 +368,7 @@ fn after_install_a_real_listener_is_open_and_unused_ports_closed() {
         &[
             "verify",
             &dep,
+            "--installed",
             "--from",
             "agent-host",
             "--timeout",
@@ -408,9 +415,8 @@ fn after_install_a_real_listener_is_open_and_unused_ports_closed() {
 }
 
 #[test]
-fn a_wrong_secret_is_open_not_verified_and_garbage_does_not_stop_the_responder() {
-    if !bed_possible("a_wrong_secret_is_open_not_verified_and_garbage_does_not_stop_the_responder")
-    {
+fn a_wrong_secret_is_an_impostor_and_garbage_does_not_stop_the_responder() {
+    if !bed_possible("a_wrong_secret_is_an_impostor_and_garbage_does_not_stop_the_responder") {
         return;
     }
     let bed = Bed::new("ws");
@@ -441,10 +447,12 @@ fn a_wrong_secret_is_open_not_verified_and_garbage_does_not_stop_the_responder()
             "probe", SERVER, "--ports", "tcp:7001", "udp:7001", "--format", "json",
         ],
     );
-    wrong.env("PORTPLAN_SECRET", "not-the-secret");
-    let m = states(&run(&mut wrong));
-    assert_state(&m, "tcp/7001 10.213.0.2", "open", "token mismatch");
-    assert_state(&m, "udp/7001 10.213.0.2", "open", "token mismatch");
+    wrong.env("PORTPLAN_SECRET", "not-the-secret-Hq3Zr8Wx1Nv6");
+    let o = run(&mut wrong);
+    assert_eq!(o.status.code(), Some(1), "an impostor fails the run");
+    let m = states(&o);
+    assert_state(&m, "tcp/7001 10.213.0.2", "impostor", "does not check");
+    assert_state(&m, "udp/7001 10.213.0.2", "impostor", "does not check");
 
     let o = run(&mut bed.portplan(
         &bed.a,
@@ -459,6 +467,147 @@ fn a_wrong_secret_is_open_not_verified_and_garbage_does_not_stop_the_responder()
     let log = _resp.text();
     assert!(log.contains("ignored from 10.213.0.1:"), "{log}");
     assert!(log.contains("not a portplan probe"), "{log}");
+    assert!(log.contains("s from this host's"), "{log}");
+}
+
+#[test]
+fn before_install_anything_but_a_valid_token_is_an_impostor() {
+    if !bed_possible("before_install_anything_but_a_valid_token_is_an_impostor") {
+        return;
+    }
+    let bed = Bed::new("im");
+    // A plain service on 7001 (and DNS on 53), a forger on 7020: neither is
+    // a responder, and neither may pass a pre-install proof.
+    let _svc = bed.real_service(&bed.b, 7001);
+    let _forger = bed.helper(&bed.b, "PORTPLAN_TEST_FORGE", "7020");
+    let o = run(&mut bed.portplan(
+        &bed.a,
+        &[
+            "verify",
+            &fixture("bed.yaml"),
+            "--from",
+            "agent-host",
+            "--timeout",
+            "1s",
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(o.status.code(), Some(1));
+    let m = states(&o);
+    assert_state(&m, "tcp/7001 10.213.0.2", "impostor", "no responder token");
+    assert_state(&m, "udp/7001 10.213.0.2", "impostor", "no responder token");
+    assert_state(&m, "udp/53 10.213.0.2", "impostor", "DNS answer");
+    assert_state(&m, "tcp/7020 10.213.0.2", "impostor", "does not check");
+    assert!(
+        m.values().all(|(s, _)| s != "open" && s != "verified"),
+        "nothing may pass: {m:#?}"
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["summary"]["expect"], "responder");
+
+    // Before install without the secret there is no proof to give.
+    let o = run(bed
+        .portplan(
+            &bed.a,
+            &["verify", &fixture("bed.yaml"), "--from", "agent-host"],
+        )
+        .env_remove("PORTPLAN_SECRET"));
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("--installed") && e.contains("PORTPLAN_SECRET"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_relay_to_another_address_does_not_verify() {
+    if !bed_possible("a_relay_to_another_address_does_not_verify") {
+        return;
+    }
+    let bed = Bed::new("rl");
+    // A second address in the server's namespace runs the real responder;
+    // the planned address only relays to it (a misrouted DNAT, a forward).
+    must(Command::new("ip").args(["-n", &bed.b, "addr", "add", "10.214.0.3/32", "dev", "lo"]));
+    let _resp = Spawned::start(
+        bed.portplan(
+            &bed.b,
+            &[
+                "respond",
+                "--bind",
+                "10.214.0.3",
+                "--ports",
+                "tcp:7001",
+                "udp:7001",
+                "--ttl",
+                "30s",
+            ],
+        ),
+        "listening on",
+    );
+    let _relay = bed.helper(
+        &bed.b,
+        "PORTPLAN_TEST_RELAY",
+        &format!("{SERVER}:7001->10.214.0.3:7001"),
+    );
+    let o = run(&mut bed.portplan(
+        &bed.a,
+        &[
+            "verify",
+            &fixture("bed.yaml"),
+            "--from",
+            "agent-host",
+            "--timeout",
+            "1s",
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(o.status.code(), Some(1));
+    let m = states(&o);
+    assert_state(&m, "tcp/7001 10.213.0.2", "impostor", "relay or DNAT");
+    assert_state(&m, "udp/7001 10.213.0.2", "impostor", "relay or DNAT");
+
+    // A responder told which host it is answers only at that host's
+    // addresses: a probe that reaches it at another is not answered.
+    let _own = Spawned::start(
+        bed.portplan(
+            &bed.b,
+            &[
+                "respond",
+                &fixture("bed.yaml"),
+                "--as",
+                "server-host",
+                "--bind",
+                "10.214.0.3",
+                "--ttl",
+                "30s",
+            ],
+        ),
+        "listening on",
+    );
+    let o = run(&mut bed.portplan(
+        &bed.b,
+        &[
+            "probe",
+            "10.214.0.3",
+            "--ports",
+            "tcp:7020",
+            "--timeout",
+            "1s",
+            "-f",
+            "json",
+        ],
+    ));
+    let m = states(&o);
+    assert_state(&m, "tcp/7020 10.214.0.3", "open", "handshake completed");
+    assert!(
+        _own.text()
+            .contains("an address this responder does not serve"),
+        "{}",
+        _own.text()
+    );
 }
 
 #[test]
@@ -591,6 +740,28 @@ fn bad_input_is_refused_with_exit_2() {
     let o = run(Command::new(BIN).args(["probe", "127.0.0.1", "--ports", "tcp:0-5"]));
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("1..=65535"));
+
+    // A secret one reply could give away is refused, with how to make one.
+    let o = run(Command::new(BIN)
+        .args(["respond", "--ports", "tcp:7001", "--ttl", "1s"])
+        .env("PORTPLAN_SECRET", "abcd"));
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("at least 24") && e.contains("openssl rand"),
+        "{e}"
+    );
+    let o = run(Command::new(BIN).args([
+        "respond",
+        "--ports",
+        "tcp:7001",
+        "--ttl",
+        "1s",
+        "--secret-file",
+        "/dev/zero",
+    ]));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("more than 4096 bytes"));
 }
 
 /// Not a test of portplan: the stand-in "real service" and "garbage sender"
@@ -606,6 +777,15 @@ fn helper_process() {
     }
     if let Ok(target) = std::env::var("PORTPLAN_TEST_GARBAGE") {
         send_garbage(target.parse().unwrap());
+        return;
+    }
+    if let Ok(port) = std::env::var("PORTPLAN_TEST_FORGE") {
+        forge(port.parse().unwrap());
+        return;
+    }
+    if let Ok(spec) = std::env::var("PORTPLAN_TEST_RELAY") {
+        let (from, to) = spec.split_once("->").unwrap();
+        relay(from.parse().unwrap(), to.parse().unwrap());
         return;
     }
     let port = {
@@ -659,23 +839,100 @@ fn serve_dns(u: std::net::UdpSocket) {
     }
 }
 
+/// An impostor: answers every TCP connection and every datagram on `port`
+/// with something shaped like a responder's reply (framing right, token
+/// made up), as a server built to fake a pass would.
+fn forge(port: u16) {
+    use std::io::{Read, Write};
+    let mut fake = b"PORTPLN2!".to_vec();
+    fake.extend((0..32u8).map(|i| i.wrapping_mul(37)));
+    let t = std::net::TcpListener::bind(("0.0.0.0", port)).unwrap();
+    let u = std::net::UdpSocket::bind(("0.0.0.0", port)).unwrap();
+    let f = fake.clone();
+    std::thread::spawn(move || {
+        let mut b = [0u8; 2048];
+        while let Ok((_, from)) = u.recv_from(&mut b) {
+            let _ = u.send_to(&f, from);
+        }
+    });
+    println!("ready");
+    for s in t.incoming().flatten() {
+        let mut s = s;
+        let mut b = [0u8; 64];
+        let _ = s.read(&mut b);
+        let _ = s.write_all(&fake);
+    }
+}
+
+/// A relay, as a misrouted DNAT or a port forward would be: TCP
+/// connections and UDP datagrams to `from` are carried to `to` and the
+/// answers back.
+fn relay(from: std::net::SocketAddr, to: std::net::SocketAddr) {
+    let t = std::net::TcpListener::bind(from).unwrap();
+    let u = std::net::UdpSocket::bind(from).unwrap();
+    std::thread::spawn(move || {
+        let mut b = [0u8; 2048];
+        while let Ok((n, client)) = u.recv_from(&mut b) {
+            let out = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+            out.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+            let _ = out.send_to(&b[..n], to);
+            let mut r = [0u8; 2048];
+            if let Ok((m, _)) = out.recv_from(&mut r) {
+                let _ = u.send_to(&r[..m], client);
+            }
+        }
+    });
+    println!("ready");
+    for s in t.incoming().flatten() {
+        std::thread::spawn(move || {
+            let Ok(back) = std::net::TcpStream::connect_timeout(&to, Duration::from_secs(2)) else {
+                return;
+            };
+            let (mut a, mut b) = (s.try_clone().unwrap(), back.try_clone().unwrap());
+            let (mut c, mut d) = (s, back);
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut a, &mut b);
+                let _ = b.shutdown(std::net::Shutdown::Write);
+            });
+            let _ = std::io::copy(&mut d, &mut c);
+        });
+    }
+}
+
 /// Everything a portplan responder must survive.
 fn send_garbage(to: std::net::SocketAddr) {
     use std::io::Write;
     let u = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
-    let mut magic_wrong_kind = b"PORTPLN1!".to_vec();
+    let mut magic_wrong_kind = b"PORTPLN2!".to_vec();
     magic_wrong_kind.extend_from_slice(&[0u8; 16]);
     for d in [
         &b""[..],
         b"x",
-        b"PORTPLN1",
+        b"PORTPLN2",
         &magic_wrong_kind,
         &[0xffu8; 1500],
         b"GET / HTTP/1.0\r\n\r\n",
     ] {
         u.send_to(d, to).unwrap();
     }
-    for d in [&b""[..], b"PORTPLN1?short", &[0u8; 4096], b"SSH-2.0-x\r\n"] {
+    // A well-formed probe from a clock an hour off: not answered.
+    let mut stale = b"PORTPLN2?".to_vec();
+    stale.extend_from_slice(&[7u8; 16]);
+    let hour_ago = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 3600;
+    stale.extend_from_slice(&hour_ago.to_be_bytes());
+    stale.resize(48, 0);
+    u.send_to(&stale, to).unwrap();
+    for d in [
+        &b""[..],
+        b"PORTPLN2?short",
+        &[0u8; 4096],
+        b"SSH-2.0-x\r\n",
+        &stale,
+    ] {
         if let Ok(mut s) = std::net::TcpStream::connect_timeout(&to, Duration::from_secs(2)) {
             let _ = s.write_all(d);
         }

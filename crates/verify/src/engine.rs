@@ -23,6 +23,9 @@ pub struct Config {
     pub concurrency: Option<usize>,
     pub secret: Option<Secret>,
     pub udp: UdpOptions,
+    /// What should answer: before install, a responder's token is the only
+    /// pass and any other answer is an impostor.
+    pub expect: crate::Expect,
 }
 
 impl Default for Config {
@@ -33,6 +36,7 @@ impl Default for Config {
             concurrency: None,
             secret: None,
             udp: UdpOptions::default(),
+            expect: crate::Expect::Service,
         }
     }
 }

@@ -21,5 +21,5 @@ pub mod udp;
 pub mod udp_protocols;
 
 pub use engine::{Config, Probed, Target};
-pub use state::{Finding, State};
+pub use state::{Expect, Finding, State};
 pub use token::Secret;

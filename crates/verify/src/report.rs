@@ -5,7 +5,7 @@
 use crate::engine::Probed;
 use crate::flows::{Check, NotProbed};
 use crate::state::rtt_text;
-use crate::State;
+use crate::{Expect, State};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -35,11 +35,19 @@ pub struct Report {
     pub not_probed: Vec<NotProbed>,
     /// Whether open|filtered counts as a pass (UDP services that answer nothing).
     pub allow_open_filtered: bool,
+    /// What was expected to answer: a responder (before install, where only
+    /// `verified` passes) or the services.
+    pub expect: Expect,
 }
 
 impl Report {
     /// Rows for a bare probe run (every path counts as required).
-    pub fn from_probes(title: String, probed: Vec<Probed>, allow_open_filtered: bool) -> Self {
+    pub fn from_probes(
+        title: String,
+        probed: Vec<Probed>,
+        expect: Expect,
+        allow_open_filtered: bool,
+    ) -> Self {
         let rows = probed
             .into_iter()
             .map(|p| Row {
@@ -48,7 +56,7 @@ impl Report {
                 dst: None,
                 required: true,
                 reasons: Vec::new(),
-                passed: p.finding.state.passes(allow_open_filtered),
+                passed: p.finding.state.passes(expect, allow_open_filtered),
                 probed: p,
             })
             .collect();
@@ -57,6 +65,7 @@ impl Report {
             rows,
             not_probed: Vec::new(),
             allow_open_filtered,
+            expect,
         }
     }
 
@@ -66,6 +75,7 @@ impl Report {
         checks: Vec<Check>,
         probed: Vec<Probed>,
         not_probed: Vec<NotProbed>,
+        expect: Expect,
         allow_open_filtered: bool,
     ) -> Self {
         let rows = checks
@@ -77,7 +87,7 @@ impl Report {
                 dst: Some(c.dst),
                 required: c.required,
                 reasons: c.reasons,
-                passed: p.finding.state.passes(allow_open_filtered),
+                passed: p.finding.state.passes(expect, allow_open_filtered),
                 probed: p,
             })
             .collect();
@@ -86,6 +96,7 @@ impl Report {
             rows,
             not_probed,
             allow_open_filtered,
+            expect,
         }
     }
 
@@ -229,6 +240,7 @@ impl Report {
                 "required_failed": self.failures(),
                 "not_probed": self.not_probed.len(),
                 "allow_open_filtered": self.allow_open_filtered,
+                "expect": self.expect.as_str(),
             },
             "results": self.rows,
             "not_probed": self.not_probed,
@@ -351,6 +363,7 @@ mod tests {
                 p(3, State::Open, "handshake completed"),
                 p(4, State::Closed, "TCP reset"),
             ],
+            Expect::Service,
             false,
         );
         let (_, rows) = r.table();
@@ -368,6 +381,7 @@ mod tests {
                 p(1, State::Closed, "TCP reset"),
                 p(2, State::Verified, "token valid"),
             ],
+            Expect::Service,
             false,
         );
         let x = r.junit();
@@ -377,5 +391,25 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&r.json()).unwrap();
         assert_eq!(v["summary"]["required_failed"], 1);
         assert_eq!(v["results"][1]["state"], "verified");
+    }
+
+    #[test]
+    fn before_install_only_a_token_passes() {
+        let probes = || {
+            vec![
+                p(1, State::Verified, "token valid"),
+                p(2, State::Open, "handshake completed"),
+                p(3, State::Impostor, "no responder token"),
+                p(4, State::OpenFiltered, "no answer"),
+            ]
+        };
+        let r = Report::from_probes("t".into(), probes(), Expect::Responder, true);
+        let passed: Vec<bool> = r.rows.iter().map(|r| r.passed).collect();
+        assert_eq!(passed, [true, false, false, false]);
+        let v: serde_json::Value = serde_json::from_str(&r.json()).unwrap();
+        assert_eq!(v["summary"]["expect"], "responder");
+        let r = Report::from_probes("t".into(), probes(), Expect::Service, true);
+        let passed: Vec<bool> = r.rows.iter().map(|r| r.passed).collect();
+        assert_eq!(passed, [true, true, false, true]);
     }
 }

@@ -53,6 +53,54 @@ pub struct Settings {
     pub bind: IpAddr,
     pub secret: Secret,
     pub ttl: Duration,
+    /// The addresses this responder answers for (the host's, from the
+    /// deployment); empty: any address of this machine. A probe that
+    /// arrives at another address is not answered.
+    pub serves: Vec<ipnet::IpNet>,
+}
+
+/// Whether a probe that arrived at `local` is one to answer, and the
+/// address its token binds; why not, otherwise.
+fn answer_for(
+    local: Option<IpAddr>,
+    bind: IpAddr,
+    serves: &[ipnet::IpNet],
+) -> Result<IpAddr, String> {
+    let local = match local {
+        Some(a) => a.to_canonical(),
+        None if !bind.is_unspecified() => bind.to_canonical(),
+        None => return Err("cannot tell which address the probe was sent to: not answered".into()),
+    };
+    if serves.is_empty() || serves.iter().any(|n| n.contains(&local)) {
+        Ok(local)
+    } else {
+        Err(format!(
+            "probe to {local}, an address this responder does not serve ({}): not answered",
+            serves
+                .iter()
+                .map(|n| if n.prefix_len() == n.max_prefix_len() {
+                    n.addr().to_string()
+                } else {
+                    n.to_string()
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    }
+}
+
+/// The probe in a request, if it is one this responder answers: well
+/// formed, and with a clock near this host's.
+fn accept_probe(b: &[u8]) -> Result<token::Probe, String> {
+    let p =
+        token::parse_probe(b).ok_or_else(|| format!("{} bytes, not a portplan probe", b.len()))?;
+    match p.skew(token::now_secs()) {
+        None => Ok(p),
+        Some(d) => Err(format!(
+            "a probe whose clock is {d} s from this host's (more than {} s): not answered; are both clocks synchronised?",
+            token::MAX_SKEW_SECS
+        )),
+    }
 }
 
 /// How long a connection may take to send its probe.
@@ -79,6 +127,7 @@ pub fn run_blocking(s: Settings, on: OnEvent) -> std::io::Result<()> {
 pub async fn run(s: Settings, on: OnEvent) {
     let budget = limits::fd_budget().saturating_sub(MAX_CONNECTIONS);
     let secret = Arc::new(s.secret);
+    let serves: Arc<Vec<ipnet::IpNet>> = Arc::new(s.serves.clone());
     let counters = Arc::new(Counters {
         probes: 0.into(),
         ignored: 0.into(),
@@ -105,6 +154,7 @@ pub async fn run(s: Settings, on: OnEvent) {
                 tasks.spawn(serve_tcp(
                     l,
                     port,
+                    (s.bind, serves.clone()),
                     secret.clone(),
                     on.clone(),
                     counters.clone(),
@@ -115,6 +165,7 @@ pub async fn run(s: Settings, on: OnEvent) {
                 tasks.spawn(serve_udp(
                     u,
                     port,
+                    (s.bind, serves.clone()),
                     secret.clone(),
                     on.clone(),
                     counters.clone(),
@@ -174,9 +225,13 @@ pub async fn run(s: Settings, on: OnEvent) {
     });
 }
 
+/// The address a responder binds and the addresses it serves.
+type Serves = (IpAddr, Arc<Vec<ipnet::IpNet>>);
+
 async fn serve_tcp(
     l: TcpListener,
     port: u16,
+    serves: Serves,
     secret: Arc<Secret>,
     on: OnEvent,
     c: Arc<Counters>,
@@ -196,9 +251,9 @@ async fn serve_tcp(
                 continue;
             }
         };
-        let (secret, on, c) = (secret.clone(), on.clone(), c.clone());
+        let (secret, on, c, serves) = (secret.clone(), on.clone(), c.clone(), serves.clone());
         tokio::spawn(async move {
-            let outcome = answer_tcp(stream, port, &secret).await;
+            let outcome = answer_tcp(stream, port, &serves, &secret).await;
             drop(permit);
             match outcome {
                 Ok(()) => {
@@ -223,7 +278,12 @@ async fn serve_tcp(
     }
 }
 
-async fn answer_tcp(mut s: TcpStream, port: u16, secret: &Secret) -> Result<(), String> {
+async fn answer_tcp(
+    mut s: TcpStream,
+    port: u16,
+    serves: &Serves,
+    secret: &Secret,
+) -> Result<(), String> {
     let mut buf = [0u8; token::PROBE_LEN];
     let mut got = 0;
     while got < buf.len() {
@@ -244,9 +304,12 @@ async fn answer_tcp(mut s: TcpStream, port: u16, secret: &Secret) -> Result<(), 
             return Err(format!("{got} bytes, not a portplan probe"));
         }
     }
-    let nonce =
-        token::parse_probe(&buf).ok_or_else(|| format!("{got} bytes, not a portplan probe"))?;
-    let reply = token::reply(&secret.token(&nonce, port, Protocol::Tcp));
+    let probe = accept_probe(&buf)?;
+    // The address the connection arrived at, after any DNAT on this host:
+    // the token binds it, so a probe carried here from another address
+    // earns a token the prober rejects.
+    let local = answer_for(s.local_addr().ok().map(|a| a.ip()), serves.0, &serves.1)?;
+    let reply = token::reply(&secret.token(&probe, local, port, Protocol::Tcp));
     s.write_all(&reply)
         .await
         .map_err(|e| format!("probe received, reply failed: {e}"))?;
@@ -254,7 +317,14 @@ async fn answer_tcp(mut s: TcpStream, port: u16, secret: &Secret) -> Result<(), 
     Ok(())
 }
 
-async fn serve_udp(u: UdpSocket, port: u16, secret: Arc<Secret>, on: OnEvent, c: Arc<Counters>) {
+async fn serve_udp(
+    u: UdpSocket,
+    port: u16,
+    serves: Serves,
+    secret: Arc<Secret>,
+    on: OnEvent,
+    c: Arc<Counters>,
+) {
     let v6 = u.local_addr().map(|a| a.is_ipv6()).unwrap_or(false);
     let pktinfo = pktinfo::enable(&u, v6);
     let mut buf = [0u8; 2048];
@@ -272,9 +342,11 @@ async fn serve_udp(u: UdpSocket, port: u16, secret: Arc<Secret>, on: OnEvent, c:
                 continue;
             }
         };
-        match token::parse_probe(&buf[..n]) {
-            Some(nonce) => {
-                let reply = token::reply(&secret.token(&nonce, port, Protocol::Udp));
+        let accepted = accept_probe(&buf[..n])
+            .and_then(|p| answer_for(dst, serves.0, &serves.1).map(|local| (p, local)));
+        match accepted {
+            Ok((probe, local)) => {
+                let reply = token::reply(&secret.token(&probe, local, port, Protocol::Udp));
                 let _ = match dst {
                     Some(src) => {
                         u.async_io(Interest::WRITABLE, || {
@@ -291,13 +363,13 @@ async fn serve_udp(u: UdpSocket, port: u16, secret: Arc<Secret>, on: OnEvent, c:
                     port,
                 });
             }
-            None => {
+            Err(why) => {
                 c.ignored.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 on(Event::Ignored {
                     from,
                     protocol: Protocol::Udp,
                     port,
-                    why: format!("{n}-byte datagram, not a portplan probe"),
+                    why,
                 });
             }
         }

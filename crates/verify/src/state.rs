@@ -13,6 +13,11 @@ pub enum State {
     /// TCP handshake completed, or a UDP service answered.
     #[serde(rename = "open")]
     Open,
+    /// Something answered where a responder was expected, without a valid
+    /// token: another service holds the port, a relay or DNAT carries the
+    /// probe elsewhere, or a forgery. Never a pass.
+    #[serde(rename = "impostor")]
+    Impostor,
     /// TCP reset or ICMP port-unreachable: the path reaches the host, nothing listens.
     #[serde(rename = "closed")]
     Closed,
@@ -32,22 +37,52 @@ impl State {
         match self {
             State::Verified => "verified",
             State::Open => "open",
+            State::Impostor => "impostor",
             State::Closed => "closed",
             State::Filtered => "filtered",
             State::OpenFiltered => "open|filtered",
             State::Unresolved => "unresolved",
         }
     }
-    /// A path that carries traffic (proven by a responder or a service).
-    pub fn passes(self, allow_open_filtered: bool) -> bool {
-        matches!(self, State::Verified | State::Open)
-            || (allow_open_filtered && self == State::OpenFiltered)
+    /// Whether the path passes. Before install (`Expect::Responder`) only
+    /// a responder's valid token proves it; after install a service's answer
+    /// does.
+    pub fn passes(self, expect: Expect, allow_open_filtered: bool) -> bool {
+        match expect {
+            Expect::Responder => self == State::Verified,
+            Expect::Service => {
+                matches!(self, State::Verified | State::Open)
+                    || (allow_open_filtered && self == State::OpenFiltered)
+            }
+        }
     }
 }
 
 impl fmt::Display for State {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// What is expected to answer on the paths probed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Expect {
+    /// Before install: a portplan responder on every port; anything else
+    /// answering is an impostor.
+    #[serde(rename = "responder")]
+    Responder,
+    /// After install (or a bare probe): the real services.
+    #[default]
+    #[serde(rename = "service")]
+    Service,
+}
+
+impl Expect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Expect::Responder => "responder",
+            Expect::Service => "service",
+        }
     }
 }
 

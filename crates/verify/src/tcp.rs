@@ -51,12 +51,12 @@ pub async fn after_connect(
         }
     }
     let _ = stream.set_nodelay(true);
-    let nonce = token::nonce();
-    if stream.write_all(&token::probe(&nonce)).await.is_err() {
-        return Finding::new(
-            State::Open,
-            "handshake completed; the service closed at once",
-            Some(rtt),
+    let probe = token::Probe::new();
+    if stream.write_all(&token::probe(&probe)).await.is_err() {
+        return answered(
+            cfg,
+            "handshake completed; the service closed at once".into(),
+            rtt,
         );
     }
     let deadline = tokio::time::Instant::now() + token_wait(rtt, cfg.timeout);
@@ -81,8 +81,14 @@ pub async fn after_connect(
         }
     }
     if let Some(tok) = token::parse_reply(&buf[..got.min(REPLY_LEN)]) {
-        let (state, why) =
-            token::judge_reply(cfg.secret.as_ref(), &nonce, addr.port(), Protocol::Tcp, tok);
+        let (state, why) = token::judge_reply(
+            cfg.secret.as_ref(),
+            &probe,
+            addr.ip(),
+            addr.port(),
+            Protocol::Tcp,
+            tok,
+        );
         return Finding::new(state, why, Some(rtt));
     }
     let why = match (got, closed) {
@@ -92,5 +98,18 @@ pub async fn after_connect(
             format!("handshake completed; the service sent {n} bytes (not a portplan responder)")
         }
     };
-    Finding::new(State::Open, why, Some(rtt))
+    answered(cfg, why, rtt)
+}
+
+/// A connection that gave no valid token: a service's answer, or, where a
+/// responder was expected, an impostor's.
+fn answered(cfg: &Config, why: String, rtt: Duration) -> Finding {
+    match cfg.expect {
+        crate::Expect::Service => Finding::new(State::Open, why, Some(rtt)),
+        crate::Expect::Responder => Finding::new(
+            State::Impostor,
+            format!("{why}, but no responder token: something else answers on this port"),
+            Some(rtt),
+        ),
+    }
 }

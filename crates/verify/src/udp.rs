@@ -27,8 +27,8 @@ pub async fn probe(addr: SocketAddr, cfg: &Config) -> Finding {
     if let Err(e) = sock.connect(addr).await {
         return icmp::classify(&e, Protocol::Udp, start.elapsed());
     }
-    let nonce = token::nonce();
-    let probe = token::probe(&nonce);
+    let asked = token::Probe::new();
+    let probe = token::probe(&asked);
     let proto = udp_protocols::for_port(addr.port(), &cfg.udp);
     let attempts = cfg.retries + 1;
     // The per-probe timeout covers every try.
@@ -57,31 +57,38 @@ pub async fn probe(addr: SocketAddr, cfg: &Config) -> Finding {
                 if let Some(tok) = token::parse_reply(data) {
                     let (state, why) = token::judge_reply(
                         cfg.secret.as_ref(),
-                        &nonce,
+                        &asked,
+                        addr.ip(),
                         addr.port(),
                         Protocol::Udp,
                         tok,
                     );
                     return Finding::new(state, why, rtt);
                 }
-                if let Some(why) = proto.as_ref().and_then(|p| p.recognise(data)) {
-                    return Finding::new(State::Open, why, rtt);
-                }
-                return Finding::new(
-                    State::Open,
-                    format!("the service answered with {n} bytes"),
-                    rtt,
-                );
+                let why = match proto.as_ref().and_then(|p| p.recognise(data)) {
+                    Some(why) => why,
+                    None => format!("the service answered with {n} bytes"),
+                };
+                return match cfg.expect {
+                    crate::Expect::Service => Finding::new(State::Open, why, rtt),
+                    crate::Expect::Responder => Finding::new(
+                        State::Impostor,
+                        format!(
+                            "{why}, but no responder token: something else answers on this port"
+                        ),
+                        rtt,
+                    ),
+                };
             }
         }
     }
-    let asked = match &proto {
+    let tried = match &proto {
         Some(p) => format!(" (portplan and {} probes)", p.name),
         None => String::new(),
     };
     Finding::new(
         State::OpenFiltered,
-        format!("no answer and no ICMP error after {attempts} tries{asked}"),
+        format!("no answer and no ICMP error after {attempts} tries{tried}"),
         None,
     )
 }

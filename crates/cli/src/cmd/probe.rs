@@ -62,7 +62,15 @@ pub struct ProbeOpts {
 impl ProbeOpts {
     /// The engine settings; a missing secret is allowed (tokens then stay unchecked).
     pub fn config(&self) -> Result<Config, Failure> {
-        let secret = Secret::load(self.secret_file.as_deref()).map_err(Failure::Message)?;
+        let secret = match Secret::load(self.secret_file.as_deref()).map_err(Failure::Message)? {
+            Some(l) => {
+                if let Some(w) = &l.warning {
+                    eprintln!("portplan: warning: {w}");
+                }
+                Some(l.secret)
+            }
+            None => None,
+        };
         let radius_secret = match &self.radius_secret_file {
             Some(p) => {
                 let mut b = std::fs::read(p).map_err(|e| {
@@ -87,6 +95,7 @@ impl ProbeOpts {
                 snmp_community: Some(self.snmp_community.clone()),
                 radius_secret,
             },
+            expect: portplan_verify::Expect::Service,
         })
     }
 }
@@ -155,6 +164,11 @@ pub fn run(args: Args, g: &Global) -> Outcome {
         .collect();
     let probed = run_probes(targets, cfg)?;
     let title = format!("portplan probe {}", args.addr);
-    let report = Report::from_probes(title, probed, args.opts.allow_open_filtered);
+    let report = Report::from_probes(
+        title,
+        probed,
+        portplan_verify::Expect::Service,
+        args.opts.allow_open_filtered,
+    );
     print(&report, &args.opts, g)
 }

@@ -57,14 +57,20 @@ pub fn run(args: Args, g: &Global) -> Outcome {
             "--as names a host of a deployment: give the deployment file too".into(),
         ));
     }
-    let secret = Secret::load(args.secret_file.as_deref())
+    let loaded = Secret::load(args.secret_file.as_deref())
         .map_err(Failure::Message)?
         .ok_or_else(|| {
-            Failure::Message(
-                "a responder needs the shared secret: set PORTPLAN_SECRET or give --secret-file"
-                    .into(),
-            )
+            Failure::Message(format!(
+                "a responder needs the shared secret: set PORTPLAN_SECRET or give --secret-file ({})",
+                portplan_verify::token::MAKE_ONE
+            ))
         })?;
+    if let Some(w) = &loaded.warning {
+        eprintln!("portplan: warning: {w}");
+    }
+    let secret = loaded.secret;
+    // The addresses answered for: the deployment host's, when it names them.
+    let mut serves: Vec<ipnet::IpNet> = Vec::new();
     let ports: Vec<(Protocol, u16)> = match &args.deployment {
         Some(path) => {
             let (_, dep, flowset) = super::verify::planned(path, g)?;
@@ -73,6 +79,10 @@ pub fn run(args: Args, g: &Global) -> Outcome {
             for h in &hosts {
                 let (net, _) = flows::inbound(&flowset, h);
                 ports.extend(net.iter().map(|i| (i.protocol, i.port)));
+                serves.extend(h.addrs.iter().filter_map(|a| match a {
+                    portplan_model::Addr::Net(n) => Some(*n),
+                    _ => None,
+                }));
             }
             ports.sort();
             ports.dedup();
@@ -157,6 +167,7 @@ pub fn run(args: Args, g: &Global) -> Outcome {
         bind: args.bind,
         secret,
         ttl: args.ttl,
+        serves,
     };
     responder::run_blocking(settings, on)
         .map_err(|e| Failure::Message(format!("cannot start the responder: {e}")))?;

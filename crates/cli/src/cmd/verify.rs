@@ -18,6 +18,12 @@ pub struct Args {
     /// (default: the deployment hosts whose addresses are on this machine).
     #[arg(long, value_name = "HOST")]
     pub from: Option<String>,
+    /// The product is installed: its services answer, and a completed
+    /// handshake or a service's reply passes. Without it (before install)
+    /// every target runs `portplan respond`, only a responder's valid token
+    /// passes (`verified`), and anything else that answers is an `impostor`.
+    #[arg(long)]
+    pub installed: bool,
     #[command(flatten)]
     pub opts: ProbeOpts,
 }
@@ -93,11 +99,17 @@ pub fn this_host(
 pub fn run(args: Args, g: &Global) -> Outcome {
     let (_, dep, flowset) = planned(&args.deployment, g)?;
     let hosts = this_host(&dep, args.from.as_deref(), "--from")?;
-    let cfg = args.opts.config()?;
-    if cfg.secret.is_none() {
-        eprintln!(
-            "portplan: warning: no shared secret (PORTPLAN_SECRET or --secret-file): a responder's answer shows `open`, never `verified`"
-        );
+    let mut cfg = args.opts.config()?;
+    let expect = if args.installed {
+        portplan_verify::Expect::Service
+    } else {
+        portplan_verify::Expect::Responder
+    };
+    cfg.expect = expect;
+    if cfg.secret.is_none() && !args.installed {
+        return Err(Failure::Message(
+            "before install, verify proves each path by the responder's token, which needs the shared secret: set PORTPLAN_SECRET or give --secret-file (the one `portplan respond` uses); after install, add --installed to probe the product's own services".into(),
+        ));
     }
     let mut checks = Vec::new();
     let mut skipped = Vec::new();
@@ -116,12 +128,18 @@ pub fn run(args: Args, g: &Global) -> Outcome {
     }
     let targets = checks.iter().map(|c| c.target.clone()).collect();
     let probed = run_probes(targets, cfg)?;
-    let title = format!("portplan verify {} --from {}", dep.file, names.join(","));
+    let title = format!(
+        "portplan verify {} --from {}{}",
+        dep.file,
+        names.join(","),
+        if args.installed { " --installed" } else { "" }
+    );
     let report = Report::from_checks(
         title,
         checks,
         probed,
         skipped,
+        expect,
         args.opts.allow_open_filtered,
     );
     print(&report, &args.opts, g)
