@@ -40,8 +40,12 @@ pub enum Event {
         port: u16,
         why: String,
     },
-    /// The TTL ended (or the process was interrupted).
-    Done { probes: u64, ignored: u64 },
+    /// The TTL ended, or the process was interrupted (`why`).
+    Done {
+        probes: u64,
+        ignored: u64,
+        why: &'static str,
+    },
 }
 
 pub type OnEvent = Arc<dyn Fn(Event) + Send + Sync>;
@@ -103,11 +107,23 @@ fn accept_probe(b: &[u8]) -> Result<token::Probe, String> {
     }
 }
 
-/// How long a connection may take to send its probe.
-const READ_LIMIT: Duration = Duration::from_secs(5);
-/// TCP connections handled at once; more wait to be accepted (a flood must
-/// not exhaust the descriptors the listeners need).
+/// How long a whole connection may last, from accept to reply: a client
+/// that sends a byte now and then (slowloris) is cut at this deadline.
+const CONN_DEADLINE: Duration = Duration::from_secs(5);
+/// TCP connections served at once at most. A slot is taken after accept,
+/// so listeners never wait for one; past the limit a connection is closed
+/// at once.
 const MAX_CONNECTIONS: usize = 1024;
+/// Connections one source address may hold at once: one prober needs a
+/// few, a flood from one address cannot take every slot.
+const PER_SOURCE: usize = 32;
+/// UDP replies one source address gets per second, and in a burst: a
+/// prober sends one probe per port and retry; spoofed floods are cut.
+const UDP_RATE: f64 = 200.0;
+const UDP_BURST: f64 = 400.0;
+/// Descriptors kept for connections when the open-files limit is too low
+/// to bind every port and serve a full set of slots.
+const MIN_SLOTS: usize = 16;
 
 struct Counters {
     probes: std::sync::atomic::AtomicU64,
@@ -125,14 +141,28 @@ pub fn run_blocking(s: Settings, on: OnEvent) -> std::io::Result<()> {
 }
 
 pub async fn run(s: Settings, on: OnEvent) {
-    let budget = limits::fd_budget().saturating_sub(MAX_CONNECTIONS);
+    // Listeners first, then connection slots: a low open-files limit binds
+    // fewer slots, never fewer ports, as long as MIN_SLOTS remain.
+    let fds = limits::fd_budget();
+    let wanted = s
+        .ports
+        .iter()
+        .filter(|(p, _)| matches!(p, Protocol::Tcp | Protocol::Udp))
+        .count();
+    let budget = fds.saturating_sub(MIN_SLOTS);
+    let slots = fds
+        .saturating_sub(wanted.min(budget))
+        .clamp(1, MAX_CONNECTIONS);
     let secret = Arc::new(s.secret);
     let serves: Arc<Vec<ipnet::IpNet>> = Arc::new(s.serves.clone());
     let counters = Arc::new(Counters {
         probes: 0.into(),
         ignored: 0.into(),
     });
-    let conns = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let conns = Arc::new(Slots {
+        all: Arc::new(Semaphore::new(slots)),
+        by_source: std::sync::Mutex::new(std::collections::HashMap::new()),
+    });
     let mut tasks = tokio::task::JoinSet::new();
     let mut in_use: Vec<(Protocol, u16, String)> = Vec::new();
     let mut bound = 0usize;
@@ -142,7 +172,10 @@ pub async fn run(s: Settings, on: OnEvent) {
             on(Event::Skipped {
                 protocol: proto,
                 port,
-                why: format!("not bound: the open-files limit allows {budget} sockets"),
+                why: format!(
+                    "not bound: the open-files limit allows {budget} listening sockets (and {MIN_SLOTS} connections); to serve all {wanted} ports raise it, e.g. `ulimit -n {}` before `portplan respond`",
+                    wanted + MAX_CONNECTIONS + 64
+                ),
                 holder: None,
             });
             skipped += 1;
@@ -214,15 +247,109 @@ pub async fn run(s: Settings, on: OnEvent) {
         }
     }
     on(Event::Ready { bound, skipped });
-    tokio::select! {
-        _ = tokio::time::sleep(s.ttl) => {}
-        _ = tokio::signal::ctrl_c() => {}
-    }
+    let why = tokio::select! {
+        _ = tokio::time::sleep(s.ttl) => "time is up",
+        _ = tokio::signal::ctrl_c() => "interrupted (Ctrl-C)",
+        _ = terminated() => "terminated (SIGTERM)",
+    };
     tasks.abort_all();
     on(Event::Done {
         probes: counters.probes.load(std::sync::atomic::Ordering::Relaxed),
         ignored: counters.ignored.load(std::sync::atomic::Ordering::Relaxed),
+        why,
     });
+}
+
+/// Resolves when the process gets SIGTERM (never, where it cannot listen).
+async fn terminated() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut t) = signal(SignalKind::terminate()) {
+            t.recv().await;
+            return;
+        }
+    }
+    std::future::pending::<()>().await
+}
+
+/// Connection slots: all of them, and those each source address holds.
+struct Slots {
+    all: Arc<Semaphore>,
+    by_source: std::sync::Mutex<std::collections::HashMap<IpAddr, usize>>,
+}
+
+/// A connection's hold on a slot, given back when it is dropped.
+struct Held {
+    _permit: tokio::sync::OwnedSemaphorePermit,
+    slots: Arc<Slots>,
+    source: IpAddr,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if let Ok(mut m) = self.slots.by_source.lock() {
+            if let Some(n) = m.get_mut(&self.source) {
+                *n -= 1;
+                if *n == 0 {
+                    m.remove(&self.source);
+                }
+            }
+        }
+    }
+}
+
+impl Slots {
+    /// A slot for a connection from `source`, or why there is none.
+    fn take(self: &Arc<Self>, source: IpAddr) -> Result<Held, String> {
+        let mut m = self
+            .by_source
+            .lock()
+            .map_err(|_| "busy (slot table unavailable)".to_string())?;
+        let n = m.entry(source).or_insert(0);
+        if *n >= PER_SOURCE {
+            return Err(format!(
+                "closed: this source already holds {PER_SOURCE} connections"
+            ));
+        }
+        let permit = self
+            .all
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| "closed: every connection slot is busy".to_string())?;
+        *n += 1;
+        Ok(Held {
+            _permit: permit,
+            slots: self.clone(),
+            source,
+        })
+    }
+}
+
+/// Per-source token buckets for UDP replies.
+struct Rates {
+    buckets: std::collections::HashMap<IpAddr, (f64, std::time::Instant)>,
+}
+
+impl Rates {
+    /// Whether `source` may get another reply now.
+    fn allow(&mut self, source: IpAddr) -> bool {
+        let now = std::time::Instant::now();
+        // Spoofed sources must not grow the table without end.
+        if self.buckets.len() > 65_536 {
+            self.buckets
+                .retain(|_, (_, t)| now.duration_since(*t) < Duration::from_secs(2));
+        }
+        let (tokens, last) = self.buckets.entry(source).or_insert((UDP_BURST, now));
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * UDP_RATE).min(UDP_BURST);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
 }
 
 /// The address a responder binds and the addresses it serves.
@@ -235,14 +362,11 @@ async fn serve_tcp(
     secret: Arc<Secret>,
     on: OnEvent,
     c: Arc<Counters>,
-    conns: Arc<Semaphore>,
+    conns: Arc<Slots>,
 ) {
     loop {
-        // Take a slot first: past the limit, connections wait in the
-        // kernel's accept queue instead of being refused.
-        let Ok(permit) = conns.clone().acquire_owned().await else {
-            return;
-        };
+        // Accept first, then take a slot: a listener never waits for one,
+        // so idle connections on one port cannot starve another.
         let (stream, from) = match l.accept().await {
             Ok(x) => x,
             // EMFILE and kin pass; back off instead of spinning.
@@ -251,10 +375,35 @@ async fn serve_tcp(
                 continue;
             }
         };
+        let held = match conns.take(from.ip().to_canonical()) {
+            Ok(h) => h,
+            Err(why) => {
+                drop(stream);
+                c.ignored.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                on(Event::Ignored {
+                    from,
+                    protocol: Protocol::Tcp,
+                    port,
+                    why,
+                });
+                continue;
+            }
+        };
         let (secret, on, c, serves) = (secret.clone(), on.clone(), c.clone(), serves.clone());
         tokio::spawn(async move {
-            let outcome = answer_tcp(stream, port, &serves, &secret).await;
-            drop(permit);
+            let outcome = match tokio::time::timeout(
+                CONN_DEADLINE,
+                answer_tcp(stream, port, &serves, &secret),
+            )
+            .await
+            {
+                Ok(o) => o,
+                Err(_) => Err(format!(
+                    "closed: no probe within {} s of connecting",
+                    CONN_DEADLINE.as_secs()
+                )),
+            };
+            drop(held);
             match outcome {
                 Ok(()) => {
                     c.probes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -287,17 +436,11 @@ async fn answer_tcp(
     let mut buf = [0u8; token::PROBE_LEN];
     let mut got = 0;
     while got < buf.len() {
-        match tokio::time::timeout(READ_LIMIT, s.read(&mut buf[got..])).await {
-            Err(_) => {
-                return Err(format!(
-                    "no probe within {} s (a connection only)",
-                    READ_LIMIT.as_secs()
-                ))
-            }
-            Ok(Ok(0)) if got == 0 => return Err("connection only (no data)".into()),
-            Ok(Ok(0)) => return Err(format!("{got} bytes, not a portplan probe")),
-            Ok(Ok(n)) => got += n,
-            Ok(Err(e)) => return Err(format!("connection error: {e}")),
+        match s.read(&mut buf[got..]).await {
+            Ok(0) if got == 0 => return Err("connection only (no data)".into()),
+            Ok(0) => return Err(format!("{got} bytes, not a portplan probe")),
+            Ok(n) => got += n,
+            Err(e) => return Err(format!("connection error: {e}")),
         }
         let k = got.min(token::MAGIC.len());
         if buf[..k] != token::MAGIC[..k] {
@@ -328,6 +471,9 @@ async fn serve_udp(
     let v6 = u.local_addr().map(|a| a.is_ipv6()).unwrap_or(false);
     let pktinfo = pktinfo::enable(&u, v6);
     let mut buf = [0u8; 2048];
+    let mut rates = Rates {
+        buckets: std::collections::HashMap::new(),
+    };
     loop {
         let got = if pktinfo {
             u.async_io(Interest::READABLE, || pktinfo::recv(&u, &mut buf))
@@ -343,7 +489,16 @@ async fn serve_udp(
             }
         };
         let accepted = accept_probe(&buf[..n])
-            .and_then(|p| answer_for(dst, serves.0, &serves.1).map(|local| (p, local)));
+            .and_then(|p| answer_for(dst, serves.0, &serves.1).map(|local| (p, local)))
+            .and_then(|x| {
+                if rates.allow(from.ip().to_canonical()) {
+                    Ok(x)
+                } else {
+                    Err(format!(
+                        "not answered: more than {UDP_RATE} probes a second from this source"
+                    ))
+                }
+            });
         match accepted {
             Ok((probe, local)) => {
                 let reply = token::reply(&secret.token(&probe, local, port, Protocol::Udp));

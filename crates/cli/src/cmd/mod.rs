@@ -10,6 +10,7 @@ pub mod plan;
 pub mod port;
 pub mod probe;
 pub mod respond;
+pub mod respond_log;
 pub mod verify;
 
 use portplan_model::{Catalog, Diagnostic};

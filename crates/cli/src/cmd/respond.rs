@@ -2,11 +2,13 @@
 //! listen on every port this host must accept and answer portplan probes
 //! with an authenticated token, logging each probe, until the TTL ends.
 
+use super::respond_log::{self, Log};
 use super::{Failure, Global, Outcome};
 use portplan_model::Protocol;
 use portplan_verify::flows;
 use portplan_verify::responder::{self, Event, Settings};
 use portplan_verify::{duration, spec, Secret};
+use std::io::Write;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,9 +26,13 @@ pub struct Args {
     /// Answer on these ports instead of a deployment's: `tcp:443 udp:1812`.
     #[arg(long, value_name = "SPEC", num_args = 1.., conflicts_with = "deployment")]
     pub ports: Vec<String>,
-    /// Stop after this long.
+    /// Stop after this long (a hard deadline: the process ends then).
     #[arg(long, default_value = "15m", value_parser = duration::parse_duration)]
     pub ttl: std::time::Duration,
+    /// The longest --ttl accepted: a responder left running is a listener
+    /// on every planned port, so raising this is a decision to make.
+    #[arg(long, default_value = "24h", value_parser = duration::parse_duration)]
+    pub max_ttl: std::time::Duration,
     /// Address to listen on.
     #[arg(long, default_value = "0.0.0.0")]
     pub bind: IpAddr,
@@ -57,6 +63,18 @@ pub fn run(args: Args, g: &Global) -> Outcome {
             "--as names a host of a deployment: give the deployment file too".into(),
         ));
     }
+    if args.ttl > args.max_ttl {
+        return Err(Failure::Message(format!(
+            "--ttl {} is longer than --max-ttl ({}): a responder should not outlive the check it serves; raise --max-ttl if this is meant",
+            duration_text(args.ttl),
+            duration_text(args.max_ttl)
+        )));
+    }
+    if args.ttl.is_zero() {
+        return Err(Failure::Message(
+            "--ttl 0 would stop before answering anything: give e.g. 15m".into(),
+        ));
+    }
     let loaded = Secret::load(args.secret_file.as_deref())
         .map_err(Failure::Message)?
         .ok_or_else(|| {
@@ -66,7 +84,7 @@ pub fn run(args: Args, g: &Global) -> Outcome {
             ))
         })?;
     if let Some(w) = &loaded.warning {
-        eprintln!("portplan: warning: {w}");
+        respond_log::warn(w);
     }
     let secret = loaded.secret;
     // The addresses answered for: the deployment host's, when it names them.
@@ -94,7 +112,8 @@ pub fn run(args: Args, g: &Global) -> Outcome {
                     names.join(", ")
                 )));
             }
-            println!(
+            let _ = writeln!(
+                std::io::stdout(),
                 "portplan respond: as {} ({} ports)",
                 names.join(", "),
                 ports.len()
@@ -111,6 +130,8 @@ pub fn run(args: Args, g: &Global) -> Outcome {
     let failed = Arc::new(Mutex::new(0usize));
     let (b, f) = (bound.clone(), failed.clone());
     let ttl = args.ttl;
+    let log = Log::stdout();
+    let l = log.clone();
     let on: responder::OnEvent = Arc::new(move |e| match e {
         Event::Bound { protocol, port } => {
             if let Ok(mut v) = b.lock() {
@@ -127,40 +148,49 @@ pub fn run(args: Args, g: &Global) -> Outcome {
                 *n += 1;
             }
             match holder {
-                Some(l) => eprintln!(
-                    "portplan: warning: skipped {protocol}/{port}: {why}, held by {} on {}",
-                    l.owner_text(),
-                    l.address
-                ),
-                None => eprintln!("portplan: warning: skipped {protocol}/{port}: {why}"),
+                Some(h) => respond_log::warn(&format!(
+                    "skipped {protocol}/{port}: {why}, held by {} on {}",
+                    h.owner_text(),
+                    h.address
+                )),
+                None => respond_log::warn(&format!("skipped {protocol}/{port}: {why}")),
             }
         }
         Event::Ready { bound: n, skipped } => {
             let v = b.lock().map(|v| ports_text(&v)).unwrap_or_default();
-            println!(
+            l.line(format!(
                 "listening on {n} port{} ({v}); {skipped} skipped; answering for {}",
                 if n == 1 { "" } else { "s" },
                 duration_text(ttl)
-            );
+            ));
         }
         Event::Probe {
             from,
             protocol,
             port,
-        } => {
-            println!("probe from {from} to {protocol}/{port}: answered with a token")
-        }
+        } => l.event(format!(
+            "probe from {from} to {protocol}/{port}: answered with a token"
+        )),
         Event::Ignored {
             from,
             protocol,
             port,
             why,
-        } => {
-            println!("ignored from {from} to {protocol}/{port}: {why}")
-        }
-        Event::Done { probes, ignored } => {
-            println!("done: {probes} probes answered, {ignored} ignored")
-        }
+        } => l.event(format!("ignored from {from} to {protocol}/{port}: {why}")),
+        Event::Done {
+            probes,
+            ignored,
+            why,
+        } => l.line(format!(
+            "done ({why}): {probes} probes answered, {ignored} ignored"
+        )),
+    });
+    // The TTL is a hard deadline: whatever holds the runtime up (a stuck
+    // output, a task that will not end), the process ends shortly after.
+    std::thread::spawn(move || {
+        std::thread::sleep(ttl + std::time::Duration::from_secs(3));
+        respond_log::warn("the time to live is over and the responder had not stopped: ending it");
+        std::process::exit(0);
     });
     let settings = Settings {
         ports,
@@ -171,6 +201,7 @@ pub fn run(args: Args, g: &Global) -> Outcome {
     };
     responder::run_blocking(settings, on)
         .map_err(|e| Failure::Message(format!("cannot start the responder: {e}")))?;
+    log.flush(std::time::Duration::from_secs(1));
     let n = failed.lock().map(|n| *n).unwrap_or(0);
     Ok(if n == 0 {
         ExitCode::SUCCESS
