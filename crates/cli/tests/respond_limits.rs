@@ -361,6 +361,40 @@ fn a_low_open_files_limit_still_serves_and_says_what_it_cannot() {
     assert_eq!(o.status.code(), Some(1), "ports left unserved fail the run");
 }
 
+#[test]
+fn sigterm_stops_it_cleanly_and_an_endless_ttl_is_refused() {
+    if !possible("sigterm_stops_it_cleanly_and_an_endless_ttl_is_refused") {
+        return;
+    }
+    let ns = Ns::new("term");
+    let mut r = Running::start(
+        ns.portplan(&["respond", "--ports", "tcp:7001", "--ttl", "60s"]),
+        "listening on",
+    );
+    let pid = r.child.id();
+    // `ip netns exec` runs portplan in its own process (exec), same pid.
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let code = ends_within(&mut r.child, Duration::from_secs(5));
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(code, Some(0), "{}", r.text());
+    assert!(
+        r.text().contains("done (terminated (SIGTERM))"),
+        "{}",
+        r.text()
+    );
+
+    let o = ns
+        .portplan(&["respond", "--ports", "tcp:7001", "--ttl", "99999999999999h"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--max-ttl"));
+}
+
 /// `NAME N` in a helper's report.
 fn field(report: &str, name: &str) -> usize {
     report
