@@ -324,6 +324,22 @@ fn udp_replies_are_rate_limited_per_source_and_never_larger_than_the_probe() {
     assert!(largest <= 48, "a reply larger than the probe: {report}");
     // Another source is not held back by the first one's flood.
     ns.all_verified(&["udp:7001"]);
+
+    // Reflection: probes forged to come from a victim's address get the
+    // victim no more than the same rate, in replies no larger than them.
+    let o = ns
+        .helper("PP_SPOOF", "127.0.0.1:7001:3000")
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{report}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let replies: usize = field(&report, "replies");
+    assert!((100..=800).contains(&replies), "{report}");
+    assert!(field(&report, "largest") <= 48, "{report}");
 }
 
 #[test]
@@ -422,6 +438,9 @@ fn helper_process() {
     } else if let Some(v) = arg("PP_UDP_BURST") {
         let (addr, n) = v.rsplit_once(':').unwrap();
         udp_burst(addr.parse().unwrap(), n.parse().unwrap());
+    } else if let Some(v) = arg("PP_SPOOF") {
+        let (addr, n) = v.rsplit_once(':').unwrap();
+        spoofed(addr.parse().unwrap(), n.parse().unwrap());
     }
 }
 
@@ -487,6 +506,71 @@ fn slowloris(to: SocketAddr, n: usize, how_long: Duration) {
     println!("held {n_held} cut {cut}");
 }
 
+/// A well-formed probe (any nonce; the time now).
+fn probe_bytes(i: usize) -> Vec<u8> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let mut p = b"PORTPLN2?".to_vec();
+    p.extend_from_slice(&(i as u128).to_be_bytes());
+    p.extend_from_slice(&now.to_be_bytes());
+    p.resize(48, 0);
+    p
+}
+
+/// `n` probes with a forged source, 127.0.0.9:5555 (a victim the sender
+/// wants replies sent to), through a raw socket; the victim's socket
+/// counts what reaches it.
+fn spoofed(to: SocketAddr, n: usize) {
+    use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+    let victim = UdpSocket::bind("127.0.0.9:5555").unwrap();
+    victim
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let raw = Socket::new(
+        Domain::IPV4,
+        Type::RAW,
+        Some(Protocol::from(libc::IPPROTO_RAW)),
+    )
+    .unwrap();
+    let SocketAddr::V4(dst) = to else {
+        panic!("IPv4 only")
+    };
+    let r = Arc::new(Mutex::new((0usize, 0usize)));
+    let r2 = r.clone();
+    let reader = std::thread::spawn(move || {
+        let mut b = [0u8; 2048];
+        while let Ok(k) = victim.recv(&mut b) {
+            let mut g = r2.lock().unwrap();
+            g.0 += 1;
+            g.1 = g.1.max(k);
+        }
+    });
+    for i in 0..n {
+        let payload = probe_bytes(i);
+        let udp_len = 8 + payload.len();
+        let total = 20 + udp_len;
+        let mut pkt = Vec::with_capacity(total);
+        // IPv4 header; the kernel fills in the id and the checksum.
+        pkt.extend_from_slice(&[0x45, 0]);
+        pkt.extend_from_slice(&(total as u16).to_be_bytes());
+        pkt.extend_from_slice(&[0, 0, 0, 0, 64, 17, 0, 0]);
+        pkt.extend_from_slice(&[127, 0, 0, 9]);
+        pkt.extend_from_slice(&dst.ip().octets());
+        // UDP header, checksum 0 (none, allowed over IPv4).
+        pkt.extend_from_slice(&5555u16.to_be_bytes());
+        pkt.extend_from_slice(&dst.port().to_be_bytes());
+        pkt.extend_from_slice(&(udp_len as u16).to_be_bytes());
+        pkt.extend_from_slice(&[0, 0]);
+        pkt.extend_from_slice(&payload);
+        raw.send_to(&pkt, &SockAddr::from(to)).unwrap();
+    }
+    reader.join().unwrap();
+    let g = r.lock().unwrap();
+    println!("sent {n} replies {} largest {}", g.0, g.1);
+}
+
 /// `n` well-formed probes from one socket as fast as it can send; reports
 /// how many replies came and the largest.
 fn udp_burst(to: SocketAddr, n: usize) {
@@ -508,11 +592,7 @@ fn udp_burst(to: SocketAddr, n: usize) {
         }
     });
     for i in 0..n {
-        let mut p = b"PORTPLN2?".to_vec();
-        p.extend_from_slice(&(i as u128).to_be_bytes());
-        p.extend_from_slice(&now.to_be_bytes());
-        p.resize(48, 0);
-        let _ = u.send_to(&p, to);
+        let _ = u.send_to(&probe_bytes(i), to);
     }
     reader.join().unwrap();
     let g = r.lock().unwrap();

@@ -21,6 +21,7 @@ use crate::model::*;
 use crate::space::{self, Addrs, Ranges};
 use crate::Reader;
 use portplan_model::Diagnostic;
+use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -735,9 +736,10 @@ fn address(
     }
 }
 
-/// An entry: a rule, a remark, or nothing to keep.
+/// An entry: a rule (with its sequence number, if written), a remark, or
+/// nothing to keep.
 enum Entry {
-    Rule(u64, Box<Rule>),
+    Rule(Option<u64>, Box<Rule>),
     Remark(String),
 }
 
@@ -751,17 +753,34 @@ fn build_acl(set: &mut Ruleset, cx: &Cx, acl: &Acl) -> Result<usize, Diagnostic>
             text: "implicit deny".into(),
         },
     );
+    // Entries parse independently, so on every core (a core firewall's ACL
+    // has 100,000 of them); what each raises is merged in entry order.
+    let parsed: Vec<Result<(Option<Entry>, Raised), Diagnostic>> = acl
+        .entries
+        .par_iter()
+        .map(|(line, text, w)| {
+            let mut raised = Raised::default();
+            entry(&mut raised, cx, acl, *line, text, w).map(|e| (e, raised))
+        })
+        .collect();
     let mut rules: Vec<(u64, Rule)> = Vec::new();
     let mut last_seq = 0u64;
     let mut remark: Vec<String> = Vec::new();
-    for (line, text, w) in &acl.entries {
-        match entry(set, cx, acl, *line, text, w, last_seq)? {
+    for p in parsed {
+        let (e, raised) = p?;
+        let base = set.issues.len();
+        set.issues.extend(raised.issues);
+        set.notes.extend(raised.notes);
+        match e {
             Some(Entry::Remark(r)) => remark.push(r),
             Some(Entry::Rule(seq, mut r)) => {
+                relocate(&mut r, base);
                 if !remark.is_empty() {
                     r.label = Some(cut(&remark.join(" "), 240));
                     remark.clear();
                 }
+                // An entry without a number follows the last one by 10.
+                let seq = seq.unwrap_or(last_seq + 10);
                 last_seq = seq;
                 rules.push((seq, *r));
             }
@@ -787,6 +806,53 @@ fn build_acl(set: &mut Ruleset, cx: &Cx, acl: &Acl) -> Result<usize, Diagnostic>
     Ok(c)
 }
 
+/// Issue indices an entry hands out count from here until they are merged:
+/// entries parse in parallel, before their issues have places in the
+/// ruleset (indices below it are the ruleset's own, from object groups).
+const LOCAL: usize = 1 << 40;
+
+/// The issues and notes parsing one entry raised.
+#[derive(Default)]
+struct Raised {
+    issues: Vec<Issue>,
+    notes: Vec<Issue>,
+}
+
+impl Raised {
+    fn issue(&mut self, line: usize, text: &str, message: impl Into<String>) -> usize {
+        self.issues.push(Issue {
+            line,
+            text: cut(text.trim(), 240),
+            message: message.into(),
+        });
+        LOCAL + self.issues.len() - 1
+    }
+    fn note(&mut self, line: usize, text: &str, message: impl Into<String>) {
+        self.notes.push(Issue {
+            line,
+            text: cut(text.trim(), 240),
+            message: message.into(),
+        });
+    }
+}
+
+/// An entry's own issue indices moved to where its issues were merged.
+fn relocate(r: &mut Rule, base: usize) {
+    let at = |k: &mut usize| {
+        if *k >= LOCAL {
+            *k = *k - LOCAL + base;
+        }
+    };
+    for c in &mut r.when {
+        if let Cond::Unknown(k) = c {
+            at(k);
+        }
+    }
+    if let Action::Unknown(k) = &mut r.action {
+        at(k);
+    }
+}
+
 /// A rule every packet matches, with nothing in doubt.
 fn catch_all(r: &Rule) -> bool {
     r.when.is_empty()
@@ -801,13 +867,12 @@ fn catch_all(r: &Rule) -> bool {
 }
 
 fn entry(
-    set: &mut Ruleset,
+    set: &mut Raised,
     cx: &Cx,
     acl: &Acl,
     line: usize,
     text: &str,
     w: &[Tok],
-    last_seq: u64,
 ) -> Result<Option<Entry>, Diagnostic> {
     let v6 = acl.v6;
     let mut i = 0;
@@ -848,7 +913,7 @@ fn entry(
                 text,
                 "reflexive entries match only return traffic, never a new connection",
             );
-            return Ok(Some(Entry::Rule(seq.unwrap_or(last_seq + 10), Box::new(r))));
+            return Ok(Some(Entry::Rule(seq, Box::new(r))));
         }
         "dynamic" => {
             dynamic = w.get(i + 1).map(|t| t.s.to_string());
@@ -878,7 +943,7 @@ fn entry(
                 format!("ACL entry `{v}` is not one this reader knows"),
             );
             r.action = Action::Unknown(k);
-            return Ok(Some(Entry::Rule(seq.unwrap_or(last_seq + 10), Box::new(r))));
+            return Ok(Some(Entry::Rule(seq, Box::new(r))));
         }
     };
     if let Some(d) = dynamic {
@@ -921,7 +986,7 @@ fn entry(
                         format!("protocol `{}` is not one this reader knows", p.s),
                     );
                     r.action = Action::Unknown(k);
-                    return Ok(Some(Entry::Rule(seq.unwrap_or(last_seq + 10), Box::new(r))));
+                    return Ok(Some(Entry::Rule(seq, Box::new(r))));
                 }
             }
         }
@@ -1066,7 +1131,7 @@ fn entry(
         let k = set.issue(line, text, format!("not understood: {}", why.join("; ")));
         r.when.push(Cond::Unknown(k));
     }
-    Ok(Some(Entry::Rule(seq.unwrap_or(last_seq + 10), Box::new(r))))
+    Ok(Some(Entry::Rule(seq, Box::new(r))))
 }
 
 /// Words that start an option (so a `log` cookie is not taken for one).

@@ -207,13 +207,34 @@ pub fn run(args: Args, g: &Global) -> Outcome {
             _ => flow_spaces(f, &members, host_fw),
         })
         .collect();
-    let judged: Vec<portplan_ruleset::Judged> = spaces
+    // An unmerged plan repeats boxes (one flow per requirement, several
+    // requirements per port): each distinct box is judged once.
+    let mut seen: std::collections::HashMap<&Vec<portplan_ruleset::space::Space>, usize> =
+        std::collections::HashMap::with_capacity(spaces.len());
+    let mut distinct: Vec<&Vec<portplan_ruleset::space::Space>> = Vec::new();
+    let which: Vec<usize> = spaces
+        .iter()
+        .map(|s| {
+            *seen.entry(s).or_insert_with(|| {
+                distinct.push(s);
+                distinct.len() - 1
+            })
+        })
+        .collect();
+    let verdicts: Vec<portplan_ruleset::Judged> = distinct
         .par_iter()
         .map(|s| judge(&c, s, host_addrs.as_ref()))
         .collect();
-    let hits: HashSet<portplan_ruleset::Hit> =
-        judged.iter().flat_map(|j| j.hits.iter().copied()).collect();
-    let all: Vec<portplan_ruleset::space::Space> = spaces.into_iter().flatten().collect();
+    let hits: HashSet<portplan_ruleset::Hit> = verdicts
+        .iter()
+        .flat_map(|j| j.hits.iter().copied())
+        .collect();
+    let all: Vec<portplan_ruleset::space::Space> =
+        distinct.iter().flat_map(|s| s.iter().cloned()).collect();
+    drop(seen);
+    let judged: Vec<portplan_ruleset::Judged> =
+        which.iter().map(|&i| verdicts[i].clone()).collect();
+    drop(verdicts);
     clock.lap("judge the flows");
     let rev = reverse(&c, &all, &hits, host_addrs.as_ref());
     clock.lap("reverse checks");
