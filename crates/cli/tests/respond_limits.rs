@@ -577,10 +577,6 @@ fn udp_burst(to: SocketAddr, n: usize) {
     let u = UdpSocket::bind("127.0.0.1:0").unwrap();
     u.set_read_timeout(Some(Duration::from_millis(500)))
         .unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
     let r = Arc::new(Mutex::new((0usize, 0usize)));
     let (u2, r2) = (u.try_clone().unwrap(), r.clone());
     let reader = std::thread::spawn(move || {
