@@ -232,16 +232,16 @@ pub fn run(args: Args, g: &Global) -> Outcome {
     let all: Vec<portplan_ruleset::space::Space> =
         distinct.iter().flat_map(|s| s.iter().cloned()).collect();
     drop(seen);
-    let judged: Vec<portplan_ruleset::Judged> =
-        which.iter().map(|&i| verdicts[i].clone()).collect();
-    drop(verdicts);
     clock.lap("judge the flows");
     let rev = reverse(&c, &all, &hits, host_addrs.as_ref());
     clock.lap("reverse checks");
     let audited: Vec<Audited> = flows
         .iter()
-        .zip(judged)
-        .map(|(f, j)| Audited { flow: f, judged: j })
+        .zip(&which)
+        .map(|(f, &i)| Audited {
+            flow: f,
+            judged: &verdicts[i],
+        })
         .collect();
     let unknown = audited
         .iter()
@@ -304,7 +304,8 @@ pub fn run(args: Args, g: &Global) -> Outcome {
     clock.lap("write the report");
     // Freeing a large audit's structures one by one would only cost time
     // (a third of a second for 100,000 rules); the process ends here.
-    std::mem::forget((text, audited, rev, all, c));
+    std::mem::forget((text, audited, rev, all, c, distinct));
+    std::mem::forget((verdicts, spaces, which, flows));
     std::mem::forget((rs, set, dep));
     Ok(exit(failing))
 }

@@ -15,7 +15,8 @@ use std::fmt::Write as _;
 /// One planned flow and what the ruleset does with it.
 pub struct Audited<'a> {
     pub flow: &'a Flow,
-    pub judged: Judged,
+    /// Shared by the flows of one box (an unmerged plan repeats boxes).
+    pub judged: &'a Judged,
 }
 
 pub struct Report<'a> {
