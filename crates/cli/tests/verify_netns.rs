@@ -566,8 +566,13 @@ fn a_relay_to_another_address_does_not_verify() {
     ));
     assert_eq!(o.status.code(), Some(1));
     let m = states(&o);
-    assert_state(&m, "tcp/7001 10.213.0.2", "impostor", "relay or DNAT");
-    assert_state(&m, "udp/7001 10.213.0.2", "impostor", "relay or DNAT");
+    assert_state(&m, "tcp/7001 10.213.0.2", "impostor", "no responder token");
+    assert_state(&m, "udp/7001 10.213.0.2", "open|filtered", "no answer");
+    let log = _resp.text();
+    assert!(
+        log.contains("a probe aimed at 10.213.0.2 arrived at 10.214.0.3 (a relay"),
+        "{log}"
+    );
 
     // A responder told which host it is answers only at that host's
     // addresses: a probe that reaches it at another is not answered.
@@ -604,10 +609,65 @@ fn a_relay_to_another_address_does_not_verify() {
     assert_state(&m, "tcp/7020 10.214.0.3", "open", "handshake completed");
     assert!(
         _own.text()
-            .contains("an address this responder does not serve"),
+            .contains("10.214.0.3 is not an address of the host"),
         "{}",
         _own.text()
     );
+}
+
+#[test]
+fn a_host_reached_through_nat_verifies_at_its_public_address() {
+    if !bed_possible("a_host_reached_through_nat_verifies_at_its_public_address") {
+        return;
+    }
+    let bed = Bed::new("nat");
+    // The deployment knows the server by the address clients use,
+    // 10.213.0.2; the responder listens only on 10.214.0.3, and the
+    // namespace DNATs the public address to it (as a cloud's 1:1 NAT).
+    must(Command::new("ip").args(["-n", &bed.b, "addr", "add", "10.214.0.3/32", "dev", "lo"]));
+    let rules = "table ip ppnat {\n chain pre {\n  type nat hook prerouting priority -100;\n  ip daddr 10.213.0.2 tcp dport 7001 dnat to 10.214.0.3\n  ip daddr 10.213.0.2 udp dport 7001 dnat to 10.214.0.3\n }\n}\n";
+    let mut c = Command::new("ip")
+        .args(["netns", "exec", &bed.b, "nft", "-f", "-"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        c.stdin.take().unwrap().write_all(rules.as_bytes()).unwrap();
+    }
+    assert!(c.wait().unwrap().success(), "nft rules did not load");
+    let _resp = Spawned::start(
+        bed.portplan(
+            &bed.b,
+            &[
+                "respond",
+                &fixture("bed.yaml"),
+                "--as",
+                "server-host",
+                "--bind",
+                "10.214.0.3",
+                "--ttl",
+                "30s",
+            ],
+        ),
+        "listening on",
+    );
+    let o = run(&mut bed.portplan(
+        &bed.a,
+        &[
+            "verify",
+            &fixture("bed.yaml"),
+            "--from",
+            "agent-host",
+            "--timeout",
+            "1s",
+            "--format",
+            "json",
+        ],
+    ));
+    let m = states(&o);
+    assert_state(&m, "tcp/7001 10.213.0.2", "verified", "token valid");
+    assert_state(&m, "udp/7001 10.213.0.2", "verified", "token valid");
 }
 
 #[test]
@@ -924,7 +984,7 @@ fn send_garbage(to: std::net::SocketAddr) {
         .as_secs()
         - 3600;
     stale.extend_from_slice(&hour_ago.to_be_bytes());
-    stale.resize(48, 0);
+    stale.resize(64, 0);
     u.send_to(&stale, to).unwrap();
     for d in [
         &b""[..],

@@ -63,23 +63,38 @@ pub struct Settings {
     pub serves: Vec<ipnet::IpNet>,
 }
 
-/// Whether a probe that arrived at `local` is one to answer, and the
-/// address its token binds; why not, otherwise.
+/// Whether to answer a probe aimed at `target` that arrived at `local`:
+/// the address the token binds (the target), or why not. Without `--as`
+/// (`serves` empty) only a probe aimed at the address it arrived at is
+/// answered, so a relay or DNAT from another address gets nothing; with
+/// `--as HOST`, a probe aimed at any of that host's addresses in the
+/// deployment (a public address reached through NAT) and at no other.
 fn answer_for(
+    target: IpAddr,
     local: Option<IpAddr>,
     bind: IpAddr,
     serves: &[ipnet::IpNet],
 ) -> Result<IpAddr, String> {
-    let local = match local {
-        Some(a) => a.to_canonical(),
-        None if !bind.is_unspecified() => bind.to_canonical(),
-        None => return Err("cannot tell which address the probe was sent to: not answered".into()),
+    let target = target.to_canonical();
+    let local = local
+        .or((!bind.is_unspecified()).then_some(bind))
+        .map(|a| a.to_canonical());
+    let ok = if serves.is_empty() {
+        local == Some(target)
+    } else {
+        serves.iter().any(|n| n.contains(&target))
     };
-    if serves.is_empty() || serves.iter().any(|n| n.contains(&local)) {
-        Ok(local)
+    if ok {
+        return Ok(target);
+    }
+    let arrived = local.map_or_else(|| "here".to_string(), |l| format!("at {l}"));
+    if serves.is_empty() {
+        Err(format!(
+            "a probe aimed at {target} arrived {arrived} (a relay, port forward or DNAT): not answered; if this host is reached at {target} through NAT, start the responder with --as HOST, the deployment giving HOST that address"
+        ))
     } else {
         Err(format!(
-            "probe to {local}, an address this responder does not serve ({}): not answered",
+            "a probe aimed at {target} arrived {arrived}, and {target} is not an address of the host this responder answers for ({}): not answered",
             serves
                 .iter()
                 .map(|n| if n.prefix_len() == n.max_prefix_len() {
@@ -448,11 +463,15 @@ async fn answer_tcp(
         }
     }
     let probe = accept_probe(&buf)?;
-    // The address the connection arrived at, after any DNAT on this host:
-    // the token binds it, so a probe carried here from another address
-    // earns a token the prober rejects.
-    let local = answer_for(s.local_addr().ok().map(|a| a.ip()), serves.0, &serves.1)?;
-    let reply = token::reply(&secret.token(&probe, local, port, Protocol::Tcp));
+    // The address the connection arrived at (after any DNAT on this host)
+    // decides, with the address the probe names, whether to answer.
+    let target = answer_for(
+        probe.target,
+        s.local_addr().ok().map(|a| a.ip()),
+        serves.0,
+        &serves.1,
+    )?;
+    let reply = token::reply(&secret.token(&probe, target, port, Protocol::Tcp));
     s.write_all(&reply)
         .await
         .map_err(|e| format!("probe received, reply failed: {e}"))?;
@@ -489,7 +508,7 @@ async fn serve_udp(
             }
         };
         let accepted = accept_probe(&buf[..n])
-            .and_then(|p| answer_for(dst, serves.0, &serves.1).map(|local| (p, local)))
+            .and_then(|p| answer_for(p.target, dst, serves.0, &serves.1).map(|t| (p, t)))
             .and_then(|x| {
                 if rates.allow(from.ip().to_canonical()) {
                     Ok(x)
@@ -528,5 +547,39 @@ async fn serve_udp(
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn a(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn answers_only_for_the_address_aimed_at_or_the_hosts_own() {
+        let any = a("0.0.0.0");
+        // Without --as: only where the probe arrived.
+        assert_eq!(
+            answer_for(a("10.0.0.2"), Some(a("10.0.0.2")), any, &[]),
+            Ok(a("10.0.0.2"))
+        );
+        assert_eq!(
+            answer_for(a("10.0.0.2"), Some(a("::ffff:10.0.0.2")), any, &[]),
+            Ok(a("10.0.0.2"))
+        );
+        let relay = answer_for(a("10.0.0.2"), Some(a("10.0.0.3")), any, &[]).unwrap_err();
+        assert!(relay.contains("arrived at 10.0.0.3"), "{relay}");
+        assert!(answer_for(a("10.0.0.2"), None, any, &[]).is_err());
+        assert!(answer_for(a("10.0.0.2"), None, a("10.0.0.2"), &[]).is_ok());
+        // With --as: the host's deployment addresses, a NATed public one too.
+        let host: Vec<ipnet::IpNet> = vec!["203.0.113.5/32".parse().unwrap()];
+        assert_eq!(
+            answer_for(a("203.0.113.5"), Some(a("10.0.0.3")), any, &host),
+            Ok(a("203.0.113.5"))
+        );
+        assert!(answer_for(a("10.0.0.3"), Some(a("10.0.0.3")), any, &host).is_err());
     }
 }

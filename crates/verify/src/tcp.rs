@@ -51,7 +51,7 @@ pub async fn after_connect(
         }
     }
     let _ = stream.set_nodelay(true);
-    let probe = token::Probe::new();
+    let probe = token::Probe::new(addr.ip());
     if stream.write_all(&token::probe(&probe)).await.is_err() {
         return answered(
             cfg,

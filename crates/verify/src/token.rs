@@ -1,14 +1,15 @@
-//! The portplan probe protocol (version 2). A probe carries a random nonce
-//! and the prober's clock; a responder answers
-//! `HMAC-SHA256(secret, tag ‖ nonce ‖ time ‖ address ‖ port ‖ protocol)`,
-//! where the address is the one the probe arrived at on the responder's
-//! host, and nothing else. So a token proves more than "something holds the
-//! secret":
+//! The portplan probe protocol (version 2). A probe carries a random nonce,
+//! the prober's clock and the address the prober aimed at; a responder
+//! answers `HMAC-SHA256(secret, tag ‖ nonce ‖ time ‖ address ‖ port ‖
+//! protocol)`, and nothing else, only when that address is one it serves:
+//! the address the probe arrived at, or (started `--as HOST`) an address
+//! the deployment gives that host, which covers a public address reached
+//! through NAT. So a token proves more than "something holds the secret":
 //! - the port and protocol: a token captured on one port is no token for
 //!   another;
 //! - the address: a relay or a DNAT that carries the probe to another
-//!   address (another host running a responder) yields a token for that
-//!   address, which the prober, who knows where it aimed, rejects;
+//!   host gets no answer there (the probe names an address that host does
+//!   not serve), and a reply for another address does not check;
 //! - the nonce and time: a token cannot be replayed, and a responder
 //!   refuses probes whose clock is far from its own.
 //!
@@ -29,12 +30,14 @@ const PROBE_KIND: u8 = b'?';
 const REPLY_KIND: u8 = b'!';
 pub const NONCE_LEN: usize = 16;
 pub const MAC_LEN: usize = 32;
-/// A probe: magic, kind, nonce, time (seconds since 1970, big-endian), and
-/// zero padding, so that a reply is never larger than the probe that asked
-/// for it (a spoofed UDP probe gains an attacker no amplification).
-pub const PROBE_LEN: usize = 48;
+/// A probe: magic, kind, nonce, time (seconds since 1970, big-endian), the
+/// target address (16 bytes, IPv4 mapped), and zero padding, so that a
+/// reply is never larger than the probe that asked for it (a spoofed UDP
+/// probe gains an attacker no amplification).
+pub const PROBE_LEN: usize = 64;
 pub const REPLY_LEN: usize = MAGIC.len() + 1 + MAC_LEN;
 const TIME_AT: usize = MAGIC.len() + 1 + NONCE_LEN;
+const TARGET_AT: usize = TIME_AT + 8;
 /// What the MAC covers first: the protocol and its version.
 const TAG: &[u8] = b"portplan probe v2\0";
 /// How far a probe's clock may be from the responder's.
@@ -50,31 +53,27 @@ pub const MAX_SECRET_FILE: u64 = 4096;
 pub const MAKE_ONE: &str =
     "make one with `openssl rand -base64 32 > portplan.secret && chmod 600 portplan.secret`";
 
-/// A probe as received: its nonce and the prober's clock.
+/// A probe: its nonce, the prober's clock, and the address it was sent to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Probe {
     pub nonce: [u8; NONCE_LEN],
     pub time: u64,
+    pub target: IpAddr,
 }
 
 impl Probe {
-    /// A fresh probe: a random nonce, the time now.
-    pub fn new() -> Self {
+    /// A fresh probe to `target`: a random nonce, the time now.
+    pub fn new(target: IpAddr) -> Self {
         Probe {
             nonce: nonce(),
             time: now_secs(),
+            target: target.to_canonical(),
         }
     }
     /// How far the probe's clock is from `now`, when more than allowed.
     pub fn skew(&self, now: u64) -> Option<u64> {
         let d = now.abs_diff(self.time);
         (d > MAX_SKEW_SECS).then_some(d)
-    }
-}
-
-impl Default for Probe {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
@@ -247,7 +246,8 @@ pub fn probe(p: &Probe) -> [u8; PROBE_LEN] {
     b[..8].copy_from_slice(MAGIC);
     b[8] = PROBE_KIND;
     b[9..TIME_AT].copy_from_slice(&p.nonce);
-    b[TIME_AT..TIME_AT + 8].copy_from_slice(&p.time.to_be_bytes());
+    b[TIME_AT..TARGET_AT].copy_from_slice(&p.time.to_be_bytes());
+    b[TARGET_AT..TARGET_AT + 16].copy_from_slice(&addr_bytes(p.target));
     b
 }
 
@@ -259,10 +259,13 @@ pub fn parse_probe(b: &[u8]) -> Option<Probe> {
     let mut nonce = [0u8; NONCE_LEN];
     nonce.copy_from_slice(&b[9..TIME_AT]);
     let mut t = [0u8; 8];
-    t.copy_from_slice(&b[TIME_AT..TIME_AT + 8]);
+    t.copy_from_slice(&b[TIME_AT..TARGET_AT]);
+    let mut a = [0u8; 16];
+    a.copy_from_slice(&b[TARGET_AT..TARGET_AT + 16]);
     Some(Probe {
         nonce,
         time: u64::from_be_bytes(t),
+        target: IpAddr::V6(std::net::Ipv6Addr::from(a)).to_canonical(),
     })
 }
 
@@ -320,7 +323,7 @@ mod tests {
     #[test]
     fn a_token_checks_only_for_its_probe_address_port_protocol_and_secret() {
         let s = Secret::new(S).unwrap();
-        let p = Probe::new();
+        let p = Probe::new(a("10.0.0.2"));
         let t = s.token(&p, a("10.0.0.2"), 443, Protocol::Tcp);
         assert!(s.check(&p, a("10.0.0.2"), 443, Protocol::Tcp, &t));
         // The same address seen by a dual-stack socket.
@@ -328,7 +331,13 @@ mod tests {
         assert!(!s.check(&p, a("10.0.0.3"), 443, Protocol::Tcp, &t));
         assert!(!s.check(&p, a("10.0.0.2"), 444, Protocol::Tcp, &t));
         assert!(!s.check(&p, a("10.0.0.2"), 443, Protocol::Udp, &t));
-        assert!(!s.check(&Probe::new(), a("10.0.0.2"), 443, Protocol::Tcp, &t));
+        assert!(!s.check(
+            &Probe::new(a("10.0.0.2")),
+            a("10.0.0.2"),
+            443,
+            Protocol::Tcp,
+            &t
+        ));
         let later = Probe {
             time: p.time + 1,
             ..p
@@ -340,8 +349,10 @@ mod tests {
 
     #[test]
     fn framing_round_trips_rejects_garbage_and_never_amplifies() {
-        let p = Probe::new();
+        let p = Probe::new(a("10.0.0.2"));
         assert_eq!(parse_probe(&probe(&p)), Some(p));
+        let p6 = Probe::new(a("2001:db8::1"));
+        assert_eq!(parse_probe(&probe(&p6)), Some(p6));
         assert_eq!(parse_probe(b"GET / HTTP/1.0\r\n\r\n"), None);
         assert_eq!(parse_probe(&probe(&p)[..PROBE_LEN - 1]), None);
         let t = [7u8; MAC_LEN];
@@ -355,6 +366,7 @@ mod tests {
         let p = Probe {
             nonce: [0; NONCE_LEN],
             time: 1_000_000,
+            target: a("10.0.0.2"),
         };
         assert_eq!(p.skew(1_000_000 + MAX_SKEW_SECS), None);
         assert_eq!(p.skew(1_000_000 - MAX_SKEW_SECS), None);

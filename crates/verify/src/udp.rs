@@ -27,7 +27,7 @@ pub async fn probe(addr: SocketAddr, cfg: &Config) -> Finding {
     if let Err(e) = sock.connect(addr).await {
         return icmp::classify(&e, Protocol::Udp, start.elapsed());
     }
-    let asked = token::Probe::new();
+    let asked = token::Probe::new(addr.ip());
     let probe = token::probe(&asked);
     let proto = udp_protocols::for_port(addr.port(), &cfg.udp);
     let attempts = cfg.retries + 1;
