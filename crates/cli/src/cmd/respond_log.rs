@@ -14,8 +14,15 @@ const QUEUE: usize = 4096;
 /// Probe and ignore lines written per second at most; the rest summarised.
 const PER_SECOND: u32 = 200;
 
+/// What the writer thread is sent: a line, or a request to say when every
+/// line before it is written.
+enum Msg {
+    Line(String),
+    Flushed(SyncSender<()>),
+}
+
 pub struct Log {
-    tx: SyncSender<String>,
+    tx: SyncSender<Msg>,
     dropped: Arc<AtomicU64>,
     window: Mutex<(Instant, u32, u64)>,
 }
@@ -23,17 +30,20 @@ pub struct Log {
 impl Log {
     /// Starts the writer thread on stdout.
     pub fn stdout() -> Arc<Log> {
-        let (tx, rx) = sync_channel::<String>(QUEUE);
+        let (tx, rx) = sync_channel::<Msg>(QUEUE);
         let dropped = Arc::new(AtomicU64::new(0));
         let d = dropped.clone();
         std::thread::spawn(move || {
             let mut out = std::io::stdout().lock();
             let mut open = true;
-            for line in rx {
-                // An empty line is `flush`'s marker, not output.
-                if line.is_empty() {
-                    continue;
-                }
+            for msg in rx {
+                let line = match msg {
+                    Msg::Line(l) => l,
+                    Msg::Flushed(ack) => {
+                        let _ = ack.try_send(());
+                        continue;
+                    }
+                };
                 // Once stdout fails (closed pipe), keep draining: senders
                 // must never find the queue full because nobody reads.
                 if !open {
@@ -61,7 +71,7 @@ impl Log {
 
     /// Queues a line that must be written (start, stop): never blocks.
     pub fn line(&self, text: String) {
-        match self.tx.try_send(text) {
+        match self.tx.try_send(Msg::Line(text)) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
@@ -105,18 +115,23 @@ impl Log {
         self.line(text);
     }
 
-    /// Waits up to `limit` for the queue to drain (at exit).
+    /// Waits up to `limit` for the lines queued so far to be written (at
+    /// exit); a stuck output is given up on when the time is over.
     pub fn flush(&self, limit: Duration) {
         let t0 = Instant::now();
-        // The writer holds no count of what is queued; a marker line that
-        // cannot be sent means the queue is still full.
-        while t0.elapsed() < limit {
-            if self.tx.try_send(String::new()).is_ok() {
-                std::thread::sleep(Duration::from_millis(20));
-                return;
+        let (ack, done) = sync_channel(1);
+        let mut msg = Msg::Flushed(ack);
+        loop {
+            match self.tx.try_send(msg) {
+                Ok(()) => break,
+                Err(TrySendError::Full(m)) if t0.elapsed() < limit => {
+                    msg = m;
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(_) => return,
             }
-            std::thread::sleep(Duration::from_millis(10));
         }
+        let _ = done.recv_timeout(limit.saturating_sub(t0.elapsed()));
     }
 }
 
