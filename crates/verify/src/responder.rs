@@ -145,6 +145,40 @@ struct Counters {
     ignored: std::sync::atomic::AtomicU64,
 }
 
+impl Counters {
+    /// Counts what became of one request and tells the caller: answered
+    /// with a token, or ignored and why.
+    fn report(
+        &self,
+        on: &OnEvent,
+        from: SocketAddr,
+        protocol: Protocol,
+        port: u16,
+        outcome: Result<(), String>,
+    ) {
+        use std::sync::atomic::Ordering::Relaxed;
+        match outcome {
+            Ok(()) => {
+                self.probes.fetch_add(1, Relaxed);
+                on(Event::Probe {
+                    from,
+                    protocol,
+                    port,
+                });
+            }
+            Err(why) => {
+                self.ignored.fetch_add(1, Relaxed);
+                on(Event::Ignored {
+                    from,
+                    protocol,
+                    port,
+                    why,
+                });
+            }
+        }
+    }
+}
+
 /// Binds, serves until the TTL ends, and returns. Errors only when no
 /// runtime can be built.
 pub fn run_blocking(s: Settings, on: OnEvent) -> std::io::Result<()> {
@@ -394,13 +428,7 @@ async fn serve_tcp(
             Ok(h) => h,
             Err(why) => {
                 drop(stream);
-                c.ignored.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                on(Event::Ignored {
-                    from,
-                    protocol: Protocol::Tcp,
-                    port,
-                    why,
-                });
+                c.report(&on, from, Protocol::Tcp, port, Err(why));
                 continue;
             }
         };
@@ -419,25 +447,7 @@ async fn serve_tcp(
                 )),
             };
             drop(held);
-            match outcome {
-                Ok(()) => {
-                    c.probes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    on(Event::Probe {
-                        from,
-                        protocol: Protocol::Tcp,
-                        port,
-                    });
-                }
-                Err(why) => {
-                    c.ignored.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    on(Event::Ignored {
-                        from,
-                        protocol: Protocol::Tcp,
-                        port,
-                        why,
-                    });
-                }
-            }
+            c.report(&on, from, Protocol::Tcp, port, outcome);
         });
     }
 }
@@ -530,22 +540,9 @@ async fn serve_udp(
                     }
                     None => u.send_to(&reply, from).await,
                 };
-                c.probes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                on(Event::Probe {
-                    from,
-                    protocol: Protocol::Udp,
-                    port,
-                });
+                c.report(&on, from, Protocol::Udp, port, Ok(()));
             }
-            Err(why) => {
-                c.ignored.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                on(Event::Ignored {
-                    from,
-                    protocol: Protocol::Udp,
-                    port,
-                    why,
-                });
-            }
+            Err(why) => c.report(&on, from, Protocol::Udp, port, Err(why)),
         }
     }
 }
