@@ -10,6 +10,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod common;
+use common::Spawned;
+
 const BIN: &str = env!("CARGO_BIN_EXE_portplan");
 const SECRET: &str = "limits-secret-Rq8Zx3Wv6Kp1Nm";
 
@@ -113,55 +116,6 @@ impl Drop for Ns {
     }
 }
 
-/// A child whose stdout lines are collected (stdout read) and killed on drop.
-struct Running {
-    child: Child,
-    lines: Arc<Mutex<Vec<String>>>,
-}
-
-impl Running {
-    fn start(mut c: Command, ready: &str) -> Running {
-        let mut child = c
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        for s in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let l = lines.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(s).lines().map_while(Result::ok) {
-                    l.lock().unwrap().push(line);
-                }
-            });
-        }
-        let r = Running { child, lines };
-        let t0 = Instant::now();
-        while !r.text().contains(ready) {
-            assert!(
-                t0.elapsed() < Duration::from_secs(30),
-                "never `{ready}`:\n{}",
-                r.text()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        r
-    }
-    fn text(&self) -> String {
-        self.lines.lock().unwrap().join("\n")
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Waits for `child` to end within `limit`; its exit code.
 fn ends_within(child: &mut Child, limit: Duration) -> Option<i32> {
     let t0 = Instant::now();
@@ -256,7 +210,7 @@ fn thousands_of_ports_idle_and_slow_connections_do_not_starve_any_port() {
         return;
     }
     let ns = Ns::new("slots");
-    let resp = Running::start(
+    let resp = Spawned::start(
         ns.portplan(&["respond", "--ports", "tcp:20000-22999", "--ttl", "60s"]),
         "listening on",
     );
@@ -304,7 +258,7 @@ fn udp_replies_are_rate_limited_per_source_and_never_larger_than_the_probe() {
         return;
     }
     let ns = Ns::new("udp");
-    let _resp = Running::start(
+    let _resp = Spawned::start(
         ns.portplan(&["respond", "--ports", "udp:7001", "--ttl", "30s"]),
         "listening on",
     );
@@ -383,7 +337,7 @@ fn sigterm_stops_it_cleanly_and_an_endless_ttl_is_refused() {
         return;
     }
     let ns = Ns::new("term");
-    let mut r = Running::start(
+    let mut r = Spawned::start(
         ns.portplan(&["respond", "--ports", "tcp:7001", "--ttl", "60s"]),
         "listening on",
     );
