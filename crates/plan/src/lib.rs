@@ -18,7 +18,7 @@ mod settings;
 pub use expand::PlanOptions;
 pub use load::load_deployment;
 pub use merge::{admits, merge};
-pub use resolve::host_view;
+pub use resolve::{directory, host_view};
 
 use portplan_model::diag::{self, Diagnostic};
 use portplan_model::load::Parsed;

@@ -216,6 +216,16 @@ pub fn host_view(dep: &Deployment, name_or_addr: &str) -> Option<(String, Vec<Ad
     placed.then(|| (ip.to_string(), vec![Addr::Net(ipnet::IpNet::from(ip))]))
 }
 
+/// Every host and network the deployment names, with its addresses, in
+/// the file's order of sections (hosts, then networks), names sorted.
+pub fn directory(dep: &Deployment) -> Vec<(String, Vec<Addr>)> {
+    dep.hosts
+        .keys()
+        .chain(dep.networks.keys())
+        .filter_map(|n| host_view(dep, n))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -36,6 +36,11 @@ pub struct HostView {
 pub struct RenderOptions {
     /// Required by host-firewall formats; ignored by the others.
     pub for_host: Option<HostView>,
+    /// Every host and network the deployment names, with its addresses.
+    /// Merged flows list several hosts on one side; formats that write one
+    /// object per host (a security group per instance, a box per host in a
+    /// picture) split the sides back with it. Empty when unknown.
+    pub directory: Vec<HostView>,
 }
 
 /// Something of the plan a format cannot express. Never dropped silently:

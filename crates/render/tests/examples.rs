@@ -16,6 +16,7 @@ fn every_format_renders_every_example() {
             let r = renderer(name).unwrap();
             let opts = RenderOptions {
                 for_host: first.clone(),
+                directory: p.directory.clone(),
             };
             let out = r
                 .render(&p.set, &opts)
@@ -75,6 +76,7 @@ fn host_firewalls_of_every_example_host_validate() {
         for h in &p.hosts {
             let opts = RenderOptions {
                 for_host: Some(h.clone()),
+                directory: p.directory.clone(),
             };
             for (fmt, cmd) in [
                 ("nftables", vec!["nft", "-c", "-f"]),

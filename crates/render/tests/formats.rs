@@ -151,6 +151,7 @@ fn broadcast_goes_to_each_subnet_broadcast_address() {
     };
     let opts = RenderOptions {
         for_host: Some(ums),
+        ..Default::default()
     };
     let nft = renderer("nftables")
         .unwrap()

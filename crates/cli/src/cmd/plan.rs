@@ -276,6 +276,10 @@ fn rendered(
     };
     let opts = RenderOptions {
         for_host: host.map(|(name, addrs)| HostView { name, addrs }),
+        directory: portplan_plan::directory(dep)
+            .into_iter()
+            .map(|(name, addrs)| HostView { name, addrs })
+            .collect(),
     };
     let done = r
         .render(input, &opts)

@@ -275,6 +275,7 @@ pub fn fixtures() -> Vec<(&'static str, FlowSet)> {
 pub fn opts(fixture: &str) -> RenderOptions {
     RenderOptions {
         for_host: Some(host_of(fixture)),
+        ..Default::default()
     }
 }
 
@@ -288,6 +289,7 @@ pub fn all() -> Vec<(String, FlowSet, RenderOptions)> {
     for p in planned() {
         let opts = RenderOptions {
             for_host: p.busiest(),
+            directory: p.directory.clone(),
         };
         v.push((p.stem, p.set, opts));
     }
@@ -298,6 +300,8 @@ pub struct Planned {
     pub stem: String,
     pub set: FlowSet,
     pub hosts: Vec<HostView>,
+    /// Every named host and network (what `plan` passes as `directory`).
+    pub directory: Vec<HostView>,
 }
 
 impl Planned {
@@ -351,7 +355,12 @@ pub fn planned() -> Vec<Planned> {
                 .filter_map(|h| portplan_plan::host_view(&dep.value, h))
                 .map(|(name, addrs)| HostView { name, addrs })
                 .collect();
+            let directory = portplan_plan::directory(&dep.value)
+                .into_iter()
+                .map(|(name, addrs)| HostView { name, addrs })
+                .collect();
             Planned {
+                directory,
                 stem: path.file_stem().unwrap().to_string_lossy().into_owned(),
                 set,
                 hosts,

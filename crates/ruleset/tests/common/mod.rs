@@ -58,6 +58,7 @@ pub fn host_view(dep: &Deployment, name: &str) -> HostView {
 pub fn render(format: &str, set: &FlowSet, host: Option<&HostView>) -> Rendered {
     let opts = RenderOptions {
         for_host: host.cloned(),
+        ..Default::default()
     };
     portplan_render::renderer(format)
         .unwrap()
