@@ -39,6 +39,8 @@ enum Command {
     Catalog(cmd::catalog::CatalogCmd),
     /// Which requirements of which products use a port, and its IANA name.
     Port(cmd::port::Args),
+    /// Start a deployment file: a commented skeleton for the chosen products.
+    New(cmd::new::Args),
     /// Validate a deployment file against the catalog.
     Check(cmd::check::Args),
     /// Compute a deployment's flows and write them as rules, tables or pictures.
@@ -73,6 +75,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Catalog(c) => cmd::catalog::run(c, &global),
         Command::Port(a) => cmd::port::run(a, &global),
+        Command::New(a) => cmd::new::run(a, &global),
         Command::Check(a) => cmd::check::run(a, &global),
         Command::Plan(a) => cmd::plan::run(a, &global),
         Command::Audit(a) => cmd::audit::run(a, &global),

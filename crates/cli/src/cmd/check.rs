@@ -9,7 +9,8 @@ use std::process::ExitCode;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The deployment file (YAML); `-` reads stdin.
+    /// The deployment file (YAML); `-` reads stdin. Start one with
+    /// `portplan new PRODUCT`; the format: README, "The deployment file".
     #[arg(value_name = "DEPLOYMENT")]
     pub deployment: PathBuf,
 }

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod check;
 pub mod import;
 pub mod listeners;
+pub mod new;
 pub mod plan;
 pub mod port;
 pub mod probe;

@@ -22,7 +22,8 @@ fn format_parser() -> PossibleValuesParser {
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The deployment file (YAML); `-` reads stdin.
+    /// The deployment file (YAML); `-` reads stdin. Start one with
+    /// `portplan new PRODUCT`; the format: README, "The deployment file".
     #[arg(value_name = "DEPLOYMENT")]
     pub deployment: PathBuf,
     /// Output format: a table, data (json, csv, md) or firewall rules.
