@@ -73,6 +73,7 @@ pub fn draft(
             title: title.clone(),
             file: opts.file.clone(),
             url: None,
+            read: None,
         }],
         roles: vec![],
         features: vec![],
@@ -194,6 +195,7 @@ pub fn draft(
                 doc: DOC.into(),
                 line: f.line.max(1),
                 end_line: None,
+                section: None,
             },
         });
         prov.push(Provenance {
@@ -213,6 +215,7 @@ pub fn draft(
                     doc: DOC.into(),
                     line: a.line.max(1),
                     end_line: None,
+                    section: None,
                 },
                 text: a.text.clone(),
                 note: format!("REVIEW: {}", a.message),

@@ -57,8 +57,14 @@ pub struct SourceDoc {
     /// File name of the stored copy (seed file).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// Where the document is published. For a document with no stored copy
+    /// (`file`), a link pinned to the version read (a commit, a version
+    /// path) so that `line` numbers keep pointing at the same text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// The date the document was read (`YYYY-MM-DD`); required without `file`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read: Option<String>,
 }
 
 /// What kind of party a role is.
@@ -367,6 +373,11 @@ pub struct Citation {
     /// Last line, when the statement spans several (a table of ports).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_line: Option<u32>,
+    /// The heading the statement stands under (`Domain controllers`), so a
+    /// reader finds it on the published page; required for a document with
+    /// no stored copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
 }
 
 impl Citation {

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 /// defaults inside their allowed range, ICMP without ports.
 pub fn check_product(p: &Parsed<Product>, expected_id: Option<&str>) -> Vec<Diagnostic> {
     let prod = &p.value;
-    let mut out = Vec::new();
+    let mut out = linked_sources(p);
     let mut err = |path: String, msg: String, hint: Option<String>| {
         let d = p.error_at(&path, msg);
         out.push(match hint {
@@ -331,6 +331,75 @@ pub fn check_product(p: &Parsed<Product>, expected_id: Option<&str>) -> Vec<Diag
 }
 
 /// Ids are lowercase ASCII letters, digits, `-` and `_`, starting with a letter or digit.
+/// A document with no stored copy is found by its link, the date it was
+/// read and the section each statement stands under: a bare line number
+/// would not do. Warnings, so an importer draft or a quick local entry still
+/// loads; the built-in catalog is held to them by a test.
+fn linked_sources(p: &Parsed<Product>) -> Vec<Diagnostic> {
+    let prod = &p.value;
+    let mut out = Vec::new();
+    let mut warn = |path: String, msg: String, hint: &str| {
+        out.push(p.warning_at(&path, msg).hint(hint.to_string()));
+    };
+    for (i, d) in prod.sources.iter().enumerate() {
+        if d.file.is_some() {
+            continue;
+        }
+        if d.url.is_none() {
+            warn(
+                format!("/sources/{i}"),
+                format!("source `{}` has neither `file` nor `url`", d.id),
+                "give the stored copy (`file:` under catalog/sources) or the published page (`url:` pinned to the version read, and `read: YYYY-MM-DD`)",
+            );
+        }
+        match d.read.as_deref() {
+            None => warn(
+                format!("/sources/{i}"),
+                format!("source `{}` has no stored copy and no `read:` date", d.id),
+                "add `read: YYYY-MM-DD`, the day the page was read",
+            ),
+            Some(date) if !is_date(date) => warn(
+                format!("/sources/{i}/read"),
+                format!("`{date}` is not a date"),
+                "write it as YYYY-MM-DD",
+            ),
+            Some(_) => {}
+        }
+    }
+    let linked: Vec<&str> = prod
+        .sources
+        .iter()
+        .filter(|d| d.file.is_none())
+        .map(|d| d.id.as_str())
+        .collect();
+    for (i, r) in prod.requirements.iter().enumerate() {
+        if linked.contains(&r.source.doc.as_str()) && r.source.section.is_none() {
+            warn(
+                format!("/requirements/{i}/source"),
+                format!(
+                    "requirement `{}` cites `{}`, which has no stored copy, without a `section`",
+                    r.id, r.source.doc
+                ),
+                "add `section: HEADING`, the heading the statement stands under",
+            );
+        }
+    }
+    out
+}
+
+/// `YYYY-MM-DD` with a plausible month and day.
+fn is_date(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    let num = |p: &str, len: usize| p.len() == len && p.chars().all(|c| c.is_ascii_digit());
+    match parts.as_slice() {
+        [y, m, d] if num(y, 4) && num(m, 2) && num(d, 2) => {
+            let (m, d): (u32, u32) = (m.parse().unwrap_or(0), d.parse().unwrap_or(0));
+            (1..=12).contains(&m) && (1..=31).contains(&d)
+        }
+        _ => false,
+    }
+}
+
 pub fn is_id(s: &str) -> bool {
     !s.is_empty()
         && s.chars()
