@@ -92,6 +92,59 @@ pub struct Mention {
     pub is_default: bool,
     /// `host:port`.
     pub host: Option<String>,
+    /// A listener written as bind address and port (`localhost:9879`,
+    /// `*:4244`, `0.0.0.0:80`, `[::]:443`): where the socket listens.
+    pub bind: Option<Bind>,
+}
+
+/// The address a listener is bound to, as a socket listing prints it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bind {
+    /// `localhost`, `127.x.x.x`, `[::1]`: reached only from the host itself.
+    Loopback,
+    /// `*`, `0.0.0.0`, `[::]`, `::`: every address of the host.
+    Any,
+}
+
+/// A bind address at `i` followed by `:` and a port: the bind and the
+/// index of the port token. Socket listings (`ss -ltn`, `netstat`) and
+/// config files write listeners this way.
+fn bind_at(t: &[Tok], i: usize) -> Option<(Bind, usize)> {
+    let colon_num = |k: usize| {
+        matches!(t.get(k), Some(Tok::P(':'))) && matches!(t.get(k + 1), Some(Tok::Num(_)))
+    };
+    match t.get(i)? {
+        Tok::Word(w) if colon_num(i + 1) => {
+            let w = w.to_ascii_lowercase();
+            if w == "localhost" || (w.starts_with("127.") && w.split('.').count() == 4) {
+                Some((Bind::Loopback, i + 2))
+            } else if w == "0.0.0.0" {
+                Some((Bind::Any, i + 2))
+            } else {
+                None
+            }
+        }
+        Tok::P('*') if colon_num(i + 1) => Some((Bind::Any, i + 2)),
+        Tok::P('[') => {
+            // `[::]:443` or `[::1]:443`
+            let mut k = i + 1;
+            while matches!(t.get(k), Some(Tok::P(':'))) {
+                k += 1;
+            }
+            if k - i - 1 != 2 {
+                return None;
+            }
+            let bind = match t.get(k) {
+                Some(Tok::Num("1")) => {
+                    k += 1;
+                    Bind::Loopback
+                }
+                _ => Bind::Any,
+            };
+            (matches!(t.get(k), Some(Tok::P(']'))) && colon_num(k + 1)).then_some((bind, k + 2))
+        }
+        _ => None,
+    }
 }
 
 /// Everything the grammar sees in one item.
@@ -286,6 +339,23 @@ pub fn parse(text: &str) -> Parsed {
                 continue;
             }
         }
+        // localhost:9879, *:4244, [::]:443: a listener and where it is bound.
+        if let Some((bind, k)) = bind_at(&t, i) {
+            if let Some((ports, alt, end)) = numlist(&t, k) {
+                let (ps, typos, end) = trailing_protocols(&t, end);
+                out.mentions.push(Mention {
+                    protocols: ps,
+                    typos,
+                    ports,
+                    alternatives: alt,
+                    bind: Some(bind),
+                    ..Mention::default()
+                });
+                used[i..end].iter_mut().for_each(|u| *u = true);
+                i = end;
+                continue;
+            }
+        }
         // host:port
         if let (Some(Tok::Word(h)), Some(Tok::P(':')), Some(Tok::Num(_))) =
             (t.get(i), t.get(i + 1), t.get(i + 2))
@@ -360,7 +430,89 @@ pub fn parse(text: &str) -> Parsed {
             && !used[k]
             && (k + 1..(k + 5).min(t.len())).any(|m| matches!(t[m], Tok::Num(_)) && !used[m])
     });
+    join_min_max(&t, &mut out);
     out
+}
+
+/// Words that name the low and the high end of a range; `rtp_min` and
+/// `port-max` count by their last part.
+fn bound_of(w: &str) -> Option<bool> {
+    let w = w.to_ascii_lowercase();
+    let last = w.rsplit(['_', '-']).next().unwrap_or(&w);
+    match last {
+        "min" | "minimum" | "lowest" | "first" | "start" => Some(true),
+        "max" | "maximum" | "highest" | "last" | "end" => Some(false),
+        _ => None,
+    }
+}
+
+/// "Minimum port 30000 and maximum port 39999", "port range: min 30000,
+/// max 32767": a low and a high bound are one range, not two ports. Taken
+/// when the text says port (a `min 2 GB, max 8 GB` is not a range of
+/// ports) and the low bound is below the high one.
+fn join_min_max(t: &[Tok], out: &mut Parsed) {
+    let says_port = t.iter().any(|x| port_word(Some(x)))
+        || t.iter()
+            .any(|x| matches!(x, Tok::Word(w) if w.to_ascii_lowercase().contains("port")));
+    if !says_port {
+        return;
+    }
+    // The number within a few tokens after a bound word.
+    let num_after = |i: usize| {
+        (i + 1..(i + 4).min(t.len())).find_map(|k| match t[k] {
+            Tok::Num(n) => n.parse::<u64>().ok().map(|v| (k, v, n)),
+            _ => None,
+        })
+    };
+    let mut i = 0;
+    while i < t.len() {
+        let Some((lo_at, lo, lo_text)) = (match t[i] {
+            Tok::Word(w) if bound_of(w) == Some(true) => num_after(i),
+            _ => None,
+        }) else {
+            i += 1;
+            continue;
+        };
+        let high = (lo_at + 1..(lo_at + 6).min(t.len())).find_map(|k| match t[k] {
+            Tok::Word(w) if bound_of(w) == Some(false) => num_after(k),
+            _ => None,
+        });
+        let Some((hi_at, hi, hi_text)) = high else {
+            i = lo_at + 1;
+            continue;
+        };
+        if !(1..=65535).contains(&lo) || !(lo..=65535).contains(&hi) || lo == hi {
+            i = hi_at + 1;
+            continue;
+        }
+        // The two ends as single-port mentions become one range mention,
+        // with the protocols either printed.
+        let single =
+            |m: &Mention, v: u64| m.ports.len() == 1 && m.ports[0].low == v && m.ports[0].high == v;
+        let mut protocols: Vec<Protocol> = Vec::new();
+        out.mentions.retain(|m| {
+            if single(m, lo) || single(m, hi) {
+                for p in &m.protocols {
+                    if !protocols.contains(p) {
+                        protocols.push(*p);
+                    }
+                }
+                false
+            } else {
+                true
+            }
+        });
+        out.mentions.push(Mention {
+            protocols,
+            ports: vec![Num {
+                low: lo,
+                high: hi,
+                text: format!("{lo_text}-{hi_text}"),
+            }],
+            ..Mention::default()
+        });
+        i = hi_at + 1;
+    }
 }
 
 /// Words that name a port without a number, in order of preference.
@@ -443,6 +595,7 @@ fn push_ports(
         alternatives,
         is_default,
         host: None,
+        bind: None,
     });
 }
 

@@ -7,6 +7,7 @@
 //! context and finds anomalies; [`draft`] writes a `Product`; [`diff`]
 //! compares a page with a catalog entry.
 
+mod cell_lines;
 mod choices;
 pub mod diff;
 pub mod draft;
@@ -53,6 +54,7 @@ pub struct Import {
 /// Imports a page. Never fails: what cannot be read becomes an anomaly.
 pub fn import(src: &str, opts: &Options) -> Import {
     let (format, rows) = text::rows(src);
+    let rows = cell_lines::regroup(rows);
     let walk = segment::walk(&rows);
     // Freeing the rows of a large page takes a while: not on the way.
     rayon::spawn(move || drop(rows));

@@ -16,7 +16,13 @@ use std::sync::Arc;
 /// What a table column holds, read from its header cell.
 #[derive(Debug, Clone, PartialEq)]
 enum Col {
-    Port { interface: Option<String> },
+    Port {
+        interface: Option<String>,
+    },
+    /// One end of a range given in two columns (`Min port` | `Max port`).
+    Bound {
+        low: bool,
+    },
     Listener,
     Talker,
     Direction,
@@ -39,6 +45,8 @@ fn column(h: &str) -> Col {
         || l.contains("notes")
     {
         Col::Description
+    } else if let Some(low) = bound_word(&l).filter(|_| l.contains("port")) {
+        Col::Bound { low }
     } else if l.contains("port") || l.contains("protocol") {
         let interface = l
             .find("ports on ")
@@ -69,6 +77,73 @@ fn column(h: &str) -> Col {
     } else {
         Col::Other
     }
+}
+
+/// Whether a header names the low (`min`, `start`, `first`) or the high
+/// (`max`, `end`, `last`) end of a range.
+fn bound_word(lower: &str) -> Option<bool> {
+    const LOW: &[&str] = &[
+        "min", "minimum", "start", "first", "low", "lowest", "begin", "from",
+    ];
+    const HIGH: &[&str] = &["max", "maximum", "end", "last", "high", "highest", "to"];
+    let ws: Vec<&str> = lower
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    if ws.iter().any(|w| LOW.contains(w)) {
+        Some(true)
+    } else if ws.iter().any(|w| HIGH.contains(w)) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// A range split over a low and a high column becomes one port cell:
+/// `Min port 30000 | Max port 39999` is `30000-39999`, not two ports. The
+/// row, its cell texts and the header with the pair read as one port column.
+fn join_bounds(
+    row: &Row,
+    cells: &[String],
+    header: &[Col],
+) -> Option<(Row, Vec<String>, Vec<Col>)> {
+    let lo = header.iter().position(|c| *c == Col::Bound { low: true })?;
+    let hi = header
+        .iter()
+        .position(|c| *c == Col::Bound { low: false })?;
+    let num = |i: usize| cells.get(i).and_then(|c| c.trim().parse::<u32>().ok());
+    let mut header = header.to_vec();
+    header[lo] = Col::Port { interface: None };
+    header[hi] = Col::Other;
+    let (mut row, mut cells) = (row.clone(), cells.to_vec());
+    if let (Some(a), Some(b)) = (num(lo), num(hi)) {
+        if a < b && row.cells.len() > lo.max(hi) {
+            let joined = format!("{a}-{b}");
+            row.cells[lo] = vec![joined.clone()];
+            row.cells[hi] = vec![String::new()];
+            cells[lo] = joined;
+            cells[hi] = String::new();
+        } else if a == b && row.cells.len() > hi {
+            row.cells[hi] = vec![String::new()];
+            cells[hi] = String::new();
+        }
+    } else {
+        // Not two numbers: both columns are read as ports.
+        header[hi] = Col::Port { interface: None };
+    }
+    Some((row, cells, header))
+}
+
+/// A short cell that names a column (`Source`, `Port`, `Purpose`).
+pub(crate) fn is_header_cell(c: &str) -> bool {
+    c.split_whitespace().count() <= 4
+        && !c.chars().any(|ch| ch.is_ascii_digit())
+        && column(c) != Col::Other
+}
+
+/// A header cell of the port column.
+pub(crate) fn is_port_column(c: &str) -> bool {
+    matches!(column(c), Col::Port { .. } | Col::Bound { .. })
 }
 
 const HEADER_WORDS: &[&str] = &[
@@ -150,6 +225,9 @@ struct State {
     table_protocol: Option<Protocol>,
     /// The role the current heading names (computed once per heading).
     heading_role: String,
+    /// The other party a heading names as the listener of an outbound
+    /// section: `Outbound (ports open on external systems)`.
+    heading_peer: Option<String>,
     /// Direction of the list below a lead-in line (`Inbound (to the appliance):`)
     /// or of the section (a heading that says `Outbound`).
     list_dir: Dir,
@@ -184,8 +262,12 @@ pub fn walk(rows: &[Row]) -> Walk {
         page_protocol: None,
         table_protocol: None,
         heading_role: String::new(),
+        heading_peer: None,
         list_dir: Dir::Unknown,
     });
+    // The product's own part as the headings name it, for an outbound
+    // section whose heading names only the other side.
+    let mut own_role = String::new();
     // The previous non-blank row was a table row: a header only starts a table.
     let mut in_table = false;
     let mut jobs: Vec<(Job, Arc<State>)> = Vec::with_capacity(rows.len());
@@ -238,9 +320,23 @@ pub fn walk(rows: &[Row]) -> Walk {
         }
         // A single-cell line: heading, context sentence, bullet or prose.
         let Some(line) = fx.line else { continue };
-        if let Some((text, role, dir)) = line.heading {
+        if let Some(h) = line.heading {
+            let HeadingFacts {
+                text,
+                role,
+                dir,
+                peer,
+            } = h;
             let s = Arc::make_mut(&mut st);
-            s.heading_role = role;
+            if peer.is_none() && !role.is_empty() {
+                own_role = role.clone();
+            }
+            s.heading_role = if peer.is_some() {
+                own_role.clone()
+            } else {
+                role
+            };
+            s.heading_peer = peer;
             s.list_dir = dir;
             s.heading = Some(text);
             s.header = None;
@@ -339,11 +435,46 @@ struct Facts {
 /// What a line outside a table says about what follows it.
 struct LineFacts {
     /// A heading: its text, the role it names and its direction.
-    heading: Option<(String, String, Dir)>,
+    heading: Option<HeadingFacts>,
     /// Sentences setting the protocol of the page or of the next table.
     contexts: Vec<Context>,
     /// `Outbound (from the appliance):` sets the direction of the list below.
     lead_dir: Option<Dir>,
+}
+
+/// What a heading says about the rows under it.
+struct HeadingFacts {
+    text: String,
+    /// The part of the product the section is about.
+    role: String,
+    dir: Dir,
+    /// The listening party of an outbound section, when the heading names
+    /// it (`Outbound (ports open on external systems)`).
+    peer: Option<String>,
+}
+
+/// Where a heading says the ports are open: the words after `open on`,
+/// `listening on` … up to a closing parenthesis or a comma, without
+/// articles. `Inbound (ports open on the appliance)` gives `appliance`.
+pub(crate) fn listener_phrase(h: &str) -> Option<String> {
+    const CUES: &[&str] = &[
+        "open on ",
+        "opened on ",
+        "listening on ",
+        "listens on ",
+        "listen on ",
+        "accepted on ",
+        "accepted by ",
+    ];
+    let lower = h.to_ascii_lowercase();
+    let (at, cue) = CUES
+        .iter()
+        .filter_map(|c| lower.find(c).map(|i| (i, *c)))
+        .min_by_key(|(i, _)| *i)?;
+    let rest = &h[at + cue.len()..];
+    let rest = rest.split([')', ',', ';', ':']).next().unwrap_or("");
+    let role = role_from_heading(rest);
+    (!role.is_empty()).then_some(role)
 }
 
 /// The facts of row `idx`; None for a separator or a blank row. `skip`
@@ -383,10 +514,22 @@ fn facts(rows: &[Row], idx: usize, skip: &dyn Fn(usize) -> bool) -> Option<Facts
     let line = (!table || real_cells == 0).then(|| {
         let text = row.text();
         if is_heading(row, &text, rows.get(idx + 1)) {
-            let role = role_from_heading(&text);
             let dir = pick_dir(&[directions(&text)]);
+            // "Inbound (ports open on the appliance)": the appliance is the
+            // part the section is about; "Outbound (ports open on external
+            // systems)": the product talks to the systems named.
+            let (role, peer) = match (listener_phrase(&text), dir) {
+                (Some(x), Dir::Out) => (String::new(), Some(x)),
+                (Some(x), _) => (x, None),
+                (None, _) => (role_from_heading(&text), None),
+            };
             return LineFacts {
-                heading: Some((text, role, dir)),
+                heading: Some(HeadingFacts {
+                    text,
+                    role,
+                    dir,
+                    peer,
+                }),
                 contexts: Vec::new(),
                 lead_dir: None,
             };
@@ -515,6 +658,9 @@ fn apply_heading(f: &mut Finding, st: &State) {
         if !st.heading_role.is_empty() {
             f.this_role = st.heading_role.clone();
         }
+        if f.peer.is_none() {
+            f.peer.clone_from(&st.heading_peer);
+        }
     }
 }
 
@@ -546,6 +692,27 @@ pub fn role_from_heading(h: &str) -> String {
         "other",
         "required",
         "service",
+        // Direction and socket words say how, not who.
+        "inbound",
+        "outbound",
+        "ingress",
+        "egress",
+        "incoming",
+        "outgoing",
+        "open",
+        "opened",
+        "on",
+        "to",
+        "from",
+        "listeners",
+        "listener",
+        "listening",
+        "sockets",
+        "tcp",
+        "udp",
+        "a",
+        "an",
+        "your",
     ];
     let kept: Vec<String> = words(h)
         .into_iter()
@@ -582,6 +749,11 @@ pub(crate) fn fill_ports(f: &mut Finding, parsed: &Parsed) {
             continue;
         }
         f.alternatives |= m.alternatives;
+        // A socket bound to the loopback address is reached only from its
+        // own host, whatever the rest of the row says.
+        if m.bind == Some(grammar::Bind::Loopback) {
+            f.scope = Scope::Loopback;
+        }
         if let Some(h) = &m.host {
             if !f.hosts.contains(h) {
                 f.hosts.push(h.clone());
@@ -739,9 +911,12 @@ fn is_host(t: &str) -> bool {
             .iter()
             .all(|l| !l.is_empty() && l.len() <= 3 && l.chars().all(|c| c.is_ascii_digit()))
     {
-        return labels
-            .iter()
-            .all(|l| l.parse::<u16>().is_ok_and(|n| n <= 255));
+        // 0.0.0.0 and 127.x are where a socket is bound, not a party.
+        return labels[0] != "127"
+            && t != "0.0.0.0"
+            && labels
+                .iter()
+                .all(|l| l.parse::<u16>().is_ok_and(|n| n <= 255));
     }
     let tld = labels.last().copied().unwrap_or("");
     const FILES: &[&str] = &[
@@ -765,6 +940,11 @@ fn is_host(t: &str) -> bool {
 /// A table row: its label, its columns' meanings, its items.
 fn table_row(row: &Row, cells: &[String], st: &State, w: &mut Part) {
     let header = st.header.clone().unwrap_or_default();
+    if let Some((row, cells, header)) = join_bounds(row, cells, &header) {
+        let mut st = st.clone();
+        st.header = Some(header);
+        return table_row(&row, &cells, &st, w);
+    }
     let col = |i: usize| header.get(i).cloned().unwrap_or(Col::Other);
     // A row of numbers only (a port list laid out as a table).
     let numeric = cells.iter().all(|c| {
@@ -900,7 +1080,10 @@ fn table_row(row: &Row, cells: &[String], st: &State, w: &mut Part) {
             }
             f.required = row_cond.required;
             f.condition = row_cond.condition.clone();
-            f.scope = row_cond.scope;
+            // A listener bound to loopback (`localhost:9879`) stays loopback.
+            if f.scope == Scope::Network {
+                f.scope = row_cond.scope;
+            }
             w.findings.push(f);
         }
         no_port_items(row.line, &items, parsed, w);
