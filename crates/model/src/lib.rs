@@ -11,6 +11,7 @@ pub mod iana;
 pub mod load;
 pub mod locate;
 pub mod ports;
+pub mod search;
 pub mod store;
 pub mod validate;
 

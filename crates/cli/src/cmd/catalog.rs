@@ -15,6 +15,8 @@ use std::process::ExitCode;
 pub enum CatalogCmd {
     /// Products with counts of roles and requirements.
     List,
+    /// Find products, roles and requirements by name, service, id or port.
+    Search(super::catalog_search::Args),
     /// One product's requirements, readable in a terminal or complete in json.
     Show {
         /// Product id (see `portplan catalog list`).
@@ -69,6 +71,7 @@ pub enum ExportFormat {
 pub fn run(c: CatalogCmd, g: &Global) -> Outcome {
     match c {
         CatalogCmd::List => list(g),
+        CatalogCmd::Search(a) => super::catalog_search::run(a, g),
         CatalogCmd::Show {
             product,
             role,

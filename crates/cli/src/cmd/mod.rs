@@ -3,6 +3,7 @@
 pub mod audit;
 mod audit_out;
 pub mod catalog;
+pub mod catalog_search;
 pub mod check;
 pub mod import;
 pub mod listeners;
