@@ -907,9 +907,15 @@ impl Read {
                                 "App-ID `ping` is taken as ICMP and ICMPv6 echo requests, identified from the first packet",
                             );
                         }
-                        for (p, t, why) in header_app_unsure(a) {
-                            unsure
-                                .push((vec![(Ranges::one(p), Ranges::full(), t)], why.to_string()));
+                        // `icmp` leaves echo requests to `ping`: undecided
+                        // only when the rule does not name `ping` too.
+                        if !apps.iter().any(|x| x == "ping") {
+                            for (p, t, why) in header_app_unsure(a) {
+                                unsure.push((
+                                    vec![(Ranges::one(p), Ranges::full(), t)],
+                                    why.to_string(),
+                                ));
+                            }
                         }
                     }
                     None => appid.push(a.clone()),

@@ -421,3 +421,31 @@ proptest! {
         let _ = portplan_ruleset::read(&format!("set rulebase security rules {s}"), "a.txt", Some("panos"));
     }
 }
+
+/// A rule that names `icmp` and `ping` together decides every ICMP type,
+/// echo requests included: nothing is left to App-ID (before, the `icmp`
+/// part still reported echo requests as undecided; found on the
+/// active-directory example's rendered rules).
+#[test]
+fn icmp_with_ping_decides_echo_requests() {
+    let t = "set rulebase security rules all-icmp from any to any source any destination any application [ icmp ipv6-icmp ping ] service application-default action allow\n";
+    let rs = read(t);
+    assert!(
+        rs.issues.iter().all(|i| !i.message.contains("App-ID")),
+        "{:?}",
+        rs.issues
+    );
+    let m = Members::default();
+    for q in [
+        "icmp 10.0.0.1 -> 10.0.0.2 echo-request",
+        "icmp 10.0.0.1 -> 10.0.0.2 time-exceeded",
+    ] {
+        assert_eq!(verdict(&rs, &m, q), (Verdict::Allowed, vec![1]), "{q}");
+    }
+    // Without `ping`, echo requests stay undecided.
+    let rs = read(&t.replace(" ping ]", " ]"));
+    assert_eq!(
+        ask(&rs, &m, "icmp 10.0.0.1 -> 10.0.0.2 echo-request").verdict,
+        Verdict::Unknown
+    );
+}

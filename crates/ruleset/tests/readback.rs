@@ -83,7 +83,13 @@ type Placed = (HashSet<String>, portplan_ruleset::space::Addrs);
 
 fn placed_of(parties: &[(String, Vec<Addr>)]) -> Placed {
     let names = parties.iter().map(|p| p.0.clone()).collect();
-    let addrs: Vec<Addr> = parties.iter().flat_map(|p| p.1.iter().cloned()).collect();
+    // A network named for the Internet (`internet: any`) is outside the
+    // deployment, not one of its own addresses.
+    let addrs: Vec<Addr> = parties
+        .iter()
+        .flat_map(|p| p.1.iter().cloned())
+        .filter(|a| *a != Addr::Any)
+        .collect();
     (
         names,
         portplan_ruleset::query::side_addrs(&addrs, &Members::default()),
