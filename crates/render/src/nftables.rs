@@ -83,7 +83,7 @@ impl Renderer for Nftables {
             );
             let _ = writeln!(
                 t,
-                "# Outbound is left open (no output chain); --egress writes an output chain"
+                "# Outbound is left open (output policy accept); --egress writes an output chain"
             );
             let _ = writeln!(
                 t,
@@ -129,9 +129,18 @@ impl Renderer for Nftables {
         }
         let first = mgmt.as_ref().map(mgmt_rules).unwrap_or_default();
         chain(&mut t, "input", "iifname", &first, &input);
+        let _ = writeln!(t);
         if opts.egress {
-            let _ = writeln!(t);
             chain(&mut t, "output", "oifname", "", &output);
+        } else {
+            // Written, not left out, so the file says it and an old output
+            // chain of this table is replaced by an open one.
+            let _ = writeln!(t, "\tchain output {{");
+            let _ = writeln!(
+                t,
+                "\t\ttype filter hook output priority filter; policy accept;"
+            );
+            let _ = writeln!(t, "\t}}");
         }
         if !open_out.is_empty() {
             let _ = writeln!(t);
