@@ -196,3 +196,22 @@ pub fn lockout(
         },
     )
 }
+
+/// One line for an outbound flow left open (no `--egress`): what, to whom, why.
+pub fn open_line(f: &Flow) -> String {
+    let to = if f.dst.labels.is_empty() {
+        f.dst
+            .addrs
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    } else {
+        f.dst.labels.join(", ")
+    };
+    common::one_line(&format!(
+        "{} to {to} ({})",
+        common::service_phrase(f),
+        common::reasons(f)
+    ))
+}

@@ -120,12 +120,7 @@ impl Renderer for Iptables {
                 "# Outbound flows of this host: outbound is left open (--egress writes rules)."
             );
             for f in &open_out {
-                let _ = writeln!(
-                    t,
-                    "#   {} ({})",
-                    common::one_line(&common::service_phrase(f)),
-                    common::one_line(&common::reasons(f))
-                );
+                let _ = writeln!(t, "#   {}", crate::host::open_line(f));
             }
         }
         if !lo.is_empty() {

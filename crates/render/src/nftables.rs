@@ -149,12 +149,7 @@ impl Renderer for Nftables {
                 "\t# Outbound flows of this host: outbound is left open (--egress writes rules)."
             );
             for f in &open_out {
-                let _ = writeln!(
-                    t,
-                    "\t#   {} ({})",
-                    text_c(&common::service_phrase(f)),
-                    text_c(&common::reasons(f))
-                );
+                let _ = writeln!(t, "\t#   {}", crate::host::open_line(f));
             }
         }
         if !lo.is_empty() {
