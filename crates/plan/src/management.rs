@@ -64,7 +64,16 @@ pub fn management(
                 path.labels.push(e.label);
                 path.from.extend(e.addrs);
             }
-            Err(d) => diags.push(d),
+            Err(mut d) => {
+                // The resolver speaks of role entries; say what this one is.
+                d.hint = d.hint.map(|h| {
+                    h.replace(
+                        "(a role entry is a name from `hosts:`/`networks:`, an address, a CIDR, a DNS name or `any`)",
+                        "(a management source is a name from `hosts:`/`networks:`, an address or a CIDR)",
+                    )
+                });
+                diags.push(d);
+            }
         }
     }
     (Some(path), diags)
