@@ -75,10 +75,7 @@ fn cisco_asa_is_bound_to_an_interface_and_ends_in_the_implicit_deny() {
             text.contains(&format!("`access-group {acl} in interface <nameif>`")),
             "{ex}: no interface binding advice"
         );
-        assert!(
-            text.contains(&format!("`access-list EXISTING line N")),
-            "{ex}"
-        );
+        assert!(text.contains("`access-list EXISTING line N"), "{ex}");
         // `global` is named only to advise against it.
         for l in text
             .lines()
