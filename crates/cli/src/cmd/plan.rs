@@ -309,17 +309,6 @@ struct HostOptions {
 
 /// A render-stage format; returns the text and how many items it could not express.
 /// `filtered` is `set` cut to the flows of `--for-host`, if given.
-fn rendered(
-    format: &str,
-    set: &FlowSet,
-    filtered: Option<&FlowSet>,
-    host: Option<(String, Vec<portplan_model::Addr>)>,
-    dep: &portplan_model::Deployment,
-    g: &Global,
-) -> Result<(String, usize), Failure> {
-    rendered_with(format, set, filtered, host, dep, g, HostOptions::default())
-}
-
 fn rendered_with(
     format: &str,
     set: &FlowSet,
@@ -401,6 +390,12 @@ pub(crate) fn write_format(
     if OWN_FORMATS.contains(&format) {
         own_format(format, set, dep, g)
     } else {
-        Ok(rendered(format, set, None, host, dep, g)?.0)
+        // Flows missing from a ruleset are written in both directions: an
+        // outbound one missing from a filtering OUTPUT chain needs its rule.
+        let both_ways = HostOptions {
+            egress: true,
+            management: None,
+        };
+        Ok(rendered_with(format, set, None, host, dep, g, both_ways)?.0)
     }
 }
