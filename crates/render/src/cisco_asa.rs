@@ -76,13 +76,15 @@ impl Renderer for CiscoAsa {
         );
         t.push_str(&objs.text);
         t.push_str(&rules);
+        // A remark, not a comment: it also creates the list when the plan
+        // gives it no entry, so binding it never names a missing ACL.
         let _ = writeln!(
             t,
-            "! End of the permits: the ACL's implicit deny takes the rest (bound alone, add"
+            "access-list {acl} remark end of the permits: the implicit deny takes the rest"
         );
         let _ = writeln!(
             t,
-            "! `access-list {acl} extended deny ip any any log` to log what it drops)."
+            "! Bound alone, add `access-list {acl} extended deny ip any any log` to log what it drops."
         );
         common::gaps_footer(&mut t, &gaps, "!");
         Ok(gaps.finish(t))

@@ -110,6 +110,20 @@ impl Renderer for Iptables {
         for hf in &net {
             if hf.dir == Dir::Out && !opts.egress {
                 open_out.push(hf.flow);
+                // Open or not, IPv6 is ip6tables' business, as inbound.
+                let peer = Split::of(&hf.peer().addrs);
+                if !peer.v6.is_empty() && !peer.any {
+                    let l: Vec<String> = peer.v6.iter().map(ToString::to_string).collect();
+                    let _ = writeln!(
+                        t,
+                        "# {}",
+                        gaps.add(
+                            hf.flow,
+                            &format!("IPv6 {}", l.join(" ")),
+                            "iptables is IPv4 only: write these for ip6tables"
+                        )
+                    );
+                }
                 continue;
             }
             rules(hf, &mut gaps, &mut t);
