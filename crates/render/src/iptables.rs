@@ -174,7 +174,7 @@ fn mgmt_rules(m: &Mgmt, t: &mut String) {
     );
     let _ = writeln!(
         t,
-        "# Management path (deployment `management:`): first, before anything else."
+        "# Management path (`management:` or --management): first, before anything else."
     );
     if !from.v6.is_empty() {
         let l: Vec<String> = from.v6.iter().map(ToString::to_string).collect();

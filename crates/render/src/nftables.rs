@@ -187,7 +187,7 @@ fn mgmt_rules(m: &Mgmt) -> String {
     let comment = text(&format!("portplan: management access from {}", m.who));
     let _ = writeln!(
         out,
-        "\t\t# Management path (deployment `management:`): first, before anything else."
+        "\t\t# Management path (`management:` or --management): first, before anything else."
     );
     let mut matches: Vec<String> = Vec::new();
     if !from.v4.is_empty() {

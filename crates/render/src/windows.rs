@@ -161,7 +161,7 @@ fn mgmt_rule(m: &Mgmt, slug: &str, t: &mut String) {
     let ports: Vec<String> = m.ports.iter().map(ToString::to_string).collect();
     let what = format!("portplan: management access from {}", m.who);
     let _ = writeln!(t);
-    let _ = writeln!(t, "# Management path (deployment `management:`).");
+    let _ = writeln!(t, "# Management path (`management:` or --management).");
     let _ = writeln!(
         t,
         "New-NetFirewallRule -Name {} -DisplayName {} -Group $group -Direction Inbound -Action Allow -Protocol TCP -LocalPort {} -RemoteAddress {} -Description {} | Out-Null",
