@@ -38,6 +38,8 @@ fn pi_rules(dir: &Path) -> (PathBuf, String) {
         "iptables",
         "--for-host",
         "pi-1",
+        // Both directions: these tests audit outbound flows too.
+        "--egress",
         "-o",
         path.to_str().unwrap(),
     ]);
@@ -338,8 +340,14 @@ fn what_the_reader_does_not_understand_is_said_and_strict_fails() {
     ];
     let (code, out, err) = run(&base);
     assert_eq!(code, 1, "inbound TCP is now unknown: {out}{err}");
+    // The line added right after the INVALID rule.
+    let odd_line = text
+        .lines()
+        .position(|l| l == "-A INPUT -m conntrack --ctstate INVALID -j DROP")
+        .unwrap()
+        + 2;
     assert!(
-        err.contains("pi-1.rules:13:1: warning: not understood"),
+        err.contains(&format!("pi-1.rules:{odd_line}:1: warning: not understood")),
         "{err}"
     );
     assert!(out.contains("unknown"), "{out}");

@@ -21,7 +21,27 @@ pub struct Deployment {
     /// Internet): name -> CIDRs, addresses or host names.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub networks: BTreeMap<String, OneOrMany<String>>,
+    /// Where the hosts are administered from. Host firewalls (nftables,
+    /// iptables, Windows) open the management ports from these sources
+    /// before any other rule, so applying them cannot lock the
+    /// administrators out; without it they warn that remote access is cut.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub management: Option<Management>,
     pub products: Vec<ProductUse>,
+}
+
+/// The management path: `management: { from: [admins, 10.9.0.0/24], ports: [22] }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Management {
+    /// Names under `hosts:`/`networks:`, addresses or CIDRs the
+    /// administrators connect from.
+    pub from: OneOrMany<String>,
+    /// TCP ports to keep open from them. Default, per format: 22 (SSH) for
+    /// nftables and iptables; 22, 3389 (RDP), 5985 and 5986 (WinRM) for
+    /// Windows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<PortRange>,
 }
 
 /// One product in a deployment.

@@ -16,7 +16,7 @@ pub mod store;
 pub mod validate;
 
 pub use catalog::*;
-pub use deployment::{Deployment, Override, ProductUse};
+pub use deployment::{Deployment, Management, Override, ProductUse};
 pub use diag::{Diagnostic, Location, Severity};
 pub use flow::{Addr, Because, Flow, FlowSet, Side};
 pub use ports::{PortRange, PortSet, Protocol};

@@ -9,6 +9,7 @@ mod cidr;
 mod conflicts;
 mod expand;
 mod load;
+mod management;
 mod merge;
 mod notes;
 pub mod report;
@@ -17,6 +18,7 @@ mod settings;
 
 pub use expand::PlanOptions;
 pub use load::load_deployment;
+pub use management::ManagementPath;
 pub use merge::{admits, merge};
 pub use resolve::{directory, host_view};
 
@@ -81,6 +83,14 @@ pub fn plan_unmerged(
     Ok(flows)
 }
 
+/// Where the deployment says its hosts are administered from (`management:`),
+/// resolved to addresses; `None` when it names no management path. Entries
+/// that do not resolve are left out here: `check` and `plan` report them.
+pub fn management_path(dep: &Parsed<Deployment>) -> Option<ManagementPath> {
+    let names = resolve::Names::build(dep, &mut Vec::new());
+    management::management(dep, &names).0
+}
+
 fn analyse(
     cat: &Catalog,
     dep: &Parsed<Deployment>,
@@ -90,6 +100,7 @@ fn analyse(
     let mut diags = out.diagnostics;
     diags.extend(conflicts::listener_conflicts(dep, &out.listeners));
     diags.extend(conflicts::overlapping_claims(dep, &out.claims));
+    diags.extend(management::management(dep, &resolve::Names::build(dep, &mut Vec::new())).1);
     diag::sort(&mut diags);
     diags.dedup();
     (out.flows, diags)

@@ -38,6 +38,15 @@ impl Renderer for CiscoAsa {
             entries(&p, &acl, &src, &dst, &mut objs, &mut gaps, &mut rules);
         }
         let mut t = String::new();
+        // How an ASA applies access rules (Cisco ASA Series CLI Configuration
+        // Guide, "Configuring Access Rules": "Implicit Deny" gives the order
+        // interface rule, global rule, implicit deny; "Implicit Permits": an
+        // interface without an access group lets traffic from a higher to a
+        // lower security level through, which binding an ACL ends. Command
+        // reference `access-group` and `access-list extended ... line N`.)
+        // So the list carries no deny of its own: merged into the ACL
+        // already on an interface, above its final deny, it adds only its
+        // permits; bound alone, the implicit deny closes it.
         common::header(
             &mut t,
             "!",
@@ -46,16 +55,37 @@ impl Renderer for CiscoAsa {
                 common::one_line(&set.deployment)
             ),
             &[
+                "Permits only, no final deny: traffic not listed falls to the ACL's implicit deny.",
+                "Apply on the interface the sources enter (find its inbound ACL with",
+                "`show running-config access-group`):",
+                &format!("- it has one (EXISTING): rename {acl} to EXISTING below and insert each"),
+                "  entry above EXISTING's final deny with `access-list EXISTING line N extended",
+                "  ...` (an entry without `line` lands after that deny and never matches).",
                 &format!(
-                    "Apply with `access-group {acl} in interface <nameif>` on the interface the"
+                    "- it has none: `access-group {acl} in interface <nameif>`. This ends the"
                 ),
-                &format!("sources enter (or `access-group {acl} global`). The ASA is stateful:"),
-                "replies need no rule. FQDN objects need `dns domain-lookup` and a DNS server.",
+                "  security-level permits of that interface (higher to lower level): add to this",
+                "  ACL first the permits for everything else that enters it, or that is cut.",
+                &format!(
+                    "Do not use `access-group {acl} global`: a global ACL's implicit deny ends the"
+                ),
+                "security-level permits on every interface.",
+                "The ASA is stateful: replies need no rule. FQDN objects need `dns domain-lookup`",
+                "and a DNS server.",
             ],
         );
         t.push_str(&objs.text);
         t.push_str(&rules);
-        let _ = writeln!(t, "access-list {acl} extended deny ip any any log");
+        // A remark, not a comment: it also creates the list when the plan
+        // gives it no entry, so binding it never names a missing ACL.
+        let _ = writeln!(
+            t,
+            "access-list {acl} remark end of the permits: the implicit deny takes the rest"
+        );
+        let _ = writeln!(
+            t,
+            "! Bound alone, add `access-list {acl} extended deny ip any any log` to log what it drops."
+        );
         common::gaps_footer(&mut t, &gaps, "!");
         Ok(gaps.finish(t))
     }

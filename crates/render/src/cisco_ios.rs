@@ -38,6 +38,14 @@ impl Renderer for CiscoIos {
             flow_aces(&p, &mut gaps, &mut v4, &mut v6);
         }
         let mut t = String::new();
+        // An interface takes one ACL per direction and family; every ACL ends
+        // in an implicit deny (an IPv6 ACL's also permits neighbour discovery
+        // first). Cisco IOS command references `ip access-group`, `ipv6
+        // traffic-filter`, `ip access-list resequence`; "IP Access List
+        // Entry Sequence Numbering" (an entry without a number goes last).
+        // So the lists carry no deny of their own: merged into the ACL
+        // already on the interface, above its final deny, they add only
+        // their permits; bound alone, the implicit deny closes them.
         common::header(
             &mut t,
             "!",
@@ -46,25 +54,33 @@ impl Renderer for CiscoIos {
                 common::one_line(&set.deployment)
             ),
             &[
-                &format!("Apply inbound where the sources enter: ip access-group {name} in /"),
-                &format!("ipv6 traffic-filter {name}-V6 in."),
+                "Permits only, no final deny: traffic not listed falls to the implicit deny.",
+                "Apply inbound on the interface the sources enter. An interface has one ACL",
+                "per direction (`show ip interface IF | include access list`):",
+                "- it has one (EXISTING): make room at its top with `ip access-list",
+                "  resequence EXISTING 10000 10`, then in `ip access-list extended EXISTING`",
+                "  enter the entries below numbered 10, 20, ... (an unnumbered entry goes",
+                "  last, after a final deny, and never matches). The same for IPv6.",
+                &format!("- it has none: `ip access-group {name} in` and"),
+                &format!("  `ipv6 traffic-filter {name}-V6 in`. All else entering the interface"),
+                "  is then denied: add its permits first.",
                 "IOS ACLs are stateless: let replies back with ZBF inspection, a reflexive",
                 "ACL or `established` on the return interface.",
             ],
         );
         let _ = writeln!(t, "ip access-list extended {name}");
         t.push_str(&v4);
-        let _ = writeln!(t, " deny ip any any log");
+        let _ = writeln!(
+            t,
+            " remark end of the permits: the implicit deny takes the rest"
+        );
         let _ = writeln!(t, "!");
         let _ = writeln!(t, "ipv6 access-list {name}-V6");
         t.push_str(&v6);
         let _ = writeln!(
             t,
-            " remark IPv6 neighbour discovery, which an explicit deny would block"
+            " remark end of the permits: the implicit neighbour discovery permits and deny follow"
         );
-        let _ = writeln!(t, " permit icmp any any nd-na");
-        let _ = writeln!(t, " permit icmp any any nd-ns");
-        let _ = writeln!(t, " deny ipv6 any any log");
         let _ = writeln!(t, "!");
         common::gaps_footer(&mut t, &gaps, "!");
         Ok(gaps.finish(t))

@@ -2,9 +2,9 @@
 //! (input), the flows it sends (output), and its own loopback traffic.
 
 use crate::common;
-use crate::{HostView, RenderOptions};
+use crate::{HostView, RenderOptions, Unexpressed};
 use portplan_model::catalog::Scope;
-use portplan_model::{Flow, FlowSet, Side};
+use portplan_model::{Flow, FlowSet, PortRange, Protocol, Side};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Dir {
@@ -111,4 +111,107 @@ fn need_host(format: &str) -> String {
     format!(
         "`{format}` writes one host's firewall: name the host with --for-host (a host name from the deployment, or one of its addresses)"
     )
+}
+
+/// The management path a host format opens first: its sources and TCP
+/// ports (the deployment's, else `default`), `None` when none is named.
+pub struct Mgmt {
+    pub from: Vec<portplan_model::Addr>,
+    pub who: String,
+    pub ports: Vec<PortRange>,
+}
+
+impl Mgmt {
+    pub fn of(opts: &RenderOptions, default: &[u16]) -> Option<Mgmt> {
+        let m = opts.management.as_ref().filter(|m| !m.from.is_empty())?;
+        let ports = if m.ports.is_empty() {
+            default.iter().map(|p| PortRange::single(*p)).collect()
+        } else {
+            m.ports.clone()
+        };
+        Some(Mgmt {
+            from: m.from.clone(),
+            who: common::one_line(&m.labels.join(", ")),
+            ports,
+        })
+    }
+
+    /// `22` / `22, 3389`.
+    pub fn port_list(&self) -> String {
+        self.ports
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The lock-out warning of a host format without a management path: the
+/// comment lines for the top of the file (without the comment marker) and
+/// the item for stderr (which `--strict` counts). `service` names what is
+/// cut (`SSH, TCP 22`); the sources the plan itself lets in on those ports
+/// are named, but they are not a management path for other administrators.
+pub fn lockout(
+    host: &HostView,
+    net: &[HostFlow],
+    service: &str,
+    ports: &[u16],
+) -> (Vec<String>, Unexpressed) {
+    let mut planned: Vec<String> = Vec::new();
+    for hf in net.iter().filter(|h| h.dir == Dir::In) {
+        let f = hf.flow;
+        if f.protocol == Protocol::Tcp && ports.iter().any(|p| f.ports.contains(*p)) {
+            for l in &f.src.labels {
+                if !planned.contains(l) {
+                    planned.push(l.clone());
+                }
+            }
+        }
+    }
+    let except = if planned.is_empty() {
+        "from everywhere".to_string()
+    } else {
+        format!(
+            "except from what the plan lets in ({})",
+            common::one_line(&planned.join(", "))
+        )
+    };
+    let name = common::one_line(&host.name);
+    let reason = format!(
+        "applying this file will cut remote access ({service}) to {name} {except}: name a management network (`management: {{ from: [NETWORK] }}` in the deployment) or add --management CIDR"
+    );
+    let lines = vec![
+        "#################################################################".to_string(),
+        format!("WARNING: applying this file will cut remote access ({service})"),
+        format!("to {name} {except}."),
+        "Name where administrators connect from: `management: { from: [NETWORK] }`".to_string(),
+        "in the deployment, or add --management CIDR, and write it again.".to_string(),
+        "#################################################################".to_string(),
+    ];
+    (
+        lines,
+        Unexpressed {
+            requirements: Vec::new(),
+            reason,
+        },
+    )
+}
+
+/// One line for an outbound flow left open (no `--egress`): what, to whom, why.
+pub fn open_line(f: &Flow) -> String {
+    let to = if f.dst.labels.is_empty() {
+        f.dst
+            .addrs
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    } else {
+        f.dst.labels.join(", ")
+    };
+    common::one_line(&format!(
+        "{} to {to} ({})",
+        common::service_phrase(f),
+        common::reasons(f)
+    ))
 }

@@ -3,7 +3,7 @@
 //! listed as not expressed). Restoring replaces the whole filter table.
 
 use crate::common::{self, broadcast_addrs, why_lines, Gaps, Split};
-use crate::host::{host_plan, Dir, HostFlow};
+use crate::host::{host_plan, lockout, Dir, HostFlow, Mgmt};
 use crate::{RenderOptions, Rendered, Renderer};
 use portplan_model::catalog::Scope;
 use portplan_model::{FlowSet, PortRange, Protocol};
@@ -29,7 +29,17 @@ impl Renderer for Iptables {
     fn render(&self, set: &FlowSet, opts: &RenderOptions) -> Result<Rendered, String> {
         let (host, net, lo) = host_plan(self.name(), set, opts)?;
         let mut gaps = Gaps::default();
+        let mgmt = Mgmt::of(opts, &[22]);
+        let warning = match &mgmt {
+            Some(_) => None,
+            None => Some(lockout(host, &net, "SSH, TCP 22", &[22])),
+        };
         let mut t = String::new();
+        if let Some((lines, _)) = &warning {
+            for l in lines {
+                let _ = writeln!(t, "# {l}");
+            }
+        }
         let _ = writeln!(
             t,
             "# portplan: host firewall for {} (deployment {})",
@@ -44,19 +54,51 @@ impl Renderer for Iptables {
             t,
             "# IPv4 only: IPv6 flows are listed below as not expressed (ip6tables)."
         );
-        let _ = writeln!(
-            t,
-            "# Default deny both ways (FORWARD too: this host is not a router). Anything"
-        );
-        let _ = writeln!(
-            t,
-            "# not listed (DNS, NTP, updates, remote administration) is dropped; add it first."
-        );
+        if opts.egress {
+            let _ = writeln!(
+                t,
+                "# Default deny both ways (--egress; FORWARD too: this host is not a router)."
+            );
+            let _ = writeln!(
+                t,
+                "# Anything not listed (DNS, NTP, updates, ...) is dropped; add it first."
+            );
+        } else {
+            let _ = writeln!(
+                t,
+                "# Inbound (and FORWARD: this host is not a router): default deny, anything"
+            );
+            let _ = writeln!(
+                t,
+                "# not listed is dropped. Outbound is left open (OUTPUT policy ACCEPT);"
+            );
+            let _ = writeln!(
+                t,
+                "# --egress writes OUTPUT rules with default deny for the planned flows only."
+            );
+        }
+        if let Some(m) = &mgmt {
+            let _ = writeln!(
+                t,
+                "# Management: TCP {} from {} is accepted before any other rule.",
+                m.port_list(),
+                common::one_line(&m.who)
+            );
+        }
         let _ = writeln!(t, "*filter");
         let _ = writeln!(t, ":INPUT DROP [0:0]");
         let _ = writeln!(t, ":FORWARD DROP [0:0]");
-        let _ = writeln!(t, ":OUTPUT DROP [0:0]");
-        for (chain, lo_if) in [("INPUT", "-i lo"), ("OUTPUT", "-o lo")] {
+        let out_policy = if opts.egress { "DROP" } else { "ACCEPT" };
+        let _ = writeln!(t, ":OUTPUT {out_policy} [0:0]");
+        if let Some(m) = &mgmt {
+            mgmt_rules(m, &mut t);
+        }
+        let chains: &[(&str, &str)] = if opts.egress {
+            &[("INPUT", "-i lo"), ("OUTPUT", "-o lo")]
+        } else {
+            &[("INPUT", "-i lo")]
+        };
+        for (chain, lo_if) in chains {
             let _ = writeln!(t, "-A {chain} {lo_if} -j ACCEPT");
             let _ = writeln!(
                 t,
@@ -64,8 +106,36 @@ impl Renderer for Iptables {
             );
             let _ = writeln!(t, "-A {chain} -m conntrack --ctstate INVALID -j DROP");
         }
+        let mut open_out = Vec::new();
         for hf in &net {
+            if hf.dir == Dir::Out && !opts.egress {
+                open_out.push(hf.flow);
+                // Open or not, IPv6 is ip6tables' business, as inbound.
+                let peer = Split::of(&hf.peer().addrs);
+                if !peer.v6.is_empty() && !peer.any {
+                    let l: Vec<String> = peer.v6.iter().map(ToString::to_string).collect();
+                    let _ = writeln!(
+                        t,
+                        "# {}",
+                        gaps.add(
+                            hf.flow,
+                            &format!("IPv6 {}", l.join(" ")),
+                            "iptables is IPv4 only: write these for ip6tables"
+                        )
+                    );
+                }
+                continue;
+            }
             rules(hf, &mut gaps, &mut t);
+        }
+        if !open_out.is_empty() {
+            let _ = writeln!(
+                t,
+                "# Outbound flows of this host: outbound is left open (--egress writes rules)."
+            );
+            for f in &open_out {
+                let _ = writeln!(t, "#   {}", crate::host::open_line(f));
+            }
         }
         if !lo.is_empty() {
             let _ = writeln!(
@@ -86,7 +156,41 @@ impl Renderer for Iptables {
         }
         let _ = writeln!(t, "COMMIT");
         common::gaps_footer(&mut t, &gaps, "#");
-        Ok(gaps.finish(t))
+        let mut done = gaps.finish(t);
+        done.unexpressed.extend(warning.map(|w| w.1));
+        Ok(done)
+    }
+}
+
+/// The management path's rules, first in INPUT, so that no later rule (nor
+/// the DROP policy) can cut the administrators' access. IPv4 only, like
+/// the rest of the file; IPv6 sources are named for ip6tables.
+fn mgmt_rules(m: &Mgmt, t: &mut String) {
+    let from = Split::of(&m.from);
+    let comment = common::cut(
+        &common::one_line(&format!("portplan: management access from {}", m.who))
+            .replace(['"', '\\'], "'"),
+        COMMENT_MAX,
+    );
+    let _ = writeln!(
+        t,
+        "# Management path (`management:` or --management): first, before anything else."
+    );
+    if !from.v6.is_empty() {
+        let l: Vec<String> = from.v6.iter().map(ToString::to_string).collect();
+        let _ = writeln!(
+            t,
+            "# IPv6 management sources ({}) need the same rule in ip6tables.",
+            l.join(" ")
+        );
+    }
+    for n in &from.v4 {
+        for m in port_matches(&m.ports) {
+            let _ = writeln!(
+                t,
+                "-A INPUT -s {n} -p tcp{m} -m comment --comment \"{comment}\" -j ACCEPT"
+            );
+        }
     }
 }
 

@@ -32,6 +32,7 @@ impl Renderer for Junos {
         };
         let mut book = Book::default();
         let mut rules = String::new();
+        let mut policies: Vec<String> = Vec::new();
         for (i, f) in flows.iter().enumerate() {
             let p = prepare(f, can, &mut gaps, "Junos address books");
             let mut why = why_lines(f);
@@ -79,6 +80,7 @@ impl Renderer for Junos {
             )
             .replace("...", "");
             let base = format!("set security policies global policy {pol}");
+            policies.push(pol.clone());
             let _ = writeln!(rules, "{base} match source-address {src}");
             let _ = writeln!(rules, "{base} match destination-address {dst}");
             let _ = writeln!(rules, "{base} match application {app}");
@@ -90,6 +92,13 @@ impl Renderer for Junos {
             );
         }
         let mut t = String::new();
+        // Junos appends a new policy at the end of its list; `insert ...
+        // before` places it (Juniper, "Reordering Security Policies"; CLI
+        // User Guide, "insert"). Global policies are looked up after the
+        // zone-pair policies and before the default policy (Juniper,
+        // "Global Security Policies"). So the policies carry no deny of
+        // their own: the default policy (deny-all) or the device's own
+        // cleanup policy closes the list, and they go above that cleanup.
         common::header(
             &mut t,
             "#",
@@ -98,15 +107,39 @@ impl Renderer for Junos {
                 common::one_line(&set.deployment)
             ),
             &[
-                "Load with `load set terminal` (or `load set FILE`), then commit check.",
-                "Global policies match in every zone pair; the SRX default policy (deny-all)",
-                "drops the rest. dns-name entries need `system name-server`. For a stateless",
-                "router (MX/EX) the same flows need a `firewall family inet filter` instead.",
+                "Permits only, no final deny: traffic not listed falls to the default policy",
+                "(deny-all) or to your own cleanup policy. Load with `load set terminal` (or",
+                "`load set FILE`), then `commit check`. New policies go to the END of the global",
+                "list: if it ends in a cleanup policy (`show security policies global`), place",
+                "each pp-* policy above it: the `insert` commands at the bottom of this file",
+                "(commented: write your cleanup policy's name for CLEANUP).",
+                "Global policies are looked up only when no zone-pair policy matched: where a",
+                "zone pair ends in its own deny-all, write these policies into that pair",
+                "instead (`global` -> `from-zone X to-zone Y`) and insert them before its deny.",
+                "dns-name entries need `system name-server`. For a stateless router (MX/EX)",
+                "the same flows need a `firewall family inet filter` instead.",
             ],
         );
         t.push_str(&book.text);
         t.push_str(&book.apps);
         t.push_str(&rules);
+        if !policies.is_empty() {
+            let _ = writeln!(t);
+            let _ = writeln!(
+                t,
+                "# End of the policies; the default policy (deny-all) takes the rest. If the global"
+            );
+            let _ = writeln!(
+                t,
+                "# list ends in a cleanup policy (CLEANUP), place these above it (one by one, in order):"
+            );
+            for pol in &policies {
+                let _ = writeln!(
+                    t,
+                    "#   insert security policies global policy {pol} before policy CLEANUP"
+                );
+            }
+        }
         common::gaps_footer(&mut t, &gaps, "#");
         Ok(gaps.finish(t))
     }

@@ -66,6 +66,9 @@ impl Renderer for K8s {
                 &format!("`{LABEL}/<name>: member` (the names are in each policy's podSelector);"),
                 "a pod in several parties carries each of their labels.",
                 "Ingress only: selected pods accept just what is listed; egress is not restricted.",
+                "Labelling a pod isolates its ingress: what no NetworkPolicy (these or yours)",
+                "allows is dropped, so cover its other clients (ingress controller, monitoring)",
+                "before labelling it. Policies add up: nothing here removes what others allow.",
                 "Pod selectors match pods in the policy's own namespace.",
             ],
         );

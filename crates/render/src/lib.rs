@@ -1,7 +1,7 @@
 //! The render stage: a flow set written in the formats engineers apply.
 //! One file per format, all behind one small trait.
 
-use portplan_model::{Addr, FlowSet};
+use portplan_model::{Addr, FlowSet, PortRange};
 
 mod common;
 mod host;
@@ -41,6 +41,25 @@ pub struct RenderOptions {
     /// object per host (a security group per instance, a box per host in a
     /// picture) split the sides back with it. Empty when unknown.
     pub directory: Vec<HostView>,
+    /// Host firewalls: filter outbound too (`--egress`). By default they
+    /// filter inbound only and leave outbound open, as their headers say.
+    pub egress: bool,
+    /// Host firewalls: where the host is administered from. Its ports are
+    /// opened before any other rule; without it the output warns, at its
+    /// top and in `Rendered.unexpressed`, that it cuts remote access.
+    pub management: Option<Management>,
+}
+
+/// The management path of the deployment (`management:`, `--management`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Management {
+    /// Addresses and networks administrators connect from.
+    pub from: Vec<Addr>,
+    /// Their names, for comments (`admins`, `10.9.0.0/24`).
+    pub labels: Vec<String>,
+    /// TCP ports; empty means the format's default (SSH 22; on Windows
+    /// also RDP 3389 and WinRM 5985/5986).
+    pub ports: Vec<PortRange>,
 }
 
 /// Something of the plan a format cannot express. Never dropped silently:

@@ -3,7 +3,7 @@
 //! and rebuilt in one transaction).
 
 use crate::common::{self, broadcast_addrs, short4, short6, why_lines, Gaps, Split};
-use crate::host::{host_plan, Dir, HostFlow};
+use crate::host::{host_plan, lockout, Dir, HostFlow, Mgmt};
 use crate::{RenderOptions, Rendered, Renderer};
 use portplan_model::catalog::Scope;
 use portplan_model::{FlowSet, Protocol};
@@ -31,17 +31,32 @@ impl Renderer for Nftables {
         let mut names: BTreeSet<String> = BTreeSet::new();
         let mut input = String::new();
         let mut output = String::new();
+        let mut open_out = Vec::new();
         for hf in &net {
             let body = if hf.dir == Dir::In {
                 &mut input
-            } else {
+            } else if opts.egress {
                 &mut output
+            } else {
+                // Outbound is left open: listed, not written.
+                open_out.push(hf.flow);
+                continue;
             };
             rule(hf, &mut gaps, &mut names, body);
         }
+        let mgmt = Mgmt::of(opts, &[22]);
+        let warning = match &mgmt {
+            Some(_) => None,
+            None => Some(lockout(host, &net, "SSH, TCP 22", &[22])),
+        };
 
         let mut t = String::new();
         let _ = writeln!(t, "#!/usr/sbin/nft -f");
+        if let Some((lines, _)) = &warning {
+            for l in lines {
+                let _ = writeln!(t, "# {l}");
+            }
+        }
         let _ = writeln!(
             t,
             "# portplan: host firewall for {} (deployment {})",
@@ -52,14 +67,37 @@ impl Renderer for Nftables {
             t,
             "# Apply with `nft -f FILE`. Only table inet portplan is replaced."
         );
-        let _ = writeln!(
-            t,
-            "# Default deny both ways: anything not listed here (DNS, NTP, updates, remote"
-        );
-        let _ = writeln!(
-            t,
-            "# administration) is dropped by this table; add it before applying."
-        );
+        if opts.egress {
+            let _ = writeln!(
+                t,
+                "# Default deny both ways (--egress): anything not listed here (DNS, NTP,"
+            );
+            let _ = writeln!(
+                t,
+                "# updates, ...) is dropped by this table; add it before applying."
+            );
+        } else {
+            let _ = writeln!(
+                t,
+                "# Inbound: default deny, anything not listed here is dropped by this table."
+            );
+            let _ = writeln!(
+                t,
+                "# Outbound is left open (output policy accept); --egress writes an output chain"
+            );
+            let _ = writeln!(
+                t,
+                "# with default deny that allows only the planned outbound flows."
+            );
+        }
+        if let Some(m) = &mgmt {
+            let _ = writeln!(
+                t,
+                "# Management: TCP {} from {} is accepted before any other rule.",
+                m.port_list(),
+                text_c(&m.who)
+            );
+        }
         let _ = writeln!(
             t,
             "# Replies (established/related), loopback and IPv6 neighbour discovery are accepted."
@@ -89,9 +127,31 @@ impl Renderer for Nftables {
                 let _ = writeln!(t);
             }
         }
-        chain(&mut t, "input", "iifname", &input);
+        let first = mgmt.as_ref().map(mgmt_rules).unwrap_or_default();
+        chain(&mut t, "input", "iifname", &first, &input);
         let _ = writeln!(t);
-        chain(&mut t, "output", "oifname", &output);
+        if opts.egress {
+            chain(&mut t, "output", "oifname", "", &output);
+        } else {
+            // Written, not left out, so the file says it and an old output
+            // chain of this table is replaced by an open one.
+            let _ = writeln!(t, "\tchain output {{");
+            let _ = writeln!(
+                t,
+                "\t\ttype filter hook output priority filter; policy accept;"
+            );
+            let _ = writeln!(t, "\t}}");
+        }
+        if !open_out.is_empty() {
+            let _ = writeln!(t);
+            let _ = writeln!(
+                t,
+                "\t# Outbound flows of this host: outbound is left open (--egress writes rules)."
+            );
+            for f in &open_out {
+                let _ = writeln!(t, "\t#   {}", crate::host::open_line(f));
+            }
+        }
         if !lo.is_empty() {
             let _ = writeln!(t);
             let _ = writeln!(
@@ -112,16 +172,49 @@ impl Renderer for Nftables {
             let _ = writeln!(t, "# The plan has no flow to or from this host.");
         }
         common::gaps_footer(&mut t, &gaps, "#");
-        Ok(gaps.finish(t))
+        let mut done = gaps.finish(t);
+        done.unexpressed.extend(warning.map(|w| w.1));
+        Ok(done)
     }
 }
 
-fn chain(t: &mut String, name: &str, lo_match: &str, body: &str) {
+/// The management path's rules, first in the input chain, so that no later
+/// rule (nor the drop policy) can cut the administrators' access.
+fn mgmt_rules(m: &Mgmt) -> String {
+    let mut out = String::new();
+    let from = Split::of(&m.from);
+    let ports: Vec<String> = m.ports.iter().map(ToString::to_string).collect();
+    let comment = text(&format!("portplan: management access from {}", m.who));
+    let _ = writeln!(
+        out,
+        "\t\t# Management path (`management:` or --management): first, before anything else."
+    );
+    let mut matches: Vec<String> = Vec::new();
+    if !from.v4.is_empty() {
+        let l: Vec<String> = from.v4.iter().map(short4).collect();
+        matches.push(format!("ip saddr {}", set_of(&l)));
+    }
+    if !from.v6.is_empty() {
+        let l: Vec<String> = from.v6.iter().map(short6).collect();
+        matches.push(format!("ip6 saddr {}", set_of(&l)));
+    }
+    for m in matches {
+        let _ = writeln!(
+            out,
+            "\t\t{m} tcp dport {} accept comment \"{comment}\"",
+            set_of(&ports)
+        );
+    }
+    out
+}
+
+fn chain(t: &mut String, name: &str, lo_match: &str, first: &str, body: &str) {
     let _ = writeln!(t, "\tchain {name} {{");
     let _ = writeln!(
         t,
         "\t\ttype filter hook {name} priority filter; policy drop;"
     );
+    t.push_str(first);
     let _ = writeln!(t, "\t\t{lo_match} \"lo\" accept");
     let _ = writeln!(t, "\t\tct state established,related accept");
     let _ = writeln!(t, "\t\tct state invalid drop");

@@ -30,6 +30,7 @@ impl Renderer for Panos {
         };
         let mut o = Objects::default();
         let mut rules = String::new();
+        let mut names: Vec<String> = Vec::new();
         for (i, f) in flows.iter().enumerate() {
             let p = prepare(f, can, &mut gaps, "PAN-OS address objects");
             let mut why = why_lines(f);
@@ -87,6 +88,7 @@ impl Renderer for Panos {
                 63,
             )
             .replace("...", "");
+            names.push(name.clone());
             let _ = writeln!(
                 rules,
                 "set rulebase security rules {name} from any to any source {src} destination {dst} application {app} service {svc} action allow description \"{}\"",
@@ -94,6 +96,13 @@ impl Renderer for Panos {
             );
         }
         let mut t = String::new();
+        // `set` appends a rule at the bottom of the rulebase; `move rulebase
+        // security rules NAME before OTHER|top|bottom` places it (PAN-OS CLI
+        // configure mode; the XML API's "Move Configuration", where=before).
+        // Traffic no rule matches meets the default rules, and with zones
+        // left `any` intrazone-default would allow what stays in one zone:
+        // only an explicit last rule closes the plan, so the rules end in
+        // pp-deny-rest, and the header says when to drop it.
         common::header(
             &mut t,
             "#",
@@ -105,11 +114,16 @@ impl Renderer for Panos {
                 "Paste in configure mode (single-vsys firewall; on Panorama prefix with",
                 "`set device-group DG pre-rulebase` instead of `set rulebase`), then commit.",
                 "Lines starting with # are comments. Zones are `any`: narrow them to yours.",
-                "The firewall is stateful. The last rule, pp-deny-rest, denies the rest,",
+                "The firewall is stateful. The LAST rule, pp-deny-rest, denies the rest,",
                 "including what stays within one zone (intrazone-default would allow it).",
-                "`set` appends rules at the bottom: on a rulebase that carries other",
-                "traffic, keep pp-deny-rest below those rules (`move rulebase security",
-                "rules pp-deny-rest bottom`) or delete it, knowing what it then allows.",
+                "`set` appends rules at the bottom, below the rules already there:",
+                "- a firewall for this deployment only (empty rulebase): paste as is.",
+                "- a rulebase that ends in your own cleanup rule (CLEANUP): the pp-* rules land",
+                "  below it and never match. Leave out the pp-deny-rest line (your cleanup",
+                "  closes the rulebase) and move each rule above CLEANUP with the `move`",
+                "  commands at the bottom of this file (commented: name your cleanup rule).",
+                "- a rulebase that relies on intrazone-default for other traffic: leave out",
+                "  pp-deny-rest, or that traffic is denied.",
             ],
         );
         t.push_str(&o.text);
@@ -117,11 +131,24 @@ impl Renderer for Panos {
         // PAN-OS's intrazone-default allows whatever stays within one zone:
         // with zones left `any`, only an explicit last rule denies the rest.
         let _ = writeln!(t);
-        let _ = writeln!(t, "# Everything the plan does not list.");
+        let _ = writeln!(
+            t,
+            "# Everything the plan does not list (leave out on a rulebase with its own cleanup rule)."
+        );
         let _ = writeln!(
             t,
             "set rulebase security rules pp-deny-rest from any to any source any destination any application any service any action deny description \"portplan: the plan allows nothing else\""
         );
+        if !names.is_empty() {
+            let _ = writeln!(t);
+            let _ = writeln!(
+                t,
+                "# On a rulebase that ends in a cleanup rule (CLEANUP), place these above it, in order:"
+            );
+            for n in &names {
+                let _ = writeln!(t, "#   move rulebase security rules {n} before CLEANUP");
+            }
+        }
         common::gaps_footer(&mut t, &gaps, "#");
         Ok(gaps.finish(t))
     }

@@ -3,7 +3,7 @@
 //! removes, so running it again replaces the rules instead of adding more.
 
 use crate::common::{self, broadcast_addrs, why_lines, Gaps, Split};
-use crate::host::{host_plan, Dir, HostFlow};
+use crate::host::{host_plan, Dir, HostFlow, Mgmt};
 use crate::{RenderOptions, Rendered, Renderer};
 use portplan_model::catalog::Scope;
 use portplan_model::{FlowSet, Protocol};
@@ -57,29 +57,83 @@ impl Renderer for Windows {
         );
         let _ = writeln!(
             t,
-            "# Windows blocks unlisted inbound by default but allows all outbound; the"
+            "# Windows blocks unlisted inbound by default and allows all outbound."
         );
-        let _ = writeln!(
-            t,
-            "# outbound rules only limit traffic once outbound is blocked too:"
-        );
-        let _ = writeln!(
-            t,
-            "#   Set-NetFirewallProfile -All -DefaultOutboundAction Block"
-        );
-        let _ = writeln!(
-            t,
-            "# (do that only after adding what else the host needs: DNS, updates, ...)."
-        );
+        if opts.egress {
+            let _ = writeln!(
+                t,
+                "# --egress: the outbound rules only limit traffic once outbound is blocked too:"
+            );
+            let _ = writeln!(
+                t,
+                "#   Set-NetFirewallProfile -All -DefaultOutboundAction Block"
+            );
+            let _ = writeln!(
+                t,
+                "# (do that only after adding what else the host needs: DNS, updates, ...)."
+            );
+        } else {
+            let _ = writeln!(
+                t,
+                "# Inbound rules only: outbound is left open (--egress writes outbound rules)."
+            );
+        }
+        // The script adds rules to its own group and removes no other rule:
+        // remote access keeps working through the rules already enabled on
+        // the host, so it cannot lock anyone out; a named management path is
+        // written as its own rule so it survives a later lockdown.
+        let mgmt = Mgmt::of(opts, &[22, 3389, 5985, 5986]);
+        match &mgmt {
+            Some(m) => {
+                let _ = writeln!(
+                    t,
+                    "# Management: TCP {} (SSH, RDP, WinRM) from {} is allowed first.",
+                    m.port_list(),
+                    common::one_line(&m.who)
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    t,
+                    "# Remote access (RDP 3389, WinRM 5985/5986, SSH 22) is not touched: it keeps"
+                );
+                let _ = writeln!(
+                    t,
+                    "# working through the host's own rules. Name a management network"
+                );
+                let _ = writeln!(
+                    t,
+                    "# (`management:` in the deployment, or --management CIDR) to add it here."
+                );
+            }
+        }
         let _ = writeln!(t, "$ErrorActionPreference = 'Stop'");
         let _ = writeln!(t, "$group = {}", ps(&group));
         let _ = writeln!(
             t,
             "Get-NetFirewallRule -Group $group -ErrorAction SilentlyContinue | Remove-NetFirewallRule"
         );
+        if let Some(m) = &mgmt {
+            mgmt_rule(m, &slug, &mut t);
+        }
         let mut n = 0;
+        let mut open_out = Vec::new();
         for hf in &net {
+            if hf.dir == Dir::Out && !opts.egress {
+                open_out.push(hf.flow);
+                continue;
+            }
             rule(hf, &slug, &mut n, &mut gaps, &mut t);
+        }
+        if !open_out.is_empty() {
+            let _ = writeln!(t);
+            let _ = writeln!(
+                t,
+                "# Outbound flows of this host: outbound is left open (--egress writes rules)."
+            );
+            for f in &open_out {
+                let _ = writeln!(t, "#   {}", crate::host::open_line(f));
+            }
         }
         if !lo.is_empty() {
             let _ = writeln!(t);
@@ -99,6 +153,24 @@ impl Renderer for Windows {
         common::gaps_footer(&mut t, &gaps, "#");
         Ok(gaps.finish(t))
     }
+}
+
+/// The management path: one inbound rule, first in the group.
+fn mgmt_rule(m: &Mgmt, slug: &str, t: &mut String) {
+    let from = Split::of(&m.from);
+    let ports: Vec<String> = m.ports.iter().map(ToString::to_string).collect();
+    let what = format!("portplan: management access from {}", m.who);
+    let _ = writeln!(t);
+    let _ = writeln!(t, "# Management path (`management:` or --management).");
+    let _ = writeln!(
+        t,
+        "New-NetFirewallRule -Name {} -DisplayName {} -Group $group -Direction Inbound -Action Allow -Protocol TCP -LocalPort {} -RemoteAddress {} -Description {} | Out-Null",
+        ps(&format!("portplan-{slug}-mgmt")),
+        ps(&common::cut(&what, 200)),
+        ps_list(&ports),
+        ps_list(&from.cidrs()),
+        ps(&what)
+    );
 }
 
 fn rule(hf: &HostFlow, slug: &str, n: &mut usize, gaps: &mut Gaps, t: &mut String) {

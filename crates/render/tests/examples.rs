@@ -17,6 +17,7 @@ fn every_format_renders_every_example() {
             let opts = RenderOptions {
                 for_host: first.clone(),
                 directory: p.directory.clone(),
+                ..Default::default()
             };
             let out = r
                 .render(&p.set, &opts)
@@ -77,6 +78,7 @@ fn host_firewalls_of_every_example_host_validate() {
             let opts = RenderOptions {
                 for_host: Some(h.clone()),
                 directory: p.directory.clone(),
+                ..Default::default()
             };
             for (fmt, cmd) in [
                 ("nftables", vec!["nft", "-c", "-f"]),

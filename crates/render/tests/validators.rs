@@ -86,6 +86,39 @@ impl Drop for Netns {
     }
 }
 
+/// Each fixture as written by default (inbound only, lock-out warning),
+/// with `--egress`, and with a management network of both families.
+fn variants(fx: &str) -> Vec<(&'static str, portplan_render::RenderOptions)> {
+    let base = support::opts(fx);
+    let management = Some(portplan_render::Management {
+        from: vec![
+            "192.0.2.0/24".parse().unwrap(),
+            "198.51.100.7".parse().unwrap(),
+            "2001:db8::/64".parse().unwrap(),
+        ],
+        labels: vec!["admins".into()],
+        ports: vec![],
+    });
+    vec![
+        ("default", base.clone()),
+        (
+            "egress",
+            portplan_render::RenderOptions {
+                egress: true,
+                ..base.clone()
+            },
+        ),
+        (
+            "management",
+            portplan_render::RenderOptions {
+                management,
+                egress: true,
+                ..base
+            },
+        ),
+    ]
+}
+
 fn write_tmp(name: &str, text: &str) -> PathBuf {
     let p = std::env::temp_dir().join(format!("portplan-render-{}-{name}", std::process::id()));
     std::fs::write(&p, text).unwrap();
@@ -100,22 +133,22 @@ fn nft_accepts_every_fixture() {
     let ns = Netns::new("nft");
     let empty = ("empty", portplan_model::FlowSet::default());
     for (fx, set) in support::fixtures().into_iter().chain([empty]) {
-        let out = renderer("nftables")
-            .unwrap()
-            .render(&set, &support::opts(fx))
-            .unwrap();
-        let f = write_tmp(&format!("{fx}.nft"), &out.text);
-        let (ok, msg) = ns.run(&["nft", "-c", "-f", f.to_str().unwrap()], None);
-        assert!(ok, "nft -c rejected the {fx} script:\n{msg}\n{}", out.text);
-        // Applying it for real inside the namespace also works, twice (re-apply).
-        for _ in 0..2 {
-            let (ok, msg) = ns.run(&["nft", "-f", f.to_str().unwrap()], None);
-            assert!(ok, "nft -f failed on {fx}:\n{msg}");
+        for (v, opts) in variants(fx) {
+            let out = renderer("nftables").unwrap().render(&set, &opts).unwrap();
+            let fx = format!("{fx} {v}");
+            let f = write_tmp(&format!("{fx}.nft").replace(' ', "-"), &out.text);
+            let (ok, msg) = ns.run(&["nft", "-c", "-f", f.to_str().unwrap()], None);
+            assert!(ok, "nft -c rejected the {fx} script:\n{msg}\n{}", out.text);
+            // Applying it for real inside the namespace also works, twice (re-apply).
+            for _ in 0..2 {
+                let (ok, msg) = ns.run(&["nft", "-f", f.to_str().unwrap()], None);
+                assert!(ok, "nft -f failed on {fx}:\n{msg}");
+            }
+            let (ok, listing) = ns.run(&["nft", "list", "table", "inet", "portplan"], None);
+            assert!(ok);
+            assert!(listing.contains("policy drop"), "{listing}");
+            let _ = std::fs::remove_file(f);
         }
-        let (ok, listing) = ns.run(&["nft", "list", "table", "inet", "portplan"], None);
-        assert!(ok);
-        assert!(listing.contains("policy drop"), "{listing}");
-        let _ = std::fs::remove_file(f);
     }
 }
 
@@ -127,17 +160,17 @@ fn iptables_restore_accepts_every_fixture() {
     let ns = Netns::new("ipt");
     let empty = ("empty", portplan_model::FlowSet::default());
     for (fx, set) in support::fixtures().into_iter().chain([empty]) {
-        let out = renderer("iptables")
-            .unwrap()
-            .render(&set, &support::opts(fx))
-            .unwrap();
-        let f = write_tmp(&format!("{fx}.rules"), &out.text);
-        let (ok, msg) = ns.run(&["iptables-restore", "--test"], Some(&f));
-        assert!(
-            ok,
-            "iptables-restore --test rejected {fx}:\n{msg}\n{}",
-            out.text
-        );
-        let _ = std::fs::remove_file(f);
+        for (v, opts) in variants(fx) {
+            let out = renderer("iptables").unwrap().render(&set, &opts).unwrap();
+            let fx = format!("{fx} {v}");
+            let f = write_tmp(&format!("{fx}.rules").replace(' ', "-"), &out.text);
+            let (ok, msg) = ns.run(&["iptables-restore", "--test"], Some(&f));
+            assert!(
+                ok,
+                "iptables-restore --test rejected {fx}:\n{msg}\n{}",
+                out.text
+            );
+            let _ = std::fs::remove_file(f);
+        }
     }
 }

@@ -1003,3 +1003,122 @@ fn rendered_iptables_agrees_with_the_kernel() {
         rendered_agree("iptables", false);
     }
 }
+
+// ---- what a host firewall keeps open: the management path, outbound ----
+
+fn one_flow(src: Side, dst: Side, port: u16, id: &str) -> Flow {
+    Flow {
+        src,
+        dst,
+        protocol: Protocol::Tcp,
+        ports: PortSet::from_ranges([PortRange::single(port)]),
+        icmp_type: None,
+        scope: Scope::Network,
+        required: true,
+        interface: None,
+        because: vec![Arc::new(Because {
+            product: "kernel".into(),
+            requirement: id.into(),
+            service: "test".into(),
+            feature: None,
+            source: "kernel:1".into(),
+        })],
+        notes: vec![],
+    }
+}
+
+/// Host `b` with a management network (10.99.0.10): SSH from it still
+/// connects once the generated rules are loaded, SSH from another address
+/// of the same LAN does not; an unplanned outbound connection succeeds by
+/// default and fails with `--egress`, while planned flows pass both ways.
+fn management_and_egress(format: &str) {
+    let bed = Bed::new(&format!("mgmt{format}"));
+    let b = party("b", &["10.99.0.2", "10.99.0.3", "fd99::2"]);
+    let set = FlowSet {
+        deployment: "kernel".into(),
+        flows: vec![
+            one_flow(party("a1", &["10.99.0.11"]), b.clone(), 30, "in"),
+            one_flow(b.clone(), party("a2", &["10.99.0.12"]), 31, "out"),
+        ],
+        diagnostics: vec![],
+    };
+    let host = HostView {
+        name: "b".into(),
+        addrs: b.addrs.clone(),
+    };
+    let ip = |s: &str| -> IpAddr { s.parse().unwrap() };
+    let probe = |src: &str, dst: &str, port: u16| Probe {
+        tcp: true,
+        src: ip(src),
+        dst: ip(dst),
+        port,
+    };
+    // (probe, passes by default, passes with --egress)
+    let inbound = [
+        (probe("10.99.0.10", "10.99.0.2", 22), true, true),
+        (probe("10.99.0.20", "10.99.0.2", 22), false, false),
+        (probe("10.99.0.11", "10.99.0.2", 30), true, true),
+        (probe("10.99.0.20", "10.99.0.2", 30), false, false),
+    ];
+    let outbound = [
+        (probe("10.99.0.2", "10.99.0.12", 31), true, true),
+        (probe("10.99.0.2", "10.99.0.12", 40), true, false),
+        (probe("10.99.0.2", "10.99.0.20", 43), true, false),
+    ];
+    let mut bad = Vec::new();
+    for egress in [false, true] {
+        let opts = portplan_render::RenderOptions {
+            egress,
+            management: Some(portplan_render::Management {
+                from: vec!["10.99.0.10".parse().unwrap()],
+                labels: vec!["admins".into()],
+                ports: vec![],
+            }),
+            ..Default::default()
+        };
+        let text = common::render_with(format, &set, Some(&host), &opts).text;
+        bed.load(format == "nftables", &text);
+        for (ns, probes) in [(&bed.a, &inbound[..]), (&bed.b, &outbound[..])] {
+            for (p, by_default, with_egress) in probes {
+                let want = if egress { *with_egress } else { *by_default };
+                // A packet lost to load looks like a drop: ask again.
+                let mut got = kernel(ns, &[*p])[0];
+                for _ in 0..2 {
+                    if got == want {
+                        break;
+                    }
+                    got = kernel(ns, &[*p])[0];
+                }
+                if got != want {
+                    bad.push(format!(
+                        "{format} egress={egress}: tcp {} -> {}:{}: kernel {}, expected {}\n{text}",
+                        p.src,
+                        p.dst,
+                        p.port,
+                        if got { "passed it" } else { "stopped it" },
+                        if want { "to pass" } else { "to stop" }
+                    ));
+                }
+            }
+        }
+        // And the audit model says what the kernel did.
+        let ins: Vec<Probe> = inbound.iter().map(|x| x.0).collect();
+        let outs: Vec<Probe> = outbound.iter().map(|x| x.0).collect();
+        bad.extend(compare(&bed, format, &text, &ins, &outs));
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+#[test]
+fn nftables_keeps_the_management_path_and_leaves_outbound_open() {
+    if possible("nftables_keeps_the_management_path_and_leaves_outbound_open") {
+        management_and_egress("nftables");
+    }
+}
+
+#[test]
+fn iptables_keeps_the_management_path_and_leaves_outbound_open() {
+    if possible("iptables_keeps_the_management_path_and_leaves_outbound_open") {
+        management_and_egress("iptables");
+    }
+}

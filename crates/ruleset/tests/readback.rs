@@ -10,7 +10,7 @@ mod common;
 use common::*;
 use portplan_model::catalog::Scope;
 use portplan_model::{Addr, Because, Flow, FlowSet, PortRange, PortSet, Protocol, Side};
-use portplan_render::HostView;
+use portplan_render::{HostView, RenderOptions};
 use portplan_ruleset::{
     flow_spaces_any, host_flow_spaces_any, judge, reverse, Compiled, Direction, End, Members,
     Ruleset, Verdict,
@@ -20,11 +20,15 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 /// What a format leaves open by design, as its renderer's header says.
-fn open_by_design(format: &str) -> &'static [Direction] {
+fn open_by_design(format: &str, egress: bool) -> &'static [Direction] {
     match format {
+        "nftables" | "iptables" if egress => &[],
         // Windows allows outbound unless the profile blocks it; GCP and
         // Azure allow egress by default; the renderers say so.
-        "windows" | "gcp-terraform" | "azure-terraform" => &[Direction::Out],
+        // nftables and iptables filter inbound only unless `--egress`.
+        "windows" | "gcp-terraform" | "azure-terraform" | "nftables" | "iptables" => {
+            &[Direction::Out]
+        }
         // Kubernetes: a pod no NetworkPolicy selects accepts everything,
         // and the renderer writes ingress only (its header says so); what
         // it restricts are the pods its policies select, which the reader
@@ -38,7 +42,9 @@ fn open_by_design(format: &str) -> &'static [Direction] {
 /// neighbour discovery), which no planned flow needs.
 fn infrastructure(text: &str) -> bool {
     let t = text.to_ascii_lowercase();
-    t.contains("\"lo\"")
+    // The management path (`management:`) serves the administrators.
+    t.contains("management access")
+        || t.contains("\"lo\"")
         || t.contains(" lo ")
         || t.ends_with(" lo")
         || t.contains("-i lo")
@@ -104,11 +110,22 @@ fn prove(
     placed: &Placed,
     host: Option<&HostView>,
 ) -> Vec<String> {
+    prove_with(format, what, set, placed, host, &RenderOptions::default())
+}
+
+fn prove_with(
+    format: &str,
+    what: &str,
+    set: &FlowSet,
+    placed: &Placed,
+    host: Option<&HostView>,
+    opts: &RenderOptions,
+) -> Vec<String> {
     let (placed, own) = placed;
     // A plan's `any` is the parties outside the deployment.
     let outside = portplan_ruleset::space::Addrs::every().subtract(own);
     let mut bad = Vec::new();
-    let rendered = render(format, set, host);
+    let rendered = render_with(format, set, host, opts);
     let rs = read(format, &rendered.text);
     let ctx = format!("{format} {what}");
     for i in &rs.issues {
@@ -274,7 +291,7 @@ fn prove(
             accept: true, line, ..
         } = rs.chains[f.entry].end
         {
-            if !open_by_design(format).contains(&f.direction) {
+            if !open_by_design(format, opts.egress).contains(&f.direction) {
                 bad.push(format!(
                     "{ctx}: filter {} (line {line}) accepts by policy",
                     f.name
@@ -285,6 +302,11 @@ fn prove(
     for s in &rev.shadowed {
         // nftables sets for DNS names start empty by design.
         if s.by.is_empty() && s.rule.text.contains("@dns_") {
+            continue;
+        }
+        // A planned rule the management path covers already (SSH from the
+        // admin network) is redundant by the user's choice.
+        if !s.by.is_empty() && s.by.iter().all(|r| r.text.contains("management access")) {
             continue;
         }
         bad.push(format!(
@@ -309,6 +331,10 @@ fn prove(
 }
 
 fn prove_examples(format: &str) {
+    prove_examples_with(format, &RenderOptions::default());
+}
+
+fn prove_examples_with(format: &str, opts: &RenderOptions) {
     let per_host = portplan_render::renderer(format).unwrap().per_host();
     let mut bad = Vec::new();
     for ex in examples() {
@@ -325,16 +351,17 @@ fn prove_examples(format: &str) {
         if per_host {
             for name in hosts(&dep) {
                 let hv = host_view(&dep, &name);
-                bad.extend(prove(
+                bad.extend(prove_with(
                     format,
                     &format!("{ex} --for-host {name}"),
                     &set,
                     &placed,
                     Some(&hv),
+                    opts,
                 ));
             }
         } else {
-            bad.extend(prove(format, &ex, &set, &placed, None));
+            bad.extend(prove_with(format, &ex, &set, &placed, None, opts));
         }
     }
     assert!(
@@ -366,6 +393,77 @@ proofs! {
     readback_gcp_terraform => "gcp-terraform",
     readback_k8s => "k8s",
     readback_windows => "windows",
+}
+
+/// Host firewalls with `--egress` (outbound filtered too: no accept policy
+/// outbound for nftables and iptables) and a management network: every
+/// planned flow still exactly, the management rules serving the admins.
+fn management_opts(egress: bool) -> RenderOptions {
+    RenderOptions {
+        egress,
+        management: Some(portplan_render::Management {
+            from: vec![
+                "192.0.2.0/24".parse().unwrap(),
+                "2001:db8::/64".parse().unwrap(),
+            ],
+            labels: vec!["admins".into()],
+            ports: vec![],
+        }),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn readback_host_formats_with_egress() {
+    for format in ["nftables", "iptables", "windows"] {
+        prove_examples_with(format, &management_opts(true));
+    }
+}
+
+#[test]
+fn readback_host_formats_with_management() {
+    for format in ["nftables", "iptables", "windows"] {
+        prove_examples_with(format, &management_opts(false));
+    }
+}
+
+/// The management path is open on every host: TCP 22 from the admin
+/// network reaches the host whatever the plan says, before any other rule.
+#[test]
+fn management_path_is_open_on_every_host() {
+    let admin: portplan_ruleset::space::Addrs = host_addrs(&HostView {
+        name: "admin".into(),
+        addrs: vec!["192.0.2.7".parse().unwrap()],
+    });
+    for format in ["nftables", "iptables", "windows"] {
+        for ex in examples() {
+            let (set, dep) = plan(&ex);
+            for name in hosts(&dep) {
+                let hv = host_view(&dep, &name);
+                let text = render_with(format, &set, Some(&hv), &management_opts(false)).text;
+                let rs = read(format, &text);
+                let c = Compiled::new(&rs, &Members::default());
+                let h = host_addrs(&hv);
+                let ssh = portplan_ruleset::space::Space {
+                    proto: portplan_ruleset::space::Ranges::one(6),
+                    src: admin.clone(),
+                    dst: h.clone(),
+                    sport: portplan_ruleset::space::Ranges::full(),
+                    dport: portplan_ruleset::space::Ranges::one(22),
+                };
+                if ssh.dst.is_empty() || !h.intersect(&admin).is_empty() {
+                    continue;
+                }
+                let j = judge(&c, &[ssh], Some(&h));
+                assert_eq!(
+                    j.verdict,
+                    Verdict::Allowed,
+                    "{format} {ex} --for-host {name}: SSH from the management network: {:?}\n{text}",
+                    j.parts
+                );
+            }
+        }
+    }
 }
 
 #[test]

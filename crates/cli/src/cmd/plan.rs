@@ -7,7 +7,7 @@ use clap::builder::PossibleValuesParser;
 use portplan_model::{Diagnostic, FlowSet};
 use portplan_plan::report::{self, COLUMNS};
 use portplan_plan::{host_view, load_deployment, plan_set, PlanOptions};
-use portplan_render::{HostView, RenderOptions};
+use portplan_render::{HostView, Management, RenderOptions};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -51,6 +51,15 @@ pub struct Args {
     /// planned: for reviewing or diffing a plan rule by rule.
     #[arg(long)]
     pub no_merge: bool,
+    /// Host firewalls: filter outbound too (default deny both ways). By
+    /// default nftables, iptables and Windows filter inbound only.
+    #[arg(long)]
+    pub egress: bool,
+    /// Host firewalls: an address or CIDR administrators connect from, kept
+    /// open (SSH; on Windows also RDP and WinRM) before any other rule.
+    /// Adds to the deployment's `management: { from: [...] }`.
+    #[arg(long, value_name = "CIDR")]
+    pub management: Vec<String>,
 }
 
 pub fn run(args: Args, g: &Global) -> Outcome {
@@ -72,6 +81,7 @@ pub fn run(args: Args, g: &Global) -> Outcome {
         no_optional: args.no_optional,
     };
     let set = plan_set(&cat, &dep, &opts, !args.no_merge).map_err(Failure::Diagnostics)?;
+    let management = management(&dep, &args.management)?;
     // The location index and the catalog are not needed past planning.
     let portplan_model::load::Parsed {
         value: deployment,
@@ -115,7 +125,19 @@ pub fn run(args: Args, g: &Global) -> Outcome {
                 0,
             )
         } else {
-            rendered(format, &set, filtered.as_ref(), host.clone(), &dep.value, g)?
+            let host_opts = HostOptions {
+                egress: args.egress,
+                management: management.clone(),
+            };
+            rendered_with(
+                format,
+                &set,
+                filtered.as_ref(),
+                host.clone(),
+                &dep.value,
+                g,
+                host_opts,
+            )?
         };
         texts.push((*format, text));
         left_out += n;
@@ -252,15 +274,50 @@ fn csv_text(set: &FlowSet) -> Result<String, Failure> {
     String::from_utf8(bytes).map_err(|e| fail(&e))
 }
 
+/// The management path: the deployment's `management:` plus `--management`.
+fn management(
+    dep: &portplan_model::load::Parsed<portplan_model::Deployment>,
+    extra: &[String],
+) -> Result<Option<Management>, Failure> {
+    let mut m = portplan_plan::management_path(dep).map(|p| Management {
+        from: p.from,
+        labels: p.labels,
+        ports: p.ports,
+    });
+    for raw in extra {
+        let a: portplan_model::Addr = raw
+            .trim()
+            .parse()
+            .map_err(|e| Failure::Message(format!("--management {raw}: {e}")))?;
+        if !matches!(a, portplan_model::Addr::Net(_)) {
+            return Err(Failure::Message(format!(
+                "--management {raw}: give an address or CIDR administrators connect from"
+            )));
+        }
+        let m = m.get_or_insert_with(Management::default);
+        m.from.push(a);
+        m.labels.push(raw.trim().to_string());
+    }
+    Ok(m)
+}
+
+/// What host firewalls take from the command line (`--egress`, `--management`).
+#[derive(Default)]
+struct HostOptions {
+    egress: bool,
+    management: Option<Management>,
+}
+
 /// A render-stage format; returns the text and how many items it could not express.
 /// `filtered` is `set` cut to the flows of `--for-host`, if given.
-fn rendered(
+fn rendered_with(
     format: &str,
     set: &FlowSet,
     filtered: Option<&FlowSet>,
     host: Option<(String, Vec<portplan_model::Addr>)>,
     dep: &portplan_model::Deployment,
     g: &Global,
+    host_opts: HostOptions,
 ) -> Result<(String, usize), Failure> {
     let r = portplan_render::renderer(format)
         .ok_or_else(|| Failure::Message(format!("unknown format `{format}`")))?;
@@ -281,19 +338,24 @@ fn rendered(
             .into_iter()
             .map(|(name, addrs)| HostView { name, addrs })
             .collect(),
+        egress: host_opts.egress,
+        management: host_opts.management,
     };
     let done = r
         .render(input, &opts)
         .map_err(|e| Failure::Message(format!("cannot write {format}: {e}")))?;
     for u in &done.unexpressed {
-        let d = Diagnostic::warning(
-            format!("{format} output"),
+        // An item of no requirement is about the whole file (a lock-out warning).
+        let message = if u.requirements.is_empty() {
+            u.reason.clone()
+        } else {
             format!(
                 "not expressed: {} [{}]",
                 u.reason,
                 u.requirements.join(", ")
-            ),
-        );
+            )
+        };
+        let d = Diagnostic::warning(format!("{format} output"), message);
         eprintln!("{}", out::diagnostic(&d, g.color));
     }
     Ok((done.text, done.unexpressed.len()))
@@ -329,6 +391,12 @@ pub(crate) fn write_format(
     if OWN_FORMATS.contains(&format) {
         own_format(format, set, dep, g)
     } else {
-        Ok(rendered(format, set, None, host, dep, g)?.0)
+        // Flows missing from a ruleset are written in both directions: an
+        // outbound one missing from a filtering OUTPUT chain needs its rule.
+        let both_ways = HostOptions {
+            egress: true,
+            management: None,
+        };
+        Ok(rendered_with(format, set, None, host, dep, g, both_ways)?.0)
     }
 }

@@ -290,6 +290,7 @@ pub fn all() -> Vec<(String, FlowSet, RenderOptions)> {
         let opts = RenderOptions {
             for_host: p.busiest(),
             directory: p.directory.clone(),
+            ..Default::default()
         };
         v.push((p.stem, p.set, opts));
     }

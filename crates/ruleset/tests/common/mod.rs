@@ -56,9 +56,19 @@ pub fn host_view(dep: &Deployment, name: &str) -> HostView {
 }
 
 pub fn render(format: &str, set: &FlowSet, host: Option<&HostView>) -> Rendered {
+    render_with(format, set, host, &RenderOptions::default())
+}
+
+/// `render` with options (`egress`, `management`); `host` overrides `for_host`.
+pub fn render_with(
+    format: &str,
+    set: &FlowSet,
+    host: Option<&HostView>,
+    base: &RenderOptions,
+) -> Rendered {
     let opts = RenderOptions {
         for_host: host.cloned(),
-        ..Default::default()
+        ..base.clone()
     };
     portplan_render::renderer(format)
         .unwrap()
