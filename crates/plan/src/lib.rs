@@ -11,9 +11,11 @@ mod expand;
 mod load;
 mod merge;
 mod notes;
+pub mod parties;
 pub mod report;
 mod resolve;
 mod settings;
+pub mod ticket;
 
 pub use expand::PlanOptions;
 pub use load::load_deployment;

@@ -5,6 +5,7 @@ use portplan_model::{Addr, FlowSet};
 
 mod common;
 mod host;
+mod picture;
 mod prepare;
 mod tf;
 

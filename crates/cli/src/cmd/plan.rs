@@ -5,7 +5,8 @@ use super::{Failure, Global, Outcome};
 use crate::out;
 use clap::builder::PossibleValuesParser;
 use portplan_model::{Diagnostic, FlowSet};
-use portplan_plan::report::{self, COLUMNS};
+use portplan_plan::report;
+use portplan_plan::ticket;
 use portplan_plan::{host_view, load_deployment, plan_set, PlanOptions};
 use portplan_render::{HostView, RenderOptions};
 use std::path::{Path, PathBuf};
@@ -182,8 +183,8 @@ fn own_format(
         "json" => serde_json::to_string_pretty(set)
             .map(|s| s + "\n")
             .map_err(|e| Failure::Message(format!("cannot write JSON: {e}"))),
-        "csv" => csv_text(set),
-        "md" => Ok(report::markdown(set)),
+        "csv" => csv_text(set, dep, g),
+        "md" => Ok(report::markdown_named(set, &report::legend(dep, set))),
         _ => Ok(table_text(set, dep, g.color)),
     }
 }
@@ -198,25 +199,21 @@ fn table_text(set: &FlowSet, dep: &portplan_model::Deployment, color: bool) -> S
         .iter()
         .map(|f| {
             let r = report::row(f);
-            let mut flags = Vec::new();
-            if !r.required {
-                flags.push("optional");
-            }
-            if r.scope != "network" {
-                flags.push(r.scope.as_str());
-            }
             vec![
                 names(&f.src),
                 names(&f.dst),
                 r.protocol,
                 r.ports,
-                flags.join(","),
+                r.scope,
+                if r.required { "yes" } else { "optional" }.to_string(),
                 report::reasons_short(f),
             ]
         })
         .collect();
     let mut text = out::table(
-        &["FROM", "TO", "PROTO", "PORTS", "", "BECAUSE"],
+        &[
+            "FROM", "TO", "PROTO", "PORTS", "SCOPE", "REQUIRED", "BECAUSE",
+        ],
         &rows,
         color,
     );
@@ -239,16 +236,51 @@ fn table_text(set: &FlowSet, dep: &portplan_model::Deployment, color: bool) -> S
     text
 }
 
-fn csv_text(set: &FlowSet) -> Result<String, Failure> {
+/// The change ticket: one row per source, destination, protocol and ports
+/// (see `portplan_plan::ticket`); loopback flows are left out, said on stderr.
+fn csv_text(
+    set: &FlowSet,
+    dep: &portplan_model::Deployment,
+    g: &Global,
+) -> Result<String, Failure> {
     let fail = |e: &dyn std::fmt::Display| Failure::Message(format!("cannot write CSV: {e}"));
+    let titles = page_titles(g);
+    let title = |b: &portplan_model::flow::Because| {
+        let file = b
+            .source
+            .rsplit_once(':')
+            .map_or(b.source.as_str(), |(f, _)| f);
+        titles.get(&(b.product.clone(), file.to_string())).cloned()
+    };
+    let t = ticket::ticket(set, &portplan_plan::directory(dep), &title);
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(COLUMNS).map_err(|e| fail(&e))?;
-    for f in &set.flows {
-        w.write_record(report::row(f).cells("; "))
-            .map_err(|e| fail(&e))?;
+    w.write_record(ticket::COLUMNS).map_err(|e| fail(&e))?;
+    for r in &t.rows {
+        w.write_record(r).map_err(|e| fail(&e))?;
+    }
+    if !t.loopback.is_empty() {
+        eprintln!(
+            "portplan: note: csv leaves out the loopback flows (each host talks to itself; no firewall between hosts is involved): {}; --format md or json lists them",
+            t.loopback.join(", ")
+        );
     }
     let bytes = w.into_inner().map_err(|e| fail(&e))?;
     String::from_utf8(bytes).map_err(|e| fail(&e))
+}
+
+/// (product, file) -> the title of the page a citation `file:line` points
+/// at, from the catalog's `sources:`. Empty when the catalog does not load.
+fn page_titles(g: &Global) -> std::collections::HashMap<(String, String), String> {
+    let mut out = std::collections::HashMap::new();
+    if let Ok(cat) = g.catalog() {
+        for (id, p) in &cat.products {
+            for s in &p.sources {
+                let file = s.file.clone().unwrap_or_else(|| s.id.clone());
+                out.insert((id.clone(), file), s.title.clone());
+            }
+        }
+    }
+    out
 }
 
 /// A render-stage format; returns the text and how many items it could not express.
