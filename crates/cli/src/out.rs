@@ -4,6 +4,13 @@ use portplan_model::{Diagnostic, Severity};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
+/// `--format` of a command whose output is a table (or text) or JSON.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TableOrJson {
+    Table,
+    Json,
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum ColorWhen {
     Auto,

@@ -14,7 +14,11 @@ use std::process::ExitCode;
 #[derive(clap::Subcommand)]
 pub enum CatalogCmd {
     /// Products with counts of roles and requirements.
-    List,
+    List {
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = out::TableOrJson::Table)]
+        format: out::TableOrJson,
+    },
     /// One product's requirements, readable in a terminal or complete in json.
     Show {
         /// Product id (see `portplan catalog list`).
@@ -25,7 +29,8 @@ pub enum CatalogCmd {
         /// Only requirements of this feature.
         #[arg(long)]
         feature: Option<String>,
-        #[arg(long, value_enum, default_value_t = ShowFormat::Table)]
+        /// Output format (json and csv hold every port of a long list).
+        #[arg(long, short = 'f', value_enum, default_value_t = ShowFormat::Table)]
         format: ShowFormat,
     },
     /// The flat table for spreadsheets and tickets: one row per (requirement, protocol, port range).
@@ -33,7 +38,8 @@ pub enum CatalogCmd {
         /// Only this product (default: all).
         #[arg(long)]
         product: Option<String>,
-        #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = ExportFormat::Csv)]
         format: ExportFormat,
         /// Write to this file instead of stdout.
         #[arg(short, long)]
@@ -43,12 +49,18 @@ pub enum CatalogCmd {
     Check {
         /// A folder of `*.yaml` catalog files, or one file.
         dir: Option<PathBuf>,
+        /// Output format: a summary line (findings on stderr), or JSON with the findings.
+        #[arg(long, short = 'f', value_enum, default_value_t = out::TableOrJson::Table)]
+        format: out::TableOrJson,
     },
     /// Print the JSON Schema of catalog files (or deployment files), for editors.
     Schema {
         /// The schema of deployment files instead.
         #[arg(long)]
         deployment: bool,
+        /// Output format (a schema is JSON; the flag is here so every command takes it).
+        #[arg(long, short = 'f', value_enum, default_value_t = JsonOnly::Json)]
+        format: JsonOnly,
     },
 }
 
@@ -61,6 +73,11 @@ pub enum ShowFormat {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+pub enum JsonOnly {
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 pub enum ExportFormat {
     Csv,
     Json,
@@ -68,7 +85,7 @@ pub enum ExportFormat {
 
 pub fn run(c: CatalogCmd, g: &Global) -> Outcome {
     match c {
-        CatalogCmd::List => list(g),
+        CatalogCmd::List { format } => list(g, format),
         CatalogCmd::Show {
             product,
             role,
@@ -80,8 +97,11 @@ pub fn run(c: CatalogCmd, g: &Global) -> Outcome {
             format,
             output,
         } => export_cmd(g, product.as_deref(), format, output),
-        CatalogCmd::Check { dir } => check(g, dir),
-        CatalogCmd::Schema { deployment } => {
+        CatalogCmd::Check { dir, format } => check(g, dir, format),
+        CatalogCmd::Schema {
+            deployment,
+            format: JsonOnly::Json,
+        } => {
             let schema = if deployment {
                 portplan_model::deployment_schema()
             } else {
@@ -107,8 +127,29 @@ pub fn product<'a>(cat: &'a Catalog, id: &str) -> Result<&'a Product, Failure> {
     })
 }
 
-fn list(g: &Global) -> Outcome {
+fn list(g: &Global, format: out::TableOrJson) -> Outcome {
     let cat = g.catalog()?;
+    if format == out::TableOrJson::Json {
+        let v: Vec<serde_json::Value> = cat
+            .products
+            .values()
+            .map(|p| {
+                serde_json::json!({
+                    "product": p.product,
+                    "name": p.name,
+                    "vendor": p.vendor,
+                    "roles": p.roles.len(),
+                    "own_roles": p.roles.iter().filter(|r| r.kind == portplan_model::RoleKind::Component).count(),
+                    "requirements": p.requirements.len(),
+                    "features": p.features.len(),
+                    "export_rows": export::rows(p).len(),
+                    "file": cat.origin.get(&p.product),
+                })
+            })
+            .collect();
+        out::emit(&pretty_json(&v)?, None)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let rows: Vec<Vec<String>> = cat
         .products
         .values()
@@ -142,9 +183,20 @@ fn list(g: &Global) -> Outcome {
         &rows,
         g.color,
     );
+    let text = format!("{text}\n{LIST_LEGEND}");
     out::emit(&text, None)?;
     Ok(ExitCode::SUCCESS)
 }
+
+/// What each column of `catalog list` counts.
+const LIST_LEGEND: &str = "\
+PRODUCT       the id to give `catalog show`, `port` and a deployment's `product:`
+ROLES         parts and parties of the product; (N own) = its own components, the rest are outside parties
+REQUIREMENTS  flows the vendor's pages ask for (one per page statement)
+FEATURES      optional parts a deployment switches on or off
+ROWS          lines of `catalog export` (one per requirement, protocol and port range)
+FILE          the catalog file the product comes from
+";
 
 /// How a requirement's ports read to a person: `443,8443`, `gateway_port (default 5000)`.
 pub fn ports_text(p: &Product, r: &Requirement) -> String {
@@ -514,7 +566,7 @@ fn export_cmd(
     Ok(ExitCode::SUCCESS)
 }
 
-fn check(g: &Global, dir: Option<PathBuf>) -> Outcome {
+fn check(g: &Global, dir: Option<PathBuf>, format: out::TableOrJson) -> Outcome {
     let files: Vec<(String, String)> = match &dir {
         None => builtin_files()
             .iter()
@@ -542,6 +594,16 @@ fn check(g: &Global, dir: Option<PathBuf>) -> Outcome {
     }
     sort(&mut diags);
     let errors = diags.iter().filter(|d| d.is_error()).count();
+    if format == out::TableOrJson::Json {
+        let v = serde_json::json!({
+            "files": files.len(),
+            "requirements": reqs,
+            "errors": errors,
+            "diagnostics": diags,
+        });
+        out::emit(&pretty_json(&v)?, None)?;
+        return Ok(ExitCode::from(if errors > 0 { 2 } else { 0 }));
+    }
     for d in &diags {
         eprintln!("{}", out::diagnostic(d, g.color));
     }

@@ -10,8 +10,11 @@ use std::process::ExitCode;
 pub struct Args {
     /// A port, optionally with a protocol: `443`, `1812/udp`.
     port: String,
-    /// Print json instead of a table.
-    #[arg(long)]
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = out::TableOrJson::Table)]
+    format: out::TableOrJson,
+    /// Same as `--format json` (the older spelling).
+    #[arg(long, hide = true)]
     json: bool,
 }
 
@@ -91,7 +94,7 @@ pub fn run(a: Args, g: &Global) -> Outcome {
         }
     }
     let names = iana::lookup(port, proto);
-    if a.json {
+    if a.json || a.format == out::TableOrJson::Json {
         let v = serde_json::json!({ "port": port, "iana": names, "uses": uses });
         let text = serde_json::to_string_pretty(&v)
             .map_err(|e| Failure::Message(format!("cannot write json: {e}")))?;
