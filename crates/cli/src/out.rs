@@ -180,7 +180,9 @@ pub fn table(header: &[&str], rows: &[Vec<String>], color: bool) -> String {
     }
     if cut {
         CUT_NOTE.call_once(|| {
-            eprintln!("portplan: note: long cells are cut (~) to fit the width; --wide shows them whole");
+            eprintln!(
+                "portplan: note: long cells are cut (~) to fit the width; --wide shows them whole"
+            );
         });
     }
     out

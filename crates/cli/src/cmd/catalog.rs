@@ -190,11 +190,11 @@ fn list(g: &Global, format: out::TableOrJson) -> Outcome {
 
 /// What each column of `catalog list` counts.
 const LIST_LEGEND: &str = "\
-PRODUCT       the id to give `catalog show`, `port` and a deployment's `product:`
-ROLES         parts and parties of the product; (N own) = its own components, the rest are outside parties
-REQUIREMENTS  flows the vendor's pages ask for (one per page statement)
+PRODUCT       id for `catalog show`, `port` and a deployment's `product:`
+ROLES         parts and outside parties; (N own): the product's own components
+REQUIREMENTS  flows the vendor's pages ask for
 FEATURES      optional parts a deployment switches on or off
-ROWS          lines of `catalog export` (one per requirement, protocol and port range)
+ROWS          lines of `catalog export` (requirement x protocol x port range)
 FILE          the catalog file the product comes from
 ";
 
@@ -441,6 +441,43 @@ fn md_cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
+/// Entries of a port list shown whole in Markdown; a longer list (an OS
+/// scan's thousand ports) is folded into a summary line.
+const MD_PORTS: usize = 16;
+
+/// `877 entries, 1-65389: 1, 3, 4, 6, 7, 9, 13, 17, … (all in --format json or csv)`.
+fn folded_ports(p: &Product, r: &Requirement) -> String {
+    if r.ports.len() <= MD_PORTS {
+        return ports_text(p, r);
+    }
+    let fixed = r.ports.iter().filter_map(|ps| match ps {
+        PortSpec::Fixed(range) => Some(range),
+        PortSpec::Param(_) => None,
+    });
+    let (lo, hi) = fixed.fold((u16::MAX, 0u16), |(lo, hi), x| {
+        (lo.min(x.low), hi.max(x.high))
+    });
+    let first: Vec<String> = r
+        .ports
+        .iter()
+        .take(8)
+        .map(|ps| match ps {
+            PortSpec::Fixed(range) => range.to_string(),
+            PortSpec::Param(name) => name.clone(),
+        })
+        .collect();
+    let span = if lo <= hi {
+        format!(", {lo}-{hi}")
+    } else {
+        String::new()
+    };
+    format!(
+        "{} entries{span}: {}, … (all in --format json or csv)",
+        r.ports.len(),
+        first.join(", ")
+    )
+}
+
 fn show_md(p: &Product, reqs: &[&Requirement]) -> String {
     let mut s = format!("# {} (`{}`)\n\nVendor: {}\n\n", p.name, p.product, p.vendor);
     s.push_str(
@@ -454,7 +491,7 @@ fn show_md(p: &Product, reqs: &[&Requirement]) -> String {
             r.from_roles().join(", "),
             r.to_roles().join(", "),
             protocols_text(r),
-            md_cell(&ports_text(p, r)),
+            md_cell(&folded_ports(p, r)),
             md_cell(&need(r)),
             r.scope.as_str(),
             p.cite(&r.source),

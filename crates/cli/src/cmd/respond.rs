@@ -147,7 +147,8 @@ pub fn run(args: Args, g: &Global) -> Outcome {
         v["text"] = text.into();
         v.to_string()
     };
-    let on: responder::OnEvent = Arc::new(move |e| match e {
+    let on: responder::OnEvent = Arc::new(move |e| {
+        match e {
         Event::Bound { protocol, port } => {
             if let Ok(mut v) = b.lock() {
                 v.push((protocol, port));
@@ -211,6 +212,7 @@ pub fn run(args: Args, g: &Global) -> Outcome {
             serde_json::json!({ "probes": probes, "ignored": ignored, "why": why.to_string() }),
             format!("done ({why}): {probes} probes answered, {ignored} ignored"),
         )),
+    }
     });
     // The TTL is a hard deadline: whatever holds the runtime up (a stuck
     // output, a task that will not end), the process ends shortly after.
