@@ -191,6 +191,7 @@ fn list(g: &Global, format: out::TableOrJson) -> Outcome {
 /// What each column of `catalog list` counts.
 const LIST_LEGEND: &str = "\
 PRODUCT       id for `catalog show`, `port` and a deployment's `product:`
+NAME          the product's name as its vendor writes it
 ROLES         parts and outside parties; (N own): the product's own components
 REQUIREMENTS  flows the vendor's pages ask for
 FEATURES      optional parts a deployment switches on or off
