@@ -503,6 +503,21 @@ fn csv_is_a_change_ticket_with_one_host_pair_per_row() {
             .collect()
     };
     assert_eq!(pairs(&csv), pairs(&raw));
+    // --for-host: only the host's own rows, not those of the hosts merged with it.
+    let pg = ok(&[
+        "plan",
+        "examples/strongdm.yaml",
+        "-f",
+        "csv",
+        "--for-host",
+        "pg-1",
+    ]);
+    let rows: Vec<&str> = pg.lines().skip(1).collect();
+    assert!(!rows.is_empty());
+    for l in rows {
+        let cells: Vec<&str> = l.split(',').collect();
+        assert!(cells[0] == "pg-1" || cells[2] == "pg-1", "{l}");
+    }
 }
 
 #[test]

@@ -21,6 +21,16 @@ impl Party {
     pub fn is_bare_address(&self) -> bool {
         self.addrs.len() == 1 && self.addrs[0].to_string() == self.name
     }
+
+    /// Whether this party is, or holds, the host `name` with `addrs`.
+    pub fn is(&self, name: &str, addrs: &[Addr]) -> bool {
+        self.name == name
+            || self.addrs.iter().any(|a| {
+                addrs
+                    .iter()
+                    .any(|h| !matches!(a, Addr::Any) && common(a, h).is_some())
+            })
+    }
 }
 
 /// What two addresses share: the smaller of two nested networks, or the

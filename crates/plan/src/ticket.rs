@@ -36,11 +36,18 @@ pub struct Ticket {
 
 /// `directory`: every named host and network with its addresses.
 /// `title`: the title of the page a requirement cites, when the catalog has one.
+/// `only`: a host (`--for-host`): only the rows it sends or receives, not
+/// those of the other hosts merged into the same flow.
 pub fn ticket(
     set: &FlowSet,
     directory: &[(String, Vec<Addr>)],
     title: &dyn Fn(&Because) -> Option<String>,
+    only: Option<(&str, &[Addr])>,
 ) -> Ticket {
+    let wanted = |p: &Party| match only {
+        None => true,
+        Some((name, addrs)) => p.is(name, addrs),
+    };
     let lookup = |name: &str| {
         directory
             .iter()
@@ -79,6 +86,9 @@ pub fn ticket(
         };
         for s in parties(&f.src, lookup) {
             for d in parties(&f.dst, lookup) {
+                if !wanted(&s) && !wanted(&d) {
+                    continue;
+                }
                 rows.push(vec![
                     s.name.clone(),
                     addrs(&s),

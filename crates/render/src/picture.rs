@@ -52,15 +52,29 @@ impl Picture {
                 .find(|h| h.name == name)
                 .map(|h| h.addrs.as_slice())
         };
+        // `--for-host`: only the arrows the host is at one end of, not
+        // those of the other hosts merged into the same flow.
+        let wanted = |p: &Party| match &opts.for_host {
+            None => true,
+            Some(h) => p.is(&h.name, &h.addrs),
+        };
+        // A loopback flow stays on each host: no arrow to another.
+        let drawn = |scope: Scope, a: &Party, b: &Party| {
+            (wanted(a) || wanted(b)) && (scope != Scope::Loopback || a.name == b.name)
+        };
         let flows = common::sorted(set);
         let mut by_name: BTreeMap<String, Vec<Addr>> = BTreeMap::new();
         let mut pairs: Vec<(Vec<Party>, Vec<Party>)> = Vec::with_capacity(flows.len());
         for f in &flows {
             let s = parties(&f.src, lookup);
             let d = parties(&f.dst, lookup);
-            for p in s.iter().chain(&d) {
-                let held = by_name.entry(p.name.clone()).or_default();
-                held.extend(p.addrs.iter().cloned());
+            for a in &s {
+                for b in d.iter().filter(|b| drawn(f.scope, a, b)) {
+                    for p in [a, b] {
+                        let held = by_name.entry(p.name.clone()).or_default();
+                        held.extend(p.addrs.iter().cloned());
+                    }
+                }
             }
             pairs.push((s, d));
         }
@@ -94,8 +108,7 @@ impl Picture {
             }
             for a in s {
                 for b in d {
-                    // A loopback flow stays on each host: no arrow to another.
-                    if f.scope == Scope::Loopback && a.name != b.name {
+                    if !drawn(f.scope, a, b) {
                         continue;
                     }
                     let (src, dst) = (index[&a.name], index[&b.name]);

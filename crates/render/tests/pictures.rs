@@ -200,3 +200,50 @@ fn strongdm_hosts_each_one_node_with_their_own_address() {
         }
     }
 }
+
+#[test]
+fn for_host_pictures_only_the_host_s_own_arrows() {
+    let p = support::planned()
+        .into_iter()
+        .find(|p| p.stem == "strongdm")
+        .expect("examples/strongdm.yaml");
+    for h in &p.hosts {
+        let opts = RenderOptions {
+            for_host: Some(h.clone()),
+            directory: p.directory.clone(),
+        };
+        for (format, read) in [
+            ("mermaid", read_mermaid as fn(&str) -> Read),
+            ("dot", read_dot as fn(&str) -> Read),
+        ] {
+            let r = read(
+                &renderer(format)
+                    .unwrap()
+                    .render(&p.set, &opts)
+                    .unwrap()
+                    .text,
+            );
+            let me = r
+                .nodes
+                .iter()
+                .find(|(_, l)| l[0] == h.name)
+                .map(|(id, _)| id.clone())
+                .unwrap_or_else(|| panic!("{format}: no node for {}", h.name));
+            assert!(!r.edges.is_empty(), "{format}/{}", h.name);
+            for (a, b, l) in &r.edges {
+                assert!(
+                    *a == me || *b == me,
+                    "{format}/{}: {a} -> {b} ({l})",
+                    h.name
+                );
+            }
+            // Every node is at the end of an arrow.
+            for id in r.nodes.keys() {
+                assert!(
+                    r.edges.iter().any(|(a, b, _)| a == id || b == id),
+                    "{format}: {id}"
+                );
+            }
+        }
+    }
+}

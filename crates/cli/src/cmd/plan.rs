@@ -111,7 +111,13 @@ pub fn run(args: Args, g: &Global) -> Outcome {
     for format in &formats {
         let (text, n) = if OWN_FORMATS.contains(format) {
             (
-                own_format(format, filtered.as_ref().unwrap_or(&set), &dep.value, g)?,
+                own_format(
+                    format,
+                    filtered.as_ref().unwrap_or(&set),
+                    &dep.value,
+                    host.as_ref(),
+                    g,
+                )?,
                 0,
             )
         } else {
@@ -177,13 +183,14 @@ fn own_format(
     format: &str,
     set: &FlowSet,
     dep: &portplan_model::Deployment,
+    host: Option<&(String, Vec<portplan_model::Addr>)>,
     g: &Global,
 ) -> Result<String, Failure> {
     match format {
         "json" => serde_json::to_string_pretty(set)
             .map(|s| s + "\n")
             .map_err(|e| Failure::Message(format!("cannot write JSON: {e}"))),
-        "csv" => csv_text(set, dep, g),
+        "csv" => csv_text(set, dep, host, g),
         "md" => Ok(report::markdown_named(set, &report::legend(dep, set))),
         _ => Ok(table_text(set, dep, g.color)),
     }
@@ -241,6 +248,7 @@ fn table_text(set: &FlowSet, dep: &portplan_model::Deployment, color: bool) -> S
 fn csv_text(
     set: &FlowSet,
     dep: &portplan_model::Deployment,
+    host: Option<&(String, Vec<portplan_model::Addr>)>,
     g: &Global,
 ) -> Result<String, Failure> {
     let fail = |e: &dyn std::fmt::Display| Failure::Message(format!("cannot write CSV: {e}"));
@@ -252,7 +260,8 @@ fn csv_text(
             .map_or(b.source.as_str(), |(f, _)| f);
         titles.get(&(b.product.clone(), file.to_string())).cloned()
     };
-    let t = ticket::ticket(set, &portplan_plan::directory(dep), &title);
+    let only = host.map(|(n, a)| (n.as_str(), a.as_slice()));
+    let t = ticket::ticket(set, &portplan_plan::directory(dep), &title, only);
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(ticket::COLUMNS).map_err(|e| fail(&e))?;
     for r in &t.rows {
@@ -358,7 +367,7 @@ pub(crate) fn write_format(
     g: &Global,
 ) -> Result<String, Failure> {
     if OWN_FORMATS.contains(&format) {
-        own_format(format, set, dep, g)
+        own_format(format, set, dep, None, g)
     } else {
         Ok(rendered(format, set, None, host, dep, g)?.0)
     }
