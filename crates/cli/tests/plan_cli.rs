@@ -503,6 +503,38 @@ fn csv_is_a_change_ticket_with_one_host_pair_per_row() {
             .collect()
     };
     assert_eq!(pairs(&csv), pairs(&raw));
+    // Each row names only its own pair's requirements: every requirement of
+    // a row has an unplanned-merge flow from that source to that destination.
+    let raw: serde_json::Value = serde_json::from_str(&ok(&[
+        "plan",
+        "examples/strongdm.yaml",
+        "-f",
+        "json",
+        "--no-merge",
+    ]))
+    .unwrap();
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        for id in rec[col("requirements")].split("; ") {
+            assert!(
+                raw["flows"].as_array().unwrap().iter().any(|f| {
+                    f["src"]["labels"][0] == rec[sn]
+                        && f["dst"]["labels"][0] == rec[dn]
+                        && f["because"].as_array().unwrap().iter().any(|b| {
+                            format!(
+                                "{}/{}",
+                                b["product"].as_str().unwrap(),
+                                b["requirement"].as_str().unwrap()
+                            ) == id
+                        })
+                }),
+                "{id} is not a requirement of {} -> {}",
+                &rec[sn],
+                &rec[dn]
+            );
+        }
+    }
     // --for-host: only the host's own rows, not those of the hosts merged with it.
     let pg = ok(&[
         "plan",

@@ -54,7 +54,19 @@ pub fn ticket(
             .find(|(n, _)| n == name)
             .map(|(_, a)| a.as_slice())
     };
-    let mut rows = Vec::new();
+    // Rows keyed by their ends, protocol, ports and scope: flows of several
+    // requirements between the same two parties make one row naming them all.
+    struct Acc {
+        cells: [String; 6],
+        scope: String,
+        required: bool,
+        because: Vec<std::sync::Arc<Because>>,
+        features: Vec<String>,
+        notes: Vec<String>,
+    }
+    let mut acc: Vec<Acc> = Vec::new();
+    let mut index: std::collections::HashMap<([String; 6], String), usize> =
+        std::collections::HashMap::new();
     let mut loopback = Vec::new();
     for f in &set.flows {
         if f.scope == Scope::Loopback {
@@ -66,17 +78,6 @@ pub fn ticket(
             continue;
         }
         let r = crate::report::row(f);
-        let distinct = |it: &mut dyn Iterator<Item = String>| -> String {
-            let mut v: Vec<String> = Vec::new();
-            for s in it {
-                if !v.contains(&s) {
-                    v.push(s);
-                }
-            }
-            v.join("; ")
-        };
-        let service = distinct(&mut f.because.iter().map(|b| b.service.clone()));
-        let citation = citations(&f.because, title);
         let addrs = |p: &Party| {
             p.addrs
                 .iter()
@@ -89,24 +90,77 @@ pub fn ticket(
                 if !wanted(&s) && !wanted(&d) {
                     continue;
                 }
-                rows.push(vec![
+                let cells = [
                     s.name.clone(),
                     addrs(&s),
                     d.name.clone(),
                     addrs(&d),
                     r.protocol.clone(),
                     r.ports.clone(),
-                    service.clone(),
-                    r.required.to_string(),
-                    r.scope.clone(),
-                    r.requirements.join("; "),
-                    r.features.join("; "),
-                    citation.clone(),
-                    r.notes.join("; "),
-                ]);
+                ];
+                let key = (cells.clone(), r.scope.clone());
+                let i = *index.entry(key).or_insert_with(|| {
+                    acc.push(Acc {
+                        cells,
+                        scope: r.scope.clone(),
+                        required: false,
+                        because: Vec::new(),
+                        features: Vec::new(),
+                        notes: Vec::new(),
+                    });
+                    acc.len() - 1
+                });
+                let a = &mut acc[i];
+                a.required |= f.required;
+                for b in &f.because {
+                    if !a.because.contains(b) {
+                        a.because.push(b.clone());
+                    }
+                }
+                for x in &r.features {
+                    if !a.features.contains(x) {
+                        a.features.push(x.clone());
+                    }
+                }
+                for n in &f.notes {
+                    if !a.notes.contains(n) {
+                        a.notes.push(n.clone());
+                    }
+                }
             }
         }
     }
+    let distinct = |it: &mut dyn Iterator<Item = String>| -> String {
+        let mut v: Vec<String> = Vec::new();
+        for s in it {
+            if !v.contains(&s) {
+                v.push(s);
+            }
+        }
+        v.join("; ")
+    };
+    let rows = acc
+        .into_iter()
+        .map(|a| {
+            let mut row: Vec<String> = a.cells.to_vec();
+            row.push(distinct(&mut a.because.iter().map(|b| b.service.clone())));
+            row.push(a.required.to_string());
+            row.push(a.scope);
+            row.push(distinct(
+                &mut a
+                    .because
+                    .iter()
+                    .map(|b| format!("{}/{}", b.product, b.requirement)),
+            ));
+            row.push(a.features.join("; "));
+            row.push(citations(&a.because, title));
+            row.push(a.notes.join("; "));
+            row
+        })
+        .collect::<Vec<Vec<String>>>();
+    // A ticket reads by source, then destination, protocol and ports.
+    let mut rows = rows;
+    rows.sort_by(|a, b| a[..6].cmp(&b[..6]));
     Ticket { rows, loopback }
 }
 

@@ -72,6 +72,14 @@ pub fn run(args: Args, g: &Global) -> Outcome {
         no_optional: args.no_optional,
     };
     let set = plan_set(&cat, &dep, &opts, !args.no_merge).map_err(Failure::Diagnostics)?;
+    // The CSV ticket names, for each pair of hosts, only that pair's own
+    // requirements: merged flows share their reasons among all their hosts,
+    // so it is made from the unmerged plan (and merges its rows itself).
+    let unmerged = if formats.contains(&"csv") && !args.no_merge {
+        Some(plan_set(&cat, &dep, &opts, false).map_err(Failure::Diagnostics)?)
+    } else {
+        None
+    };
     // The location index and the catalog are not needed past planning.
     let portplan_model::load::Parsed {
         value: deployment,
@@ -113,7 +121,11 @@ pub fn run(args: Args, g: &Global) -> Outcome {
             (
                 own_format(
                     format,
-                    filtered.as_ref().unwrap_or(&set),
+                    match (&unmerged, *format) {
+                        // The ticket keeps only the host's rows itself.
+                        (Some(u), "csv") => u,
+                        _ => filtered.as_ref().unwrap_or(&set),
+                    },
                     &dep.value,
                     host.as_ref(),
                     g,
@@ -146,6 +158,7 @@ pub fn run(args: Args, g: &Global) -> Outcome {
     // would only cost time (the OS takes the memory back at once).
     std::mem::forget(set);
     std::mem::forget(filtered);
+    std::mem::forget(unmerged);
     std::mem::forget(dep);
     Ok(ExitCode::SUCCESS)
 }
