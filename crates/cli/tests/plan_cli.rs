@@ -570,3 +570,53 @@ fn plan_table_shows_scope_in_its_own_column() {
     assert_eq!(loop_line[ports_at..scope_at].trim(), "65220,65230");
     assert!(loop_line[scope_at..].starts_with("loopback"), "{loop_line}");
 }
+
+/// The picture's arrows name only their own pair's requirements (it is made
+/// from the unmerged plan): each id in the comment above an arrow has an
+/// unmerged flow from that arrow's source host to its destination.
+#[test]
+fn mermaid_arrows_name_only_their_pair_s_requirements() {
+    let mm = ok(&["plan", "examples/strongdm.yaml", "-f", "mermaid"]);
+    let raw: serde_json::Value = serde_json::from_str(&ok(&[
+        "plan",
+        "examples/strongdm.yaml",
+        "-f",
+        "json",
+        "--no-merge",
+    ]))
+    .unwrap();
+    let mut names = std::collections::HashMap::new();
+    for l in mm.lines().map(str::trim) {
+        if let Some((id, rest)) = l.split_once("[\"") {
+            let name = rest.split("<br/>").next().unwrap().trim_end_matches("\"]");
+            names.insert(id.to_string(), name.to_string());
+        }
+    }
+    let lines: Vec<&str> = mm.lines().map(str::trim).collect();
+    let mut arrows = 0;
+    for w in lines.windows(2) {
+        let (Some(ids), true) = (w[0].strip_prefix("%% "), w[1].contains("|\"")) else {
+            continue;
+        };
+        arrows += 1;
+        let from = &names[w[1].split_whitespace().next().unwrap()];
+        let to = &names[w[1].rsplit(' ').next().unwrap()];
+        for id in ids.split(", ") {
+            assert!(
+                raw["flows"].as_array().unwrap().iter().any(|f| {
+                    f["src"]["labels"][0] == from.as_str()
+                        && f["dst"]["labels"][0] == to.as_str()
+                        && f["because"].as_array().unwrap().iter().any(|b| {
+                            format!(
+                                "{}/{}",
+                                b["product"].as_str().unwrap(),
+                                b["requirement"].as_str().unwrap()
+                            ) == id
+                        })
+                }),
+                "{id} on {from} -> {to}"
+            );
+        }
+    }
+    assert!(arrows > 10, "{mm}");
+}

@@ -15,6 +15,10 @@ use std::process::ExitCode;
 /// Formats the plan stage writes itself; the rest come from the render stage.
 const OWN_FORMATS: &[&str] = &["table", "json", "csv", "md"];
 
+/// Formats made from the unmerged plan: they group flows per pair of hosts
+/// themselves, and so name each pair's own requirements.
+const UNMERGED_FORMATS: &[&str] = &["csv", "mermaid", "dot"];
+
 fn format_parser() -> PossibleValuesParser {
     let mut all: Vec<&'static str> = OWN_FORMATS.to_vec();
     all.extend(portplan_render::formats());
@@ -72,10 +76,11 @@ pub fn run(args: Args, g: &Global) -> Outcome {
         no_optional: args.no_optional,
     };
     let set = plan_set(&cat, &dep, &opts, !args.no_merge).map_err(Failure::Diagnostics)?;
-    // The CSV ticket names, for each pair of hosts, only that pair's own
-    // requirements: merged flows share their reasons among all their hosts,
-    // so it is made from the unmerged plan (and merges its rows itself).
-    let unmerged = if formats.contains(&"csv") && !args.no_merge {
+    // The CSV ticket and the pictures name, for each pair of hosts, only that
+    // pair's own requirements: merged flows share their reasons among all
+    // their hosts, so these are made from the unmerged plan (and merge their
+    // rows and arrows per pair themselves).
+    let unmerged = if formats.iter().any(|f| UNMERGED_FORMATS.contains(f)) && !args.no_merge {
         Some(plan_set(&cat, &dep, &opts, false).map_err(Failure::Diagnostics)?)
     } else {
         None
@@ -132,6 +137,9 @@ pub fn run(args: Args, g: &Global) -> Outcome {
                 )?,
                 0,
             )
+        } else if let (Some(u), true) = (&unmerged, UNMERGED_FORMATS.contains(format)) {
+            // A picture keeps to --for-host's own arrows itself.
+            rendered(format, u, None, host.clone(), &dep.value, g)?
         } else {
             rendered(format, &set, filtered.as_ref(), host.clone(), &dep.value, g)?
         };
