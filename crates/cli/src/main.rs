@@ -30,6 +30,9 @@ struct Cli {
     /// When to colour terminal output.
     #[arg(long, global = true, value_enum, default_value_t = out::ColorWhen::Auto)]
     color: out::ColorWhen,
+    /// Print every table cell whole instead of fitting the terminal width.
+    #[arg(long, global = true)]
+    wide: bool,
 }
 
 #[derive(Subcommand)]
@@ -68,6 +71,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    out::set_width(cli.wide);
     let global = cmd::Global {
         catalog_dir: cli.catalog,
         color: cli.color.enabled(),

@@ -101,7 +101,7 @@ fn csv_has_the_documented_columns() {
     let header = csv.lines().next().unwrap();
     assert_eq!(
         header,
-        "src,dst,protocol,ports,required,scope,requirements,features,sources,notes"
+        "src_name,src_address,dst_name,dst_address,protocol,ports,service,required,scope,requirements,features,page_citation,notes"
     );
     assert!(
         csv.contains(",broadcast,"),
@@ -427,4 +427,196 @@ fn ipsec_opens_esp_and_nat_traversal_not_only_ike() {
     );
     let aws = ok(&["plan", "examples/cisco-ise.yaml", "-f", "aws-terraform"]);
     assert!(aws.contains("ip_protocol = \"50\""), "{aws}");
+}
+
+/// The CSV is a change ticket: one source and one destination per row, each
+/// name next to the addresses the deployment gives it, the service and the
+/// cited page by title; loopback flows are left out and said so.
+#[test]
+fn csv_is_a_change_ticket_with_one_host_pair_per_row() {
+    let (code, csv, err) = run(&["plan", "examples/strongdm.yaml", "-f", "csv"]);
+    assert_eq!(code, 0, "{err}");
+    let dep: serde_norway::Value = serde_norway::from_str(
+        &std::fs::read_to_string(root().join("examples/strongdm.yaml")).unwrap(),
+    )
+    .unwrap();
+    let named = |name: &str| -> Option<String> {
+        ["hosts", "networks"]
+            .iter()
+            .find_map(|k| dep[*k][name].as_str().map(str::to_string))
+    };
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
+    let header: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+    let col = |n: &str| {
+        header
+            .iter()
+            .position(|h| h == n)
+            .unwrap_or_else(|| panic!("no {n}"))
+    };
+    assert!(header.iter().any(|h| h.contains("citation")), "{header:?}");
+    let (sn, sa, dn, da, svc, cite, scope) = (
+        col("src_name"),
+        col("src_address"),
+        col("dst_name"),
+        col("dst_address"),
+        col("service"),
+        col("page_citation"),
+        col("scope"),
+    );
+    let mut seen_hosts = std::collections::BTreeSet::new();
+    let mut rows = 0;
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        rows += 1;
+        for (n, a) in [(sn, sa), (dn, da)] {
+            let (name, addr) = (&rec[n], &rec[a]);
+            assert!(
+                !name.contains(',') && !name.contains(" + "),
+                "one party: {rec:?}"
+            );
+            assert!(!addr.is_empty() && !addr.contains(','), "{rec:?}");
+            if let Some(want) = named(name) {
+                assert_eq!(addr, want, "{name} has the address the deployment gives it");
+                seen_hosts.insert(name.to_string());
+            }
+        }
+        assert!(!rec[svc].is_empty(), "{rec:?}");
+        assert!(
+            rec[cite].contains("StrongDM Ports Guide"),
+            "page by title: {rec:?}"
+        );
+        assert_ne!(&rec[scope], "loopback", "{rec:?}");
+    }
+    // Every host and network of the deployment is in the ticket.
+    assert_eq!(seen_hosts.len(), 7, "{seen_hosts:?}");
+    assert!(rows > 10, "merged flows are split into host pairs: {rows}");
+    assert!(
+        err.contains("loopback") && err.contains("client-status-loopback"),
+        "{err}"
+    );
+    // --no-merge writes the same pairs.
+    let raw = ok(&["plan", "examples/strongdm.yaml", "-f", "csv", "--no-merge"]);
+    let pairs = |t: &str| -> std::collections::BTreeSet<String> {
+        t.lines()
+            .skip(1)
+            .map(|l| l.split(',').take(6).collect::<Vec<_>>().join(","))
+            .collect()
+    };
+    assert_eq!(pairs(&csv), pairs(&raw));
+    // Each row names only its own pair's requirements: every requirement of
+    // a row has an unplanned-merge flow from that source to that destination.
+    let raw: serde_json::Value = serde_json::from_str(&ok(&[
+        "plan",
+        "examples/strongdm.yaml",
+        "-f",
+        "json",
+        "--no-merge",
+    ]))
+    .unwrap();
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        for id in rec[col("requirements")].split("; ") {
+            assert!(
+                raw["flows"].as_array().unwrap().iter().any(|f| {
+                    f["src"]["labels"][0] == rec[sn]
+                        && f["dst"]["labels"][0] == rec[dn]
+                        && f["because"].as_array().unwrap().iter().any(|b| {
+                            format!(
+                                "{}/{}",
+                                b["product"].as_str().unwrap(),
+                                b["requirement"].as_str().unwrap()
+                            ) == id
+                        })
+                }),
+                "{id} is not a requirement of {} -> {}",
+                &rec[sn],
+                &rec[dn]
+            );
+        }
+    }
+    // --for-host: only the host's own rows, not those of the hosts merged with it.
+    let pg = ok(&[
+        "plan",
+        "examples/strongdm.yaml",
+        "-f",
+        "csv",
+        "--for-host",
+        "pg-1",
+    ]);
+    let rows: Vec<&str> = pg.lines().skip(1).collect();
+    assert!(!rows.is_empty());
+    for l in rows {
+        let cells: Vec<&str> = l.split(',').collect();
+        assert!(cells[0] == "pg-1" || cells[2] == "pg-1", "{l}");
+    }
+}
+
+#[test]
+fn plan_table_shows_scope_in_its_own_column() {
+    let t = ok(&["plan", "examples/strongdm.yaml"]);
+    let header = t.lines().next().unwrap();
+    let cols: Vec<&str> = header.split_whitespace().collect();
+    assert_eq!(
+        cols,
+        ["FROM", "TO", "PROTO", "PORTS", "SCOPE", "REQUIRED", "BECAUSE"]
+    );
+    let loop_line = t
+        .lines()
+        .find(|l| l.contains("client-status-loopback"))
+        .unwrap();
+    let ports_at = header.find("PORTS").unwrap();
+    let scope_at = header.find("SCOPE").unwrap();
+    assert_eq!(loop_line[ports_at..scope_at].trim(), "65220,65230");
+    assert!(loop_line[scope_at..].starts_with("loopback"), "{loop_line}");
+}
+
+/// The picture's arrows name only their own pair's requirements (it is made
+/// from the unmerged plan): each id in the comment above an arrow has an
+/// unmerged flow from that arrow's source host to its destination.
+#[test]
+fn mermaid_arrows_name_only_their_pair_s_requirements() {
+    let mm = ok(&["plan", "examples/strongdm.yaml", "-f", "mermaid"]);
+    let raw: serde_json::Value = serde_json::from_str(&ok(&[
+        "plan",
+        "examples/strongdm.yaml",
+        "-f",
+        "json",
+        "--no-merge",
+    ]))
+    .unwrap();
+    let mut names = std::collections::HashMap::new();
+    for l in mm.lines().map(str::trim) {
+        if let Some((id, rest)) = l.split_once("[\"") {
+            let name = rest.split("<br/>").next().unwrap().trim_end_matches("\"]");
+            names.insert(id.to_string(), name.to_string());
+        }
+    }
+    let lines: Vec<&str> = mm.lines().map(str::trim).collect();
+    let mut arrows = 0;
+    for w in lines.windows(2) {
+        let (Some(ids), true) = (w[0].strip_prefix("%% "), w[1].contains("|\"")) else {
+            continue;
+        };
+        arrows += 1;
+        let from = &names[w[1].split_whitespace().next().unwrap()];
+        let to = &names[w[1].rsplit(' ').next().unwrap()];
+        for id in ids.split(", ") {
+            assert!(
+                raw["flows"].as_array().unwrap().iter().any(|f| {
+                    f["src"]["labels"][0] == from.as_str()
+                        && f["dst"]["labels"][0] == to.as_str()
+                        && f["because"].as_array().unwrap().iter().any(|b| {
+                            format!(
+                                "{}/{}",
+                                b["product"].as_str().unwrap(),
+                                b["requirement"].as_str().unwrap()
+                            ) == id
+                        })
+                }),
+                "{id} on {from} -> {to}"
+            );
+        }
+    }
+    assert!(arrows > 10, "{mm}");
 }

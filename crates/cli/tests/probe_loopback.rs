@@ -32,6 +32,8 @@ fn probe(secret: &str, spec: &[String]) -> (Option<i32>, Vec<(String, String, St
             "1s",
             "-f",
             "json",
+            "--expect",
+            "open",
             "--ports",
         ])
         .args(spec)

@@ -376,7 +376,8 @@ fn a_wrong_secret_is_an_impostor_and_garbage_does_not_stop_the_responder() {
     let mut wrong = bed.portplan(
         &bed.a,
         &[
-            "probe", SERVER, "--ports", "tcp:7001", "udp:7001", "--format", "json",
+            "probe", SERVER, "--ports", "tcp:7001", "udp:7001", "--format", "json", "--expect",
+            "verified",
         ],
     );
     wrong.env("PORTPLAN_SECRET", "not-the-secret-Hq3Zr8Wx1Nv6");
@@ -389,7 +390,8 @@ fn a_wrong_secret_is_an_impostor_and_garbage_does_not_stop_the_responder() {
     let o = run(&mut bed.portplan(
         &bed.a,
         &[
-            "probe", SERVER, "--ports", "tcp:7001", "udp:7001", "--format", "json",
+            "probe", SERVER, "--ports", "tcp:7001", "udp:7001", "--format", "json", "--expect",
+            "verified",
         ],
     ));
     assert_eq!(o.status.code(), Some(0));

@@ -12,9 +12,11 @@ mod load;
 mod management;
 mod merge;
 mod notes;
+pub mod parties;
 pub mod report;
 mod resolve;
 mod settings;
+pub mod ticket;
 
 pub use expand::PlanOptions;
 pub use load::load_deployment;

@@ -133,20 +133,35 @@ pub fn for_host(set: &FlowSet, name: &str, addrs: &[Addr]) -> FlowSet {
 
 /// Markdown: a heading and one table row per flow.
 pub fn markdown(set: &FlowSet) -> String {
+    markdown_named(set, &[])
+}
+
+/// `markdown` with sides by their names and a table below giving each
+/// name's addresses (`legend`), so one can tell which address is whose.
+pub fn markdown_named(set: &FlowSet, legend: &[(String, Vec<Addr>)]) -> String {
     let esc = |s: &str| s.replace('|', "\\|");
     let mut out = format!("# Flows of `{}`\n\n", set.deployment);
     out.push_str(&format!(
         "{} flows. Every row names the requirements behind it and the page line they cite.\n\n",
         set.flows.len()
     ));
-    out.push_str("| From | To | Protocol | Ports | Required | Scope | Requirements | Sources |\n");
+    out.push_str(
+        "| From | To | Protocol | Ports | Required | Scope | Requirements | Page citation |\n",
+    );
     out.push_str("|---|---|---|---|---|---|---|---|\n");
+    let side_of = |s: &Side| {
+        if legend.is_empty() {
+            side_text(s)
+        } else {
+            side_names(s, legend)
+        }
+    };
     for f in &set.flows {
         let r = row(f);
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
-            esc(&r.src),
-            esc(&r.dst),
+            esc(&side_of(&f.src)),
+            esc(&side_of(&f.dst)),
             r.protocol,
             r.ports,
             if r.required { "yes" } else { "optional" },
@@ -154,6 +169,13 @@ pub fn markdown(set: &FlowSet) -> String {
             esc(&r.requirements.join("<br>")),
             esc(&r.sources.join("<br>")),
         ));
+    }
+    if !legend.is_empty() {
+        out.push_str("\n## Hosts and networks\n\n| Name | Addresses |\n|---|---|\n");
+        for (name, addrs) in legend {
+            let a: Vec<String> = addrs.iter().map(ToString::to_string).collect();
+            out.push_str(&format!("| {} | {} |\n", esc(name), esc(&a.join(", "))));
+        }
     }
     let notes: Vec<String> = uniq(set.flows.iter().flat_map(|f| f.notes.clone()).collect());
     if !notes.is_empty() {

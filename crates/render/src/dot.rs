@@ -1,8 +1,10 @@
-//! Graphviz DOT: the same picture as Mermaid for `dot -Tsvg`. Each edge's
+//! Graphviz DOT: the same picture as Mermaid (one node per host, see
+//! `picture`) for `dot -Tsvg`. Each edge's
 //! tooltip and the comment above it name its requirements. Node ids are
 //! quoted, so a party called `node` or `edge` is no keyword.
 
-use crate::common::{self, Parties};
+use crate::common;
+use crate::picture::Picture;
 use crate::{RenderOptions, Rendered, Renderer};
 use portplan_model::catalog::Scope;
 use portplan_model::FlowSet;
@@ -24,9 +26,8 @@ impl Renderer for Dot {
     fn extension(&self) -> &'static str {
         "dot"
     }
-    fn render(&self, set: &FlowSet, _opts: &RenderOptions) -> Result<Rendered, String> {
-        let flows = common::sorted(set);
-        let parties = Parties::new(&flows);
+    fn render(&self, set: &FlowSet, opts: &RenderOptions) -> Result<Rendered, String> {
+        let pic = Picture::new(set, opts);
         let mut t = String::new();
         let _ = writeln!(
             t,
@@ -38,36 +39,34 @@ impl Renderer for Dot {
         let _ = writeln!(t, "  label=\"{}\";", q(&set.deployment));
         let _ = writeln!(t, "  node [shape=box, fontname=\"Helvetica\"];");
         let _ = writeln!(t, "  edge [fontname=\"Helvetica\", fontsize=10];");
-        for (side, party) in parties.iter() {
-            let addrs: Vec<String> = side.addrs.iter().map(ToString::to_string).collect();
-            let _ = writeln!(
-                t,
-                "  \"{}\" [label=\"{}\\n{}\"];",
-                party.ident,
-                q(&party.title),
-                q(&addrs.join(", "))
-            );
+        for n in &pic.nodes {
+            let text = if n.addrs.is_empty() {
+                q(&n.name)
+            } else {
+                format!("{}\\n{}", q(&n.name), q(&n.addrs.join(", ")))
+            };
+            let _ = writeln!(t, "  \"{}\" [label=\"{text}\"];", n.ident);
         }
-        for f in &flows {
-            let reasons = common::reasons(f);
+        for e in &pic.edges {
+            let reasons = e.reasons.join(", ");
             let _ = writeln!(t, "  // {}", common::one_line(&reasons));
             let mut attrs = vec![
-                format!("label=\"{}\"", q(&common::service_phrase(f))),
+                format!("label=\"{}\"", q(&e.label())),
                 format!("tooltip=\"{}\"", q(&reasons)),
             ];
-            match f.scope {
+            match e.scope {
                 Scope::Network => {}
                 Scope::Broadcast => attrs.push("style=bold, xlabel=\"broadcast\"".into()),
                 Scope::Loopback => attrs.push("style=dotted, xlabel=\"loopback\"".into()),
             }
-            if !f.required {
+            if !e.required {
                 attrs.push("color=gray40".into());
             }
             let _ = writeln!(
                 t,
                 "  \"{}\" -> \"{}\" [{}];",
-                parties.get(&f.src).ident,
-                parties.get(&f.dst).ident,
+                pic.nodes[e.src].ident,
+                pic.nodes[e.dst].ident,
                 attrs.join(", ")
             );
         }

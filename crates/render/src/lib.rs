@@ -5,6 +5,7 @@ use portplan_model::{Addr, FlowSet, PortRange};
 
 mod common;
 mod host;
+mod picture;
 mod prepare;
 mod tf;
 

@@ -1,8 +1,10 @@
-//! Mermaid: a flowchart of who talks to whom, one node per party and one
-//! edge per flow labelled with protocol and ports. Broadcast edges are
-//! thick, loopback edges dotted; `%%` comments name each edge's requirements.
+//! Mermaid: a flowchart of who talks to whom, one node per host, network or
+//! outside party (see `picture`) and one edge per pair labelled with every
+//! protocol and port between them. Broadcast edges are thick, loopback edges
+//! dotted; `%%` comments name each edge's requirements.
 
-use crate::common::{self, Parties};
+use crate::common;
+use crate::picture::Picture;
 use crate::{RenderOptions, Rendered, Renderer};
 use portplan_model::catalog::Scope;
 use portplan_model::FlowSet;
@@ -27,9 +29,8 @@ impl Renderer for Mermaid {
     fn extension(&self) -> &'static str {
         "mmd"
     }
-    fn render(&self, set: &FlowSet, _opts: &RenderOptions) -> Result<Rendered, String> {
-        let flows = common::sorted(set);
-        let parties = Parties::new(&flows);
+    fn render(&self, set: &FlowSet, opts: &RenderOptions) -> Result<Rendered, String> {
+        let pic = Picture::new(set, opts);
         let mut t = String::new();
         let _ = writeln!(
             t,
@@ -37,20 +38,18 @@ impl Renderer for Mermaid {
             common::one_line(&set.deployment)
         );
         let _ = writeln!(t, "flowchart LR");
-        for (side, party) in parties.iter() {
-            let addrs: Vec<String> = side.addrs.iter().map(ToString::to_string).collect();
-            let _ = writeln!(
-                t,
-                "    n_{}[\"{}<br/>{}\"]",
-                party.ident,
-                label(&party.title),
-                label(&addrs.join(", "))
-            );
+        for n in &pic.nodes {
+            let text = if n.addrs.is_empty() {
+                label(&n.name)
+            } else {
+                format!("{}<br/>{}", label(&n.name), label(&n.addrs.join(", ")))
+            };
+            let _ = writeln!(t, "    n_{}[\"{text}\"]", n.ident);
         }
-        for f in &flows {
-            let _ = writeln!(t, "    %% {}", common::one_line(&common::reasons(f)));
-            let mut text = common::service_phrase(f);
-            let arrow = match f.scope {
+        for e in &pic.edges {
+            let _ = writeln!(t, "    %% {}", common::one_line(&e.reasons.join(", ")));
+            let mut text = e.label();
+            let arrow = match e.scope {
                 Scope::Network => "-->",
                 Scope::Broadcast => {
                     text.push_str(" broadcast");
@@ -61,15 +60,12 @@ impl Renderer for Mermaid {
                     "-.->"
                 }
             };
-            if !f.required {
-                text.push_str(" (optional)");
-            }
             let _ = writeln!(
                 t,
                 "    n_{} {arrow}|\"{}\"| n_{}",
-                parties.get(&f.src).ident,
+                pic.nodes[e.src].ident,
                 label(&text),
-                parties.get(&f.dst).ident
+                pic.nodes[e.dst].ident
             );
         }
         Ok(Rendered {

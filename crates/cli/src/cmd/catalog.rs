@@ -14,7 +14,11 @@ use std::process::ExitCode;
 #[derive(clap::Subcommand)]
 pub enum CatalogCmd {
     /// Products with counts of roles and requirements.
-    List,
+    List {
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = out::TableOrJson::Table)]
+        format: out::TableOrJson,
+    },
     /// Find products, roles and requirements by name, service, id or port.
     Search(super::catalog_search::Args),
     /// One product's requirements, readable in a terminal or complete in json.
@@ -27,7 +31,8 @@ pub enum CatalogCmd {
         /// Only requirements of this feature.
         #[arg(long)]
         feature: Option<String>,
-        #[arg(long, value_enum, default_value_t = ShowFormat::Table)]
+        /// Output format (json and csv hold every port of a long list).
+        #[arg(long, short = 'f', value_enum, default_value_t = ShowFormat::Table)]
         format: ShowFormat,
     },
     /// The flat table for spreadsheets and tickets: one row per (requirement, protocol, port range).
@@ -35,7 +40,8 @@ pub enum CatalogCmd {
         /// Only this product (default: all).
         #[arg(long)]
         product: Option<String>,
-        #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = ExportFormat::Csv)]
         format: ExportFormat,
         /// Write to this file instead of stdout.
         #[arg(short, long)]
@@ -45,12 +51,18 @@ pub enum CatalogCmd {
     Check {
         /// A folder of `*.yaml` catalog files, or one file.
         dir: Option<PathBuf>,
+        /// Output format: a summary line (findings on stderr), or JSON with the findings.
+        #[arg(long, short = 'f', value_enum, default_value_t = out::TableOrJson::Table)]
+        format: out::TableOrJson,
     },
     /// Print the JSON Schema of catalog files (or deployment files), for editors.
     Schema {
         /// The schema of deployment files instead.
         #[arg(long)]
         deployment: bool,
+        /// Output format (a schema is JSON; the flag is here so every command takes it).
+        #[arg(long, short = 'f', value_enum, default_value_t = JsonOnly::Json)]
+        format: JsonOnly,
     },
 }
 
@@ -63,6 +75,11 @@ pub enum ShowFormat {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+pub enum JsonOnly {
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 pub enum ExportFormat {
     Csv,
     Json,
@@ -70,7 +87,7 @@ pub enum ExportFormat {
 
 pub fn run(c: CatalogCmd, g: &Global) -> Outcome {
     match c {
-        CatalogCmd::List => list(g),
+        CatalogCmd::List { format } => list(g, format),
         CatalogCmd::Search(a) => super::catalog_search::run(a, g),
         CatalogCmd::Show {
             product,
@@ -83,8 +100,11 @@ pub fn run(c: CatalogCmd, g: &Global) -> Outcome {
             format,
             output,
         } => export_cmd(g, product.as_deref(), format, output),
-        CatalogCmd::Check { dir } => check(g, dir),
-        CatalogCmd::Schema { deployment } => {
+        CatalogCmd::Check { dir, format } => check(g, dir, format),
+        CatalogCmd::Schema {
+            deployment,
+            format: JsonOnly::Json,
+        } => {
             let schema = if deployment {
                 portplan_model::deployment_schema()
             } else {
@@ -110,8 +130,29 @@ pub fn product<'a>(cat: &'a Catalog, id: &str) -> Result<&'a Product, Failure> {
     })
 }
 
-fn list(g: &Global) -> Outcome {
+fn list(g: &Global, format: out::TableOrJson) -> Outcome {
     let cat = g.catalog()?;
+    if format == out::TableOrJson::Json {
+        let v: Vec<serde_json::Value> = cat
+            .products
+            .values()
+            .map(|p| {
+                serde_json::json!({
+                    "product": p.product,
+                    "name": p.name,
+                    "vendor": p.vendor,
+                    "roles": p.roles.len(),
+                    "own_roles": p.roles.iter().filter(|r| r.kind == portplan_model::RoleKind::Component).count(),
+                    "requirements": p.requirements.len(),
+                    "features": p.features.len(),
+                    "export_rows": export::rows(p).len(),
+                    "file": cat.origin.get(&p.product),
+                })
+            })
+            .collect();
+        out::emit(&pretty_json(&v)?, None)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let rows: Vec<Vec<String>> = cat
         .products
         .values()
@@ -145,9 +186,21 @@ fn list(g: &Global) -> Outcome {
         &rows,
         g.color,
     );
+    let text = format!("{text}\n{LIST_LEGEND}");
     out::emit(&text, None)?;
     Ok(ExitCode::SUCCESS)
 }
+
+/// What each column of `catalog list` counts.
+const LIST_LEGEND: &str = "\
+PRODUCT       id for `catalog show`, `port` and a deployment's `product:`
+NAME          the product's name as its vendor writes it
+ROLES         parts and outside parties; (N own): the product's own components
+REQUIREMENTS  flows the vendor's pages ask for
+FEATURES      optional parts a deployment switches on or off
+ROWS          lines of `catalog export` (requirement x protocol x port range)
+FILE          the catalog file the product comes from
+";
 
 /// How a requirement's ports read to a person: `443,8443`, `gateway_port (default 5000)`.
 pub fn ports_text(p: &Product, r: &Requirement) -> String {
@@ -392,6 +445,43 @@ fn md_cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
+/// Entries of a port list shown whole in Markdown; a longer list (an OS
+/// scan's thousand ports) is folded into a summary line.
+const MD_PORTS: usize = 16;
+
+/// `877 entries, 1-65389: 1, 3, 4, 6, 7, 9, 13, 17, … (all in --format json or csv)`.
+fn folded_ports(p: &Product, r: &Requirement) -> String {
+    if r.ports.len() <= MD_PORTS {
+        return ports_text(p, r);
+    }
+    let fixed = r.ports.iter().filter_map(|ps| match ps {
+        PortSpec::Fixed(range) => Some(range),
+        PortSpec::Param(_) => None,
+    });
+    let (lo, hi) = fixed.fold((u16::MAX, 0u16), |(lo, hi), x| {
+        (lo.min(x.low), hi.max(x.high))
+    });
+    let first: Vec<String> = r
+        .ports
+        .iter()
+        .take(8)
+        .map(|ps| match ps {
+            PortSpec::Fixed(range) => range.to_string(),
+            PortSpec::Param(name) => name.clone(),
+        })
+        .collect();
+    let span = if lo <= hi {
+        format!(", {lo}-{hi}")
+    } else {
+        String::new()
+    };
+    format!(
+        "{} entries{span}: {}, … (all in --format json or csv)",
+        r.ports.len(),
+        first.join(", ")
+    )
+}
+
 fn show_md(p: &Product, reqs: &[&Requirement]) -> String {
     let mut s = format!("# {} (`{}`)\n\nVendor: {}\n\n", p.name, p.product, p.vendor);
     s.push_str(
@@ -405,7 +495,7 @@ fn show_md(p: &Product, reqs: &[&Requirement]) -> String {
             r.from_roles().join(", "),
             r.to_roles().join(", "),
             protocols_text(r),
-            md_cell(&ports_text(p, r)),
+            md_cell(&folded_ports(p, r)),
             md_cell(&need(r)),
             r.scope.as_str(),
             p.cite(&r.source),
@@ -517,7 +607,7 @@ fn export_cmd(
     Ok(ExitCode::SUCCESS)
 }
 
-fn check(g: &Global, dir: Option<PathBuf>) -> Outcome {
+fn check(g: &Global, dir: Option<PathBuf>, format: out::TableOrJson) -> Outcome {
     let files: Vec<(String, String)> = match &dir {
         None => builtin_files()
             .iter()
@@ -545,6 +635,16 @@ fn check(g: &Global, dir: Option<PathBuf>) -> Outcome {
     }
     sort(&mut diags);
     let errors = diags.iter().filter(|d| d.is_error()).count();
+    if format == out::TableOrJson::Json {
+        let v = serde_json::json!({
+            "files": files.len(),
+            "requirements": reqs,
+            "errors": errors,
+            "diagnostics": diags,
+        });
+        out::emit(&pretty_json(&v)?, None)?;
+        return Ok(ExitCode::from(if errors > 0 { 2 } else { 0 }));
+    }
     for d in &diags {
         eprintln!("{}", out::diagnostic(d, g.color));
     }

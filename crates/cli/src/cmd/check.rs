@@ -13,12 +13,32 @@ pub struct Args {
     /// `portplan new PRODUCT`; the format: README, "The deployment file".
     #[arg(value_name = "DEPLOYMENT")]
     pub deployment: PathBuf,
+    /// Output format: a summary line (findings on stderr), or JSON with the findings.
+    #[arg(long, short = 'f', value_enum, default_value_t = out::TableOrJson::Table)]
+    pub format: out::TableOrJson,
 }
 
 pub fn run(args: Args, g: &Global) -> Outcome {
     let cat = g.catalog()?;
     let dep = load_deployment(&args.deployment)?;
     let diags = check(&cat, &dep);
+    if args.format == out::TableOrJson::Json {
+        let errors = diags.iter().filter(|d| d.is_error()).count();
+        let rules = if errors == 0 {
+            plan(&cat, &dep).map(|s| s.flows.len()).unwrap_or(0)
+        } else {
+            0
+        };
+        let v = serde_json::json!({
+            "file": dep.file,
+            "ok": errors == 0,
+            "products": dep.value.products.len(),
+            "rules": rules,
+            "diagnostics": diags,
+        });
+        out::emit(&super::catalog::pretty_json(&v)?, None)?;
+        return Ok(ExitCode::from(if errors > 0 { 2 } else { 0 }));
+    }
     if diags.iter().any(|d| d.is_error()) {
         return Err(Failure::Diagnostics(diags));
     }

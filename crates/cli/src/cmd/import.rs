@@ -27,7 +27,7 @@ pub struct Args {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// yaml: a catalog file; csv: the columns of `catalog export`; json: draft, findings and anomalies.
-    #[arg(long, value_enum, default_value_t = ImportFormat::Yaml)]
+    #[arg(long, short = 'f', value_enum, default_value_t = ImportFormat::Yaml)]
     pub format: ImportFormat,
     /// Exit 2 when the page has any anomaly, or no port statement at all.
     #[arg(long)]

@@ -3,6 +3,7 @@
 //! host must listen on is free, held by the product, or a conflict.
 
 use super::{Failure, Global, Outcome};
+use crate::out::TableOrJson;
 use portplan_verify::flows;
 use portplan_verify::listeners::{self, Verdict};
 use std::path::PathBuf;
@@ -20,15 +21,22 @@ pub struct Args {
     /// processes (besides the catalog's product id, name and vendor).
     #[arg(long, value_name = "WORD", requires = "deployment")]
     pub expect: Vec<String>,
-    /// Print JSON instead of a table.
-    #[arg(long)]
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = TableOrJson::Table)]
+    pub format: TableOrJson,
+    /// Same as `--format json` (the older spelling).
+    #[arg(long, hide = true)]
     pub json: bool,
 }
 
-pub fn run(args: Args, g: &Global) -> Outcome {
+pub fn run(mut args: Args, g: &Global) -> Outcome {
+    if args.json {
+        args.format = TableOrJson::Json;
+    }
+    let json = args.format == TableOrJson::Json;
     let bound = listeners::listeners().map_err(Failure::Message)?;
     let Some(path) = &args.deployment else {
-        let text = if args.json {
+        let text = if json {
             format!(
                 "{}\n",
                 serde_json::to_string_pretty(&bound).unwrap_or_default()
@@ -91,7 +99,7 @@ pub fn run(args: Args, g: &Global) -> Outcome {
         .iter()
         .filter(|c| c.verdict == Verdict::Conflict)
         .count();
-    let text = if args.json {
+    let text = if json {
         format!(
             "{}\n",
             serde_json::to_string_pretty(&checks).unwrap_or_default()

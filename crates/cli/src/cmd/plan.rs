@@ -5,7 +5,8 @@ use super::{Failure, Global, Outcome};
 use crate::out;
 use clap::builder::PossibleValuesParser;
 use portplan_model::{Diagnostic, FlowSet};
-use portplan_plan::report::{self, COLUMNS};
+use portplan_plan::report;
+use portplan_plan::ticket;
 use portplan_plan::{host_view, load_deployment, plan_set, PlanOptions};
 use portplan_render::{HostView, Management, RenderOptions};
 use std::path::{Path, PathBuf};
@@ -13,6 +14,10 @@ use std::process::ExitCode;
 
 /// Formats the plan stage writes itself; the rest come from the render stage.
 const OWN_FORMATS: &[&str] = &["table", "json", "csv", "md"];
+
+/// Formats made from the unmerged plan: they group flows per pair of hosts
+/// themselves, and so name each pair's own requirements.
+const UNMERGED_FORMATS: &[&str] = &["csv", "mermaid", "dot"];
 
 fn format_parser() -> PossibleValuesParser {
     let mut all: Vec<&'static str> = OWN_FORMATS.to_vec();
@@ -82,6 +87,15 @@ pub fn run(args: Args, g: &Global) -> Outcome {
     };
     let set = plan_set(&cat, &dep, &opts, !args.no_merge).map_err(Failure::Diagnostics)?;
     let management = management(&dep, &args.management)?;
+    // The CSV ticket and the pictures name, for each pair of hosts, only that
+    // pair's own requirements: merged flows share their reasons among all
+    // their hosts, so these are made from the unmerged plan (and merge their
+    // rows and arrows per pair themselves).
+    let unmerged = if formats.iter().any(|f| UNMERGED_FORMATS.contains(f)) && !args.no_merge {
+        Some(plan_set(&cat, &dep, &opts, false).map_err(Failure::Diagnostics)?)
+    } else {
+        None
+    };
     // The location index and the catalog are not needed past planning.
     let portplan_model::load::Parsed {
         value: deployment,
@@ -121,9 +135,30 @@ pub fn run(args: Args, g: &Global) -> Outcome {
     for format in &formats {
         let (text, n) = if OWN_FORMATS.contains(format) {
             (
-                own_format(format, filtered.as_ref().unwrap_or(&set), &dep.value, g)?,
+                own_format(
+                    format,
+                    match (&unmerged, *format) {
+                        // The ticket keeps only the host's rows itself.
+                        (Some(u), "csv") => u,
+                        _ => filtered.as_ref().unwrap_or(&set),
+                    },
+                    &dep.value,
+                    host.as_ref(),
+                    g,
+                )?,
                 0,
             )
+        } else if let (Some(u), true) = (&unmerged, UNMERGED_FORMATS.contains(format)) {
+            // A picture keeps to --for-host's own arrows itself.
+            rendered_with(
+                format,
+                u,
+                None,
+                host.clone(),
+                &dep.value,
+                g,
+                HostOptions::default(),
+            )?
         } else {
             let host_opts = HostOptions {
                 egress: args.egress,
@@ -162,6 +197,7 @@ pub fn run(args: Args, g: &Global) -> Outcome {
     // would only cost time (the OS takes the memory back at once).
     std::mem::forget(set);
     std::mem::forget(filtered);
+    std::mem::forget(unmerged);
     std::mem::forget(dep);
     Ok(ExitCode::SUCCESS)
 }
@@ -199,14 +235,15 @@ fn own_format(
     format: &str,
     set: &FlowSet,
     dep: &portplan_model::Deployment,
+    host: Option<&(String, Vec<portplan_model::Addr>)>,
     g: &Global,
 ) -> Result<String, Failure> {
     match format {
         "json" => serde_json::to_string_pretty(set)
             .map(|s| s + "\n")
             .map_err(|e| Failure::Message(format!("cannot write JSON: {e}"))),
-        "csv" => csv_text(set),
-        "md" => Ok(report::markdown(set)),
+        "csv" => csv_text(set, dep, host, g),
+        "md" => Ok(report::markdown_named(set, &report::legend(dep, set))),
         _ => Ok(table_text(set, dep, g.color)),
     }
 }
@@ -221,25 +258,21 @@ fn table_text(set: &FlowSet, dep: &portplan_model::Deployment, color: bool) -> S
         .iter()
         .map(|f| {
             let r = report::row(f);
-            let mut flags = Vec::new();
-            if !r.required {
-                flags.push("optional");
-            }
-            if r.scope != "network" {
-                flags.push(r.scope.as_str());
-            }
             vec![
                 names(&f.src),
                 names(&f.dst),
                 r.protocol,
                 r.ports,
-                flags.join(","),
+                r.scope,
+                if r.required { "yes" } else { "optional" }.to_string(),
                 report::reasons_short(f),
             ]
         })
         .collect();
     let mut text = out::table(
-        &["FROM", "TO", "PROTO", "PORTS", "", "BECAUSE"],
+        &[
+            "FROM", "TO", "PROTO", "PORTS", "SCOPE", "REQUIRED", "BECAUSE",
+        ],
         &rows,
         color,
     );
@@ -262,13 +295,35 @@ fn table_text(set: &FlowSet, dep: &portplan_model::Deployment, color: bool) -> S
     text
 }
 
-fn csv_text(set: &FlowSet) -> Result<String, Failure> {
+/// The change ticket: one row per source, destination, protocol and ports
+/// (see `portplan_plan::ticket`); loopback flows are left out, said on stderr.
+fn csv_text(
+    set: &FlowSet,
+    dep: &portplan_model::Deployment,
+    host: Option<&(String, Vec<portplan_model::Addr>)>,
+    g: &Global,
+) -> Result<String, Failure> {
     let fail = |e: &dyn std::fmt::Display| Failure::Message(format!("cannot write CSV: {e}"));
+    let titles = page_titles(g);
+    let title = |b: &portplan_model::flow::Because| {
+        let file = b
+            .source
+            .rsplit_once(':')
+            .map_or(b.source.as_str(), |(f, _)| f);
+        titles.get(&(b.product.clone(), file.to_string())).cloned()
+    };
+    let only = host.map(|(n, a)| (n.as_str(), a.as_slice()));
+    let t = ticket::ticket(set, &portplan_plan::directory(dep), &title, only);
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(COLUMNS).map_err(|e| fail(&e))?;
-    for f in &set.flows {
-        w.write_record(report::row(f).cells("; "))
-            .map_err(|e| fail(&e))?;
+    w.write_record(ticket::COLUMNS).map_err(|e| fail(&e))?;
+    for r in &t.rows {
+        w.write_record(r).map_err(|e| fail(&e))?;
+    }
+    if !t.loopback.is_empty() {
+        eprintln!(
+            "portplan: note: csv leaves out the loopback flows (each host talks to itself; no firewall between hosts is involved): {}; --format md or json lists them",
+            t.loopback.join(", ")
+        );
     }
     let bytes = w.into_inner().map_err(|e| fail(&e))?;
     String::from_utf8(bytes).map_err(|e| fail(&e))
@@ -306,6 +361,21 @@ fn management(
 struct HostOptions {
     egress: bool,
     management: Option<Management>,
+}
+
+/// (product, file) -> the title of the page a citation `file:line` points
+/// at, from the catalog's `sources:`. Empty when the catalog does not load.
+fn page_titles(g: &Global) -> std::collections::HashMap<(String, String), String> {
+    let mut out = std::collections::HashMap::new();
+    if let Ok(cat) = g.catalog() {
+        for (id, p) in &cat.products {
+            for s in &p.sources {
+                let file = s.file.clone().unwrap_or_else(|| s.id.clone());
+                out.insert((id.clone(), file), s.title.clone());
+            }
+        }
+    }
+    out
 }
 
 /// A render-stage format; returns the text and how many items it could not express.
@@ -389,7 +459,7 @@ pub(crate) fn write_format(
     g: &Global,
 ) -> Result<String, Failure> {
     if OWN_FORMATS.contains(&format) {
-        own_format(format, set, dep, g)
+        own_format(format, set, dep, None, g)
     } else {
         // Flows missing from a ruleset are written in both directions: an
         // outbound one missing from a filtering OUTPUT chain needs its rule.

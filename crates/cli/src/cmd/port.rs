@@ -10,8 +10,11 @@ use std::process::ExitCode;
 pub struct Args {
     /// A port, optionally with a protocol: `443`, `1812/udp`.
     port: String,
-    /// Print json instead of a table.
-    #[arg(long)]
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = out::TableOrJson::Table)]
+    format: out::TableOrJson,
+    /// Same as `--format json` (the older spelling).
+    #[arg(long, hide = true)]
     json: bool,
 }
 
@@ -44,6 +47,12 @@ struct Use {
     to: Vec<String>,
     protocol: String,
     how: String,
+    /// `exact` when the requirement names the port itself, `range` when
+    /// the port is inside a range it gives.
+    #[serde(rename = "match")]
+    matched: &'static str,
+    /// The title of the page the requirement cites.
+    page: String,
     source: String,
 }
 
@@ -57,25 +66,38 @@ pub fn run(a: Args, g: &Global) -> Outcome {
                 if !rp.has_ports() || proto.is_some_and(|x| x != rp) {
                     continue;
                 }
-                let how = r.ports.iter().find_map(|ps| match ps {
-                    PortSpec::Fixed(range) if range.contains(port) => Some(if range.is_single() {
-                        "fixed".to_string()
-                    } else {
-                        format!("in range {range}")
-                    }),
-                    PortSpec::Param(name) => {
-                        let prm = p.parameter(name)?;
-                        if prm.default.is_some_and(|d| d.contains(port)) {
-                            Some(format!("default of {name}"))
-                        } else if prm.allowed.is_some_and(|d| d.contains(port)) {
-                            Some(format!("allowed for {name}"))
-                        } else {
-                            None
+                // An exact match wins over a range of the same requirement.
+                let mut hows: Vec<(bool, String)> = r
+                    .ports
+                    .iter()
+                    .filter_map(|ps| match ps {
+                        PortSpec::Fixed(range) if range.contains(port) => {
+                            Some(if range.is_single() {
+                                (true, "fixed".to_string())
+                            } else {
+                                (false, format!("in range {range}"))
+                            })
                         }
-                    }
-                    _ => None,
-                });
-                if let Some(how) = how {
+                        PortSpec::Param(name) => {
+                            let prm = p.parameter(name)?;
+                            match (prm.default, prm.allowed) {
+                                (Some(d), _) if d.contains(port) => {
+                                    Some((d.is_single(), format!("default of {name}")))
+                                }
+                                (_, Some(a)) if a.contains(port) => {
+                                    Some((false, format!("allowed for {name} ({a})")))
+                                }
+                                _ => None,
+                            }
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                hows.sort_by_key(|(exact, _)| !exact);
+                if let Some((exact, how)) = hows.into_iter().next() {
+                    let page = p
+                        .source(&r.source.doc)
+                        .map_or_else(|| r.source.doc.clone(), |d| d.title.clone());
                     uses.push(Use {
                         product: p.product.clone(),
                         requirement: r.id.clone(),
@@ -84,6 +106,8 @@ pub fn run(a: Args, g: &Global) -> Outcome {
                         to: r.to_roles(),
                         protocol: rp.to_string(),
                         how,
+                        matched: if exact { "exact" } else { "range" },
+                        page,
                         source: p.cite(&r.source),
                     });
                 }
@@ -91,7 +115,7 @@ pub fn run(a: Args, g: &Global) -> Outcome {
         }
     }
     let names = iana::lookup(port, proto);
-    if a.json {
+    if a.json || a.format == out::TableOrJson::Json {
         let v = serde_json::json!({ "port": port, "iana": names, "uses": uses });
         let text = serde_json::to_string_pretty(&v)
             .map_err(|e| Failure::Message(format!("cannot write json: {e}")))?;
@@ -113,21 +137,40 @@ pub fn run(a: Args, g: &Global) -> Outcome {
     s.push('\n');
     if uses.is_empty() {
         s.push_str("No catalog requirement uses this port.\n");
-    } else {
+    }
+    for (kind, title) in [
+        ("exact", format!("Requirements that name {port} itself")),
+        (
+            "range",
+            format!("Requirements whose port range contains {port}"),
+        ),
+    ] {
         let rows: Vec<Vec<String>> = uses
             .iter()
+            .filter(|u| u.matched == kind)
             .map(|u| {
+                // `Cisco ISE Ports Reference, line 23`: the page by title;
+                // the file name is in --format json.
+                let line = u.source.rsplit_once(':').map_or("", |(_, l)| l);
                 vec![
                     u.product.clone(),
                     u.requirement.clone(),
                     u.protocol.clone(),
                     format!("{} -> {}", u.from.join(","), u.to.join(",")),
                     u.how.clone(),
-                    u.source.clone(),
+                    format!(
+                        "{}, line{} {line}",
+                        u.page,
+                        if line.contains('-') { "s" } else { "" }
+                    ),
                     u.service.clone(),
                 ]
             })
             .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        s.push_str(&format!("{title} ({}):\n", rows.len()));
         s.push_str(&out::table(
             &[
                 "PRODUCT",
@@ -135,12 +178,13 @@ pub fn run(a: Args, g: &Global) -> Outcome {
                 "PROTO",
                 "FROM -> TO",
                 "HOW",
-                "SOURCE",
+                "PAGE",
                 "SERVICE",
             ],
             &rows,
             g.color,
         ));
+        s.push('\n');
     }
     out::emit(&s, None)?;
     Ok(ExitCode::SUCCESS)

@@ -16,8 +16,37 @@ pub struct Args {
     /// Ports: `1-65535` (TCP), `tcp:443,8443 udp:1812,53` (groups separated by spaces).
     #[arg(long, short = 'p', value_name = "SPEC", num_args = 1.., required = true)]
     pub ports: Vec<String>,
+    /// What the ports should be: a run then fails (exit 1) on any port
+    /// that is not. Without it, probe reports the states and exits 0.
+    #[arg(long, value_enum, value_name = "STATE")]
+    pub expect: Option<ProbeExpect>,
     #[command(flatten)]
     pub opts: ProbeOpts,
+}
+
+/// `probe --expect`: what a port must be found to pass.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProbeExpect {
+    /// Something answers (a service or a responder); with
+    /// --allow-open-filtered a silent UDP port counts too.
+    Open,
+    /// A portplan responder answers with a valid token (before install).
+    Verified,
+    /// Nothing answers: closed, filtered, or a silent UDP port.
+    Closed,
+}
+
+impl ProbeExpect {
+    fn passes(self, state: portplan_verify::State, allow_open_filtered: bool) -> bool {
+        use portplan_verify::{Expect, State};
+        match self {
+            ProbeExpect::Open => state.passes(Expect::Service, allow_open_filtered),
+            ProbeExpect::Verified => state.passes(Expect::Responder, allow_open_filtered),
+            ProbeExpect::Closed => {
+                matches!(state, State::Closed | State::Filtered | State::OpenFiltered)
+            }
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -164,11 +193,22 @@ pub fn run(args: Args, g: &Global) -> Outcome {
         .collect();
     let probed = run_probes(targets, cfg)?;
     let title = format!("portplan probe {}", args.addr);
-    let report = Report::from_probes(
-        title,
-        probed,
-        portplan_verify::Expect::Service,
-        args.opts.allow_open_filtered,
-    );
+    let expect = match args.expect {
+        Some(ProbeExpect::Verified) => portplan_verify::Expect::Responder,
+        _ => portplan_verify::Expect::Service,
+    };
+    let mut report = Report::from_probes(title, probed, expect, args.opts.allow_open_filtered);
+    for r in &mut report.rows {
+        match args.expect {
+            Some(e) => r.passed = e.passes(r.probed.finding.state, args.opts.allow_open_filtered),
+            // No expectation: every state is an answer, none a failure.
+            None => r.required = false,
+        }
+    }
+    if args.expect.is_none() {
+        eprintln!(
+            "portplan: note: states only, exit 0; --expect open|verified|closed makes them a check"
+        );
+    }
     print(&report, &args.opts, g)
 }

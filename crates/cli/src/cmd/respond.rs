@@ -39,6 +39,9 @@ pub struct Args {
     /// File holding the shared secret (default: the PORTPLAN_SECRET environment variable).
     #[arg(long, value_name = "FILE")]
     pub secret_file: Option<PathBuf>,
+    /// Log format: a line of text per event, or a JSON object per line.
+    #[arg(long, short = 'f', value_enum, default_value_t = crate::out::TableOrJson::Table)]
+    pub format: crate::out::TableOrJson,
 }
 
 fn ports_text(ports: &[(Protocol, u16)]) -> String {
@@ -130,9 +133,22 @@ pub fn run(args: Args, g: &Global) -> Outcome {
     let failed = Arc::new(Mutex::new(0usize));
     let (b, f) = (bound.clone(), failed.clone());
     let ttl = args.ttl;
-    let log = Log::stdout();
+    let json = args.format == crate::out::TableOrJson::Json;
+    let log = Log::stdout(json);
     let l = log.clone();
-    let on: responder::OnEvent = Arc::new(move |e| match e {
+    // One event as a line: its text, or with --format json an object with
+    // the event's fields and the same text.
+    let say = move |event: &str, fields: serde_json::Value, text: String| -> String {
+        if !json {
+            return text;
+        }
+        let mut v = fields;
+        v["event"] = event.into();
+        v["text"] = text.into();
+        v.to_string()
+    };
+    let on: responder::OnEvent = Arc::new(move |e| {
+        match e {
         Event::Bound { protocol, port } => {
             if let Ok(mut v) = b.lock() {
                 v.push((protocol, port));
@@ -158,32 +174,45 @@ pub fn run(args: Args, g: &Global) -> Outcome {
         }
         Event::Ready { bound: n, skipped } => {
             let v = b.lock().map(|v| ports_text(&v)).unwrap_or_default();
-            l.line(format!(
-                "listening on {n} port{} ({v}); {skipped} skipped; answering for {}",
-                if n == 1 { "" } else { "s" },
-                duration_text(ttl)
+            l.line(say(
+                "ready",
+                serde_json::json!({ "bound": n, "skipped": skipped, "ttl_s": ttl.as_secs() }),
+                format!(
+                    "listening on {n} port{} ({v}); {skipped} skipped; answering for {}",
+                    if n == 1 { "" } else { "s" },
+                    duration_text(ttl)
+                ),
             ));
         }
         Event::Probe {
             from,
             protocol,
             port,
-        } => l.event(format!(
-            "probe from {from} to {protocol}/{port}: answered with a token"
+        } => l.event(say(
+            "probe",
+            serde_json::json!({ "from": from.to_string(), "protocol": protocol.to_string(), "port": port }),
+            format!("probe from {from} to {protocol}/{port}: answered with a token"),
         )),
         Event::Ignored {
             from,
             protocol,
             port,
             why,
-        } => l.event(format!("ignored from {from} to {protocol}/{port}: {why}")),
+        } => l.event(say(
+            "ignored",
+            serde_json::json!({ "from": from.to_string(), "protocol": protocol.to_string(), "port": port, "why": why.to_string() }),
+            format!("ignored from {from} to {protocol}/{port}: {why}"),
+        )),
         Event::Done {
             probes,
             ignored,
             why,
-        } => l.line(format!(
-            "done ({why}): {probes} probes answered, {ignored} ignored"
+        } => l.line(say(
+            "done",
+            serde_json::json!({ "probes": probes, "ignored": ignored, "why": why.to_string() }),
+            format!("done ({why}): {probes} probes answered, {ignored} ignored"),
         )),
+    }
     });
     // The TTL is a hard deadline: whatever holds the runtime up (a stuck
     // output, a task that will not end), the process ends shortly after.

@@ -22,6 +22,8 @@ enum Msg {
 }
 
 pub struct Log {
+    /// JSON lines (`--format json`): the log's own notes are objects too.
+    json: bool,
     tx: SyncSender<Msg>,
     dropped: Arc<AtomicU64>,
     window: Mutex<(Instant, u32, u64)>,
@@ -29,7 +31,7 @@ pub struct Log {
 
 impl Log {
     /// Starts the writer thread on stdout.
-    pub fn stdout() -> Arc<Log> {
+    pub fn stdout(json: bool) -> Arc<Log> {
         let (tx, rx) = sync_channel::<Msg>(QUEUE);
         let dropped = Arc::new(AtomicU64::new(0));
         let d = dropped.clone();
@@ -52,17 +54,16 @@ impl Log {
                 let lost = d.swap(0, Ordering::Relaxed);
                 let mut ok = true;
                 if lost > 0 {
-                    ok &= writeln!(
-                        out,
-                        "({lost} log lines dropped: the output is slower than the events)"
-                    )
-                    .is_ok();
+                    let text =
+                        format!("({lost} log lines dropped: the output is slower than the events)");
+                    ok &= writeln!(out, "{}", note_text(json, &text)).is_ok();
                 }
                 ok &= writeln!(out, "{line}").is_ok() && out.flush().is_ok();
                 open = ok;
             }
         });
         Arc::new(Log {
+            json,
             tx,
             dropped,
             window: Mutex::new((Instant::now(), 0, 0)),
@@ -88,10 +89,13 @@ impl Log {
                 let mut summary = None;
                 if now.duration_since(w.0) >= Duration::from_secs(1) {
                     if w.2 > 0 {
-                        summary = Some(format!(
+                        summary = Some(note_text(
+                            self.json,
+                            &format!(
                             "({} more events in the last {:.0} s not logged one by one: a flood)",
                             w.2,
                             now.duration_since(w.0).as_secs_f64()
+                        ),
                         ));
                     }
                     *w = (now, 0, 0);
@@ -138,4 +142,13 @@ impl Log {
 /// A line on stderr that never panics (a closed stderr is not worth dying for).
 pub fn warn(text: &str) {
     let _ = writeln!(std::io::stderr(), "portplan: warning: {text}");
+}
+
+/// A note of the log itself: the text, or a JSON object in JSON lines.
+fn note_text(json: bool, text: &str) -> String {
+    if json {
+        serde_json::json!({ "event": "note", "text": text }).to_string()
+    } else {
+        text.to_string()
+    }
 }
