@@ -28,9 +28,19 @@ pub struct Args {
     /// The deployment's name (used in rule comments and reports).
     #[arg(long, default_value = "my-deployment")]
     pub name: String,
+    /// `yaml`: the commented skeleton to edit; `json`: the same deployment
+    /// as data, without the comments (for scripts that fill it in).
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Yaml)]
+    pub format: Format,
     /// Write to this file instead of stdout (refuses to overwrite one).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    Yaml,
+    Json,
 }
 
 pub fn run(args: Args, g: &Global) -> Outcome {
@@ -50,7 +60,14 @@ pub fn run(args: Args, g: &Global) -> Outcome {
         )));
     }
     let on = features_on(&products, &args.with)?;
-    let text = skeleton(&args.name, &products, &on)?;
+    let mut text = skeleton(&args.name, &products, &on)?;
+    if let Format::Json = args.format {
+        // YAML's data model holds JSON's: the skeleton read back is the
+        // same deployment without its comments.
+        let value: serde_json::Value = serde_norway::from_str(&text)
+            .map_err(|e| Failure::Message(format!("cannot turn the skeleton into JSON: {e}")))?;
+        text = super::catalog::pretty_json(&value)?;
+    }
     if let Some(path) = args.output.as_deref().filter(|p| p.as_os_str() != "-") {
         if path.exists() {
             return Err(Failure::Message(format!(
@@ -303,6 +320,25 @@ fn skeleton(name: &str, products: &[&Product], on: &On) -> Result<String, Failur
         "\n# Named networks and outside parties: name -> CIDRs or addresses (`any` is the Internet).\nnetworks:\n",
     );
     y.push_str(&networks);
+    // Host firewalls keep remote administration open from here, so a file
+    // written from an unedited skeleton cannot lock anyone out.
+    // A role may already hold the plain name.
+    let mgmt = (1..)
+        .map(|i| match i {
+            1 => "management-net".to_string(),
+            n => format!("management-net-{n}"),
+        })
+        .find(|n| !networks.contains(&format!("\n  {n}:")) && !hosts.contains(&format!("\n  {n}:")))
+        .unwrap_or_default();
+    y.push_str(&format!(
+        "  # Where the hosts are administered from (see management: below)\n  {mgmt}: {}\n",
+        addrs.network()?
+    ));
+    y.push_str(&format!(
+        "\n# Host firewalls (nftables, iptables, Windows) keep SSH (Windows: RDP and WinRM)\n\
+         # open from here before anything else, so applying them cannot cut your access.\n\
+         management:\n  from: [{mgmt}]\n"
+    ));
     y.push_str("\nproducts:\n");
     y.push_str(&sections);
     Ok(y)
