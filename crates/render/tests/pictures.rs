@@ -78,6 +78,7 @@ fn render(format: &str, p: &support::Planned) -> String {
     let opts = RenderOptions {
         for_host: None,
         directory: p.directory.clone(),
+        ..Default::default()
     };
     renderer(format)
         .unwrap()
@@ -211,6 +212,7 @@ fn for_host_pictures_only_the_host_s_own_arrows() {
         let opts = RenderOptions {
             for_host: Some(h.clone()),
             directory: p.directory.clone(),
+            ..Default::default()
         };
         for (format, read) in [
             ("mermaid", read_mermaid as fn(&str) -> Read),
