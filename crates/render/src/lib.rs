@@ -3,6 +3,7 @@
 
 use portplan_model::{Addr, FlowSet};
 
+mod cloud_groups;
 mod common;
 mod host;
 mod prepare;

@@ -41,6 +41,14 @@ pub fn plan(example: &str) -> (FlowSet, Deployment) {
     (set, dep.value)
 }
 
+/// Every host and network of the deployment with its addresses.
+pub fn directory(dep: &Deployment) -> Vec<HostView> {
+    portplan_plan::directory(dep)
+        .into_iter()
+        .map(|(name, addrs)| HostView { name, addrs })
+        .collect()
+}
+
 /// The deployment's host and network names.
 pub fn hosts(dep: &Deployment) -> Vec<String> {
     dep.hosts
@@ -56,9 +64,20 @@ pub fn host_view(dep: &Deployment, name: &str) -> HostView {
 }
 
 pub fn render(format: &str, set: &FlowSet, host: Option<&HostView>) -> Rendered {
+    render_with(format, set, host, &[])
+}
+
+/// As `render`, with the deployment's hosts and networks (what `plan`
+/// passes), so formats that write one object per host can split sides.
+pub fn render_with(
+    format: &str,
+    set: &FlowSet,
+    host: Option<&HostView>,
+    directory: &[HostView],
+) -> Rendered {
     let opts = RenderOptions {
         for_host: host.cloned(),
-        ..Default::default()
+        directory: directory.to_vec(),
     };
     portplan_render::renderer(format)
         .unwrap()
