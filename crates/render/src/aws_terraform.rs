@@ -82,6 +82,13 @@ impl Renderer for AwsTerraform {
             let p = prepare(f, can, &mut gaps, "Security groups");
             let mut why = why_lines(f);
             why.extend(p.comments.iter().cloned());
+            for n in &p.src.names {
+                why.push(gaps.add(
+                    f,
+                    &format!("DNS name {n}"),
+                    "Security groups: a source given by DNS name cannot be matched; use the addresses it resolves to",
+                ));
+            }
             if !p.writable() {
                 unwritten.push(why);
                 continue;
