@@ -166,7 +166,7 @@ impl Renderer for AwsTerraform {
                 } else {
                     dns_senders.dedup();
                     format!(
-                        "security groups cannot match DNS names: written as egress to any address (0.0.0.0/0, ::/0) on {service} from {}, which permits more than planned; to allow only the name, route egress through AWS Network Firewall with the domain list below (var.enable_domain_allowlist)",
+                        "security groups cannot match DNS names: written as egress to any address (0.0.0.0/0, and ::/0 for IPv6 hosts) on {service} from {}, which permits more than planned; to allow only the name, route egress through AWS Network Firewall with the domain list below (var.enable_domain_allowlist)",
                         dns_senders.join(", ")
                     )
                 };
@@ -183,6 +183,10 @@ impl Renderer for AwsTerraform {
             let mut loose = Vec::new();
             for s in srcs.iter().filter(|s| !cloud.parties[s.party].grouped) {
                 for d in dsts.iter().filter(|d| !cloud.parties[d.party].grouped) {
+                    // With --for-host, pairs without the host are not this output's.
+                    if !cloud.parties[s.party].wanted && !cloud.parties[d.party].wanted {
+                        continue;
+                    }
                     let ds = Split::of(&d.addrs);
                     if ds.any || !ds.v4.is_empty() || !ds.v6.is_empty() {
                         loose.push(format!(

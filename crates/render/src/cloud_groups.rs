@@ -32,6 +32,8 @@ pub struct Party {
     pub named: bool,
     /// Gets a group of its own.
     pub grouped: bool,
+    /// In this output's scope: the `--for-host` host, or every party.
+    pub wanted: bool,
 }
 
 impl Party {
@@ -79,6 +81,7 @@ impl Cloud {
                             addrs: whole.clone(),
                             named,
                             grouped: false,
+                            wanted: true,
                         });
                         received.push(false);
                         sent.push(false);
@@ -114,6 +117,7 @@ impl Cloud {
             let host =
                 !opts.directory.iter().any(|h| h.name == p.title) || p.addrs.iter().all(single);
             let wanted = opts.for_host.as_ref().is_none_or(|h| is_host(p, h));
+            p.wanted = wanted;
             p.grouped = inside && wanted && (received[i] || (sent[i] && host));
         }
         Cloud { parties, ends }
