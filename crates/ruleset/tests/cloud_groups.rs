@@ -312,6 +312,16 @@ fn dns_names_get_a_stated_answer_in_each_cloud() {
         // only on the planned port.
         let rs = read(c.format, t);
         assert!(rs.issues.is_empty(), "{}: {:?}", c.format, rs.issues);
+        // The by-name firewall the output offers is read for what it is.
+        let offered = ["Network Firewall", "Azure Firewall", "Cloud NGFW"];
+        assert!(
+            rs.notes
+                .iter()
+                .any(|n| offered.iter().any(|o| n.message.contains(o))),
+            "{}: the reader says nothing of the by-name rules: {:?}",
+            c.format,
+            rs.notes
+        );
         for (q, allowed) in [
             ("tcp 10.0.0.5 -> api.example.com:443", true),
             ("tcp 10.0.0.5 -> 198.51.100.9:443", true),
