@@ -211,7 +211,7 @@ impl Renderer for AwsTerraform {
             }
         }
         let mut t = String::new();
-        header(&mut t, set, &cloud);
+        header(&mut t, set);
         let mut labels = Labels::default();
         let grouped = cloud.grouped();
         for &g in &grouped {
@@ -290,7 +290,7 @@ impl Renderer for AwsTerraform {
     }
 }
 
-fn header(t: &mut String, set: &FlowSet, cloud: &Cloud) {
+fn header(t: &mut String, set: &FlowSet) {
     common::header(
         t,
         "#",
@@ -318,7 +318,6 @@ fn header(t: &mut String, set: &FlowSet, cloud: &Cloud) {
         "  description = \"The VPC the security groups belong to.\""
     );
     let _ = writeln!(t, "}}");
-    let _ = cloud;
 }
 
 /// The peers of a rule of group `owner` for the other end `e`: its group,

@@ -18,7 +18,7 @@ use crate::tf::{self, Labels};
 use crate::{RenderOptions, Rendered, Renderer};
 use portplan_model::catalog::Scope;
 use portplan_model::{FlowSet, Protocol};
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::fmt::Write;
 
 pub struct GcpTerraform;
@@ -63,7 +63,7 @@ impl Renderer for GcpTerraform {
         let tag_of = |i: usize| gname(&format!("pp-{}", cloud.parties[i].ident.replace('_', "-")));
         let mut rules = String::new();
         let mut labels = Labels::default();
-        let mut targets: BTreeMap<usize, ()> = BTreeMap::new();
+        let mut targets: BTreeSet<usize> = BTreeSet::new();
         let mut fqdns: Vec<FqdnRule> = Vec::new();
         for (i, f) in flows.iter().enumerate() {
             let mut why = why_lines(f);
@@ -159,7 +159,7 @@ impl Renderer for GcpTerraform {
             let _ = writeln!(rules);
             tf::comments(&why, &mut rules);
             for (d, fams) in per_dst {
-                targets.insert(d, ());
+                targets.insert(d);
                 let tag = tag_of(d);
                 let ident = cloud.parties[d].ident.replace('_', "-");
                 for (ranges, fam) in fams {
@@ -226,7 +226,7 @@ impl Renderer for GcpTerraform {
                 t,
                 "# Network tags, one per host: tag each instance (google_compute_instance tags)."
             );
-            for &d in targets.keys() {
+            for &d in &targets {
                 let p = &cloud.parties[d];
                 let _ = writeln!(t, "# target tag {}: {}", tag_of(d), p.cidrs().join(" "));
                 let _ = writeln!(
@@ -247,7 +247,7 @@ impl Renderer for GcpTerraform {
                 "  description = \"The network tag of each host, to add to its instance.\""
             );
             let _ = writeln!(t, "  value = {{");
-            for &d in targets.keys() {
+            for &d in &targets {
                 let _ = writeln!(
                     t,
                     "    {} = {}",

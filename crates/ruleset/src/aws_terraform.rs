@@ -53,7 +53,8 @@ impl Reader for AwsTerraform {
                 score = 90;
             }
         }
-        if score > 0 && text.contains("# portplan: AWS security groups") {
+        // Our own header: even with no group (no host of the plan here).
+        if text.starts_with("# portplan: AWS security groups") {
             score = 95;
         }
         score

@@ -27,6 +27,10 @@ impl Reader for AzureTerraform {
         "Terraform azurerm network security groups and rules"
     }
     fn sniff(&self, text: &str) -> u8 {
+        // Our own header: even with no group (no host of the plan here).
+        if text.starts_with("# portplan: Azure network security group") {
+            return 95;
+        }
         if text.contains("\"azurerm_network_security_group\"")
             || text.contains("\"azurerm_network_security_rule\"")
         {
