@@ -467,9 +467,6 @@ impl Parties {
         // Every side of every flow was named in `new`.
         &self.order[self.index[side]].1
     }
-    pub fn iter(&self) -> impl Iterator<Item = (&Side, &Party)> {
-        self.order.iter().map(|(s, p)| (s, p))
-    }
 }
 
 /// A side's title: its labels, else its addresses.

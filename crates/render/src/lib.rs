@@ -3,6 +3,7 @@
 
 use portplan_model::{Addr, FlowSet, PortRange};
 
+mod cloud_groups;
 mod common;
 mod host;
 mod picture;

@@ -53,7 +53,8 @@ impl Reader for AwsTerraform {
                 score = 90;
             }
         }
-        if score > 0 && text.contains("# portplan: AWS security groups") {
+        // Our own header: even with no group (no host of the plan here).
+        if text.starts_with("# portplan: AWS security groups") {
             score = 95;
         }
         score
@@ -303,6 +304,20 @@ fn read(text: &str, file: &str) -> Result<Ruleset, Diagnostic> {
             "aws_security_group",
             "groups Terraform creates have no egress rule unless one is written (the AWS provider removes AWS's default allow-all egress)",
         );
+    }
+    for b in &blocks {
+        if b.kind == "resource"
+            && b.labels
+                .first()
+                .is_some_and(|t| t == "aws_networkfirewall_rule_group")
+        {
+            let l = b.labels.get(1).map_or("", String::as_str);
+            set.note(
+                b.line,
+                &format!("resource \"aws_networkfirewall_rule_group\" \"{l}\""),
+                "an AWS Network Firewall rule group filters traffic routed through a Network Firewall, not at the security groups read here: it is not part of this ruleset",
+            );
+        }
     }
     if !any {
         set.note(

@@ -629,7 +629,7 @@ pub(crate) fn build(set: &mut Ruleset, nsgs: &[RawNsg]) {
                 nsg.associations.join(", ")
             )
         };
-        if several {
+        if several && nsg.protects.is_none() {
             set.note(
                 nsg.line,
                 &nsg.name,
@@ -736,10 +736,12 @@ pub(crate) fn build(set: &mut Ruleset, nsgs: &[RawNsg]) {
                 Families::BOTH,
                 c,
             );
-            if several {
-                f.members = Some(AddrMatch::symbol(format!("nsg:{}", nsg.name)));
-            } else if let (Some(_), Dir::In) = (&nsg.protects, dir) {
+            // An NSG the file says protects its rules' destinations (one per
+            // host in portplan's output) is scoped to them, however many.
+            if let (Some(_), Dir::In) = (&nsg.protects, dir) {
                 f.members = Some(AddrMatch::of(inbound_destinations(set, c)));
+            } else if several && nsg.protects.is_none() {
+                f.members = Some(AddrMatch::symbol(format!("nsg:{}", nsg.name)));
             }
             set.filters.push(f);
         }

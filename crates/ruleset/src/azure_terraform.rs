@@ -27,6 +27,10 @@ impl Reader for AzureTerraform {
         "Terraform azurerm network security groups and rules"
     }
     fn sniff(&self, text: &str) -> u8 {
+        // Our own header: even with no group (no host of the plan here).
+        if text.starts_with("# portplan: Azure network security group") {
+            return 95;
+        }
         if text.contains("\"azurerm_network_security_group\"")
             || text.contains("\"azurerm_network_security_rule\"")
         {
@@ -64,7 +68,8 @@ fn read(text: &str, file: &str) -> Result<Ruleset, Diagnostic> {
             .copied()
             .filter(move |b| b.labels.first().map(String::as_str) == Some(t))
     };
-    if typed(NSG).next().is_none() && typed(RULE).next().is_none() {
+    let empty = typed(NSG).next().is_none() && typed(RULE).next().is_none();
+    if empty && !text.starts_with("# portplan: Azure network security group") {
         return Err(Diagnostic::error(
             file,
             format!("no `resource \"{NSG}\"` or `resource \"{RULE}\"` found: this is not an Azure network security group in Terraform"),
@@ -314,12 +319,45 @@ fn read(text: &str, file: &str) -> Result<Ruleset, Diagnostic> {
             );
         }
     }
-    if ours.is_some() && groups.len() > 1 {
+    if ours.as_ref().is_some_and(|h| !h.per_host) && groups.len() > 1 {
         // The header speaks of one group; with more, trust none of it.
         for g in &mut groups {
             g.nsg.outbound_allowed_by_header = None;
             g.nsg.protects = None;
         }
+    }
+    if empty {
+        set.note(
+            1,
+            "# portplan: Azure network security groups",
+            "portplan wrote no network security group here (no host of the plan receives traffic): nothing in this file applies to any interface",
+        );
+        // What the file states of outbound traffic still holds: Azure's
+        // default outbound rules allow it.
+        if let Some(h) = &ours {
+            use crate::model::{Direction, End, Families, Filter};
+            let c = set.chain(
+                "azure default outbound",
+                h.outbound.0,
+                End::Policy {
+                    accept: true,
+                    line: h.outbound.0,
+                    text: format!(
+                        "Azure default outbound rules (allow), as the file states: {}",
+                        h.outbound.1
+                    ),
+                },
+            );
+            let f = Filter::new("azure default outbound", Direction::Out, Families::BOTH, c);
+            set.filters.push(f);
+        }
+    }
+    for b in typed("azurerm_firewall_policy_rule_collection_group") {
+        set.note(
+            b.line,
+            &format!("resource \"azurerm_firewall_policy_rule_collection_group\" \"{}\"", b.labels.get(1).map_or("", String::as_str)),
+            "Azure Firewall policy rules filter traffic routed through an Azure Firewall, not at the network security groups read here: they are not part of this ruleset",
+        );
     }
     let nsgs: Vec<RawNsg> = groups.into_iter().map(|g| g.nsg).collect();
     azure_nsg::build(&mut set, &nsgs);
@@ -332,18 +370,27 @@ fn read(text: &str, file: &str) -> Result<Ruleset, Diagnostic> {
 struct Header {
     inbound: (usize, String),
     outbound: (usize, String),
+    /// The header says there is one NSG per host, each holding the rules
+    /// whose destination is that host.
+    per_host: bool,
 }
 
 fn own_header(text: &str) -> Option<Header> {
     let mut ours = false;
     let mut inbound = None;
+    let mut per_host = false;
     for (i, l) in text.lines().enumerate().take(12) {
         let l = l.trim();
         if !l.starts_with('#') {
             continue;
         }
-        if l.starts_with("# portplan: Azure network security group for deployment") {
+        if l.starts_with("# portplan: Azure network security group for deployment")
+            || l.starts_with("# portplan: Azure network security groups for deployment")
+        {
             ours = true;
+        }
+        if ours && l.contains("One network security group per host") {
+            per_host = true;
         }
         if ours && l.contains("Rules are") && inbound.is_none() {
             inbound = Some((i + 1, l.to_string()));
@@ -352,6 +399,7 @@ fn own_header(text: &str) -> Option<Header> {
             return Some(Header {
                 inbound: inbound.unwrap_or((i + 1, l.to_string())),
                 outbound: (i + 1, l.to_string()),
+                per_host,
             });
         }
     }

@@ -116,6 +116,8 @@ fn read(text: &str, file: &str) -> Result<Ruleset, Diagnostic> {
         };
         if t == "google_compute_firewall" {
             rules.push(rule(&mut set, b, l, &networks, &tags, &mut used_tags));
+        } else if let Some(r) = ours.then(|| fqdn_allow(&mut set, b, t, l)).flatten() {
+            rules.push(r);
         } else if POLICY_TYPES.contains(&t.as_str()) {
             let text = format!("resource \"{t}\" \"{l}\"");
             let k = set.issue(
@@ -439,4 +441,76 @@ fn rule(
         when,
         unknown_action: None,
     }
+}
+
+/// portplan's own Cloud NGFW rule for DNS names: an EGRESS `allow` of a
+/// network firewall policy matching only `dest_fqdns` and ports. Policies
+/// are evaluated before VPC rules, so it is read first (priority 0), as an
+/// allow to those names from every instance of the network. Anything else
+/// in it (other match fields, another action) is left to the caller,
+/// which reads the policy rule as unknown.
+fn fqdn_allow(set: &mut Ruleset, b: &TfBlock, t: &str, l: &str) -> Option<FwRule> {
+    if t != "google_compute_network_firewall_policy_rule" {
+        return None;
+    }
+    let lit = |k: &str| match b.attr(k).map(unwrap) {
+        Some(Expression::String(s)) => Some(s),
+        _ => None,
+    };
+    if !lit("direction")?.eq_ignore_ascii_case("EGRESS") || lit("action")? != "allow" {
+        return None;
+    }
+    let m = tf::nested(&b.body, "match").next()?;
+    if m.body().attributes().any(|a| a.key() != "dest_fqdns")
+        || m.body()
+            .blocks()
+            .any(|x| x.identifier() != "layer4_configs")
+    {
+        return None;
+    }
+    let names = strings(tf::attr(m.body(), "dest_fqdns")).ok()?;
+    if names.is_empty() {
+        return None;
+    }
+    let mut problems = Vec::new();
+    let mut services = Vec::new();
+    for l4 in tf::nested(m.body(), "layer4_configs") {
+        let proto = match tf::attr(l4.body(), "ip_protocol").map(unwrap) {
+            Some(Expression::String(s)) => s,
+            _ => return None,
+        };
+        let ports = strings(tf::attr(l4.body(), "ports")).ok()?;
+        services.push(fw::service_or_any(&proto, &ports, &mut problems));
+    }
+    if services.is_empty() || !problems.is_empty() {
+        return None;
+    }
+    let mut dst = Addrs::none();
+    for n in &names {
+        dst = dst.union(&Addrs::name(n));
+    }
+    let text = format!("resource \"{t}\" \"{l}\" {{ {} }}", body_text(&b.body));
+    set.note(
+        b.line,
+        &text,
+        "a Cloud NGFW rule allowing egress to DNS names (created only when var.firewall_policy is set): read as evaluated before the VPC rules, for every instance of the network",
+    );
+    Some(FwRule {
+        line: b.line,
+        text,
+        name: l.to_string(),
+        network: "var.network".into(),
+        ingress: false,
+        priority: 0,
+        deny: false,
+        disabled: false,
+        services,
+        // No target: every instance of the network the policy is
+        // associated with, whichever addresses they have.
+        targets: Some(AddrMatch::every()),
+        src: None,
+        dst: Some(AddrMatch::of(dst)),
+        when: Vec::new(),
+        unknown_action: None,
+    })
 }

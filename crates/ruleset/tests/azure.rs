@@ -469,13 +469,14 @@ fn our_own_output_reads_as_the_renderer_documents() {
     let inbound = &rs.filters[0];
     assert!(inbound.members.is_some());
     let out = &rs.chains[rs.filters[1].entry];
+    let stated = common::line_of(&text, "Outbound stays at Azure's defaults (allow)");
     assert!(matches!(
         out.end,
         portplan_ruleset::End::Policy {
             accept: true,
-            line: 5,
+            line,
             ..
-        }
+        } if line == stated
     ));
     assert!(rs.notes.iter().any(|n| n.message.contains("never decide")));
     assert_eq!(
@@ -486,7 +487,7 @@ fn our_own_output_reads_as_the_renderer_documents() {
     assert_eq!(v, Verdict::Blocked);
     let deny = text
         .lines()
-        .position(|l| l.contains("\"pp_deny_inbound\""))
+        .position(|l| l.contains("\"bastion_1_deny_inbound\""))
         .unwrap()
         + 1;
     assert_eq!(lines, vec![deny]);

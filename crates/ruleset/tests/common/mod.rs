@@ -41,6 +41,14 @@ pub fn plan(example: &str) -> (FlowSet, Deployment) {
     (set, dep.value)
 }
 
+/// Every host and network of the deployment with its addresses.
+pub fn directory(dep: &Deployment) -> Vec<HostView> {
+    portplan_plan::directory(dep)
+        .into_iter()
+        .map(|(name, addrs)| HostView { name, addrs })
+        .collect()
+}
+
 /// The deployment's host and network names.
 pub fn hosts(dep: &Deployment) -> Vec<String> {
     dep.hosts
@@ -60,6 +68,21 @@ pub fn render(format: &str, set: &FlowSet, host: Option<&HostView>) -> Rendered 
 }
 
 /// `render` with options (`egress`, `management`); `host` overrides `for_host`.
+/// As `render`, with the deployment's hosts and networks (what `plan`
+/// passes), so formats that write one object per host can split sides.
+pub fn render_dir(
+    format: &str,
+    set: &FlowSet,
+    host: Option<&HostView>,
+    directory: &[HostView],
+) -> Rendered {
+    let base = RenderOptions {
+        directory: directory.to_vec(),
+        ..RenderOptions::default()
+    };
+    render_with(format, set, host, &base)
+}
+
 pub fn render_with(
     format: &str,
     set: &FlowSet,
