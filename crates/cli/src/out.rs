@@ -100,17 +100,22 @@ fn fit(widths: &mut [usize], header: &[&str], max: usize) -> bool {
     let gaps = 2 * widths.len().saturating_sub(1);
     let floor: Vec<usize> = header.iter().map(|h| h.chars().count().max(8)).collect();
     let mut cut = false;
-    while widths.iter().sum::<usize>() + gaps > max {
-        let Some((i, _)) = widths
-            .iter()
-            .enumerate()
-            .filter(|(i, w)| **w > floor.get(*i).copied().unwrap_or(8))
-            .max_by_key(|(_, w)| **w)
-        else {
-            break;
-        };
-        widths[i] -= 1;
-        cut = true;
+    // The first column names the row (a product id, a host): the others
+    // give way first, so what a user types next stays whole.
+    for first in [1, 0] {
+        while widths.iter().sum::<usize>() + gaps > max {
+            let Some((i, _)) = widths
+                .iter()
+                .enumerate()
+                .skip(first)
+                .filter(|(i, w)| **w > floor.get(*i).copied().unwrap_or(8))
+                .max_by_key(|(_, w)| **w)
+            else {
+                break;
+            };
+            widths[i] -= 1;
+            cut = true;
+        }
     }
     cut
 }

@@ -147,6 +147,8 @@ fn list(g: &Global, format: out::TableOrJson) -> Outcome {
                     "features": p.features.len(),
                     "export_rows": export::rows(p).len(),
                     "file": cat.origin.get(&p.product),
+                    "reviewed": reviewed(p),
+                    "sources": p.sources,
                 })
             })
             .collect();
@@ -168,20 +170,14 @@ fn list(g: &Global, format: out::TableOrJson) -> Outcome {
                 format!("{} ({components} own)", p.roles.len()),
                 p.requirements.len().to_string(),
                 p.features.len().to_string(),
-                export::rows(p).len().to_string(),
-                cat.origin.get(&p.product).cloned().unwrap_or_default(),
+                source_title(p),
+                reviewed(p),
             ]
         })
         .collect();
     let text = out::table(
         &[
-            "PRODUCT",
-            "NAME",
-            "ROLES",
-            "REQUIREMENTS",
-            "FEATURES",
-            "ROWS",
-            "FILE",
+            "PRODUCT", "NAME", "ROLES", "REQS", "FEATURES", "SOURCE", "REVIEWED",
         ],
         &rows,
         g.color,
@@ -196,11 +192,32 @@ const LIST_LEGEND: &str = "\
 PRODUCT       id for `catalog show`, `port` and a deployment's `product:`
 NAME          the product's name as its vendor writes it
 ROLES         parts and outside parties; (N own): the product's own components
-REQUIREMENTS  flows the vendor's pages ask for
+REQS          requirements: flows the vendor's pages ask for
 FEATURES      optional parts a deployment switches on or off
-ROWS          lines of `catalog export` (requirement x protocol x port range)
-FILE          the catalog file the product comes from
+SOURCE        the vendor document the requirements cite (+N: more documents)
+REVIEWED      date read; `copy kept`: the page is kept in catalog/sources
+(--format json adds each product's catalog file and every source's link.)
 ";
+
+/// The first document a product cites, and how many more.
+fn source_title(p: &Product) -> String {
+    match p.sources.as_slice() {
+        [] => String::new(),
+        [one] => one.title.clone(),
+        [first, rest @ ..] => format!("{} (+{})", first.title, rest.len()),
+    }
+}
+
+/// The latest date a product's documents were read; `copy kept` when every
+/// document is a stored copy (the seeds), whose text the tests check.
+fn reviewed(p: &Product) -> String {
+    let dates: Vec<&str> = p.sources.iter().filter_map(|s| s.read.as_deref()).collect();
+    match dates.iter().max() {
+        Some(d) => (*d).to_string(),
+        None if p.sources.iter().all(|s| s.file.is_some()) => "copy kept".into(),
+        None => "unknown".into(),
+    }
+}
 
 /// How a requirement's ports read to a person: `443,8443`, `gateway_port (default 5000)`.
 pub fn ports_text(p: &Product, r: &Requirement) -> String {
