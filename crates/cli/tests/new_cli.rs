@@ -257,3 +257,139 @@ fn readme_deployment_example_checks() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("ok:"), "{out}");
 }
+
+/// The first hour, as issue 10 walked it: a StrongDM deployment written from
+/// `new`, filled in, checked, then every output an engineer would paste,
+/// each read for what it means rather than compared with a snapshot.
+#[test]
+fn first_hour_walk_gives_outputs_to_paste() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sdm.yaml");
+    let p = path.to_str().unwrap();
+    let (code, _, err) = run(&["new", "strongdm", "--name", "sdm-lab", "-o", p]);
+    assert_eq!(code, 0, "{err}");
+    let yaml = std::fs::read_to_string(&path).unwrap();
+    let mgmt_line = yaml
+        .lines()
+        .find(|l| l.starts_with("  management-net:"))
+        .expect("a management network")
+        .to_string();
+    let filled = yaml
+        .replace("    # parameters:\n", "    parameters:\n")
+        .replace("    #   resource_port: PORT", "      resource_port: 5432")
+        .replace("gateway-1: 192.0.2.12", "gateway-1: 203.0.113.10")
+        .replace("resource-1: 192.0.2.13", "resource-1: 10.30.0.21")
+        .replace(&mgmt_line, "  management-net: 10.99.0.0/24");
+    std::fs::write(&path, &filled).unwrap();
+    let (code, out, err) = run(&["check", p]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("ok:"), "{out}");
+
+    // The table: scope in its own column.
+    let (_, table, _) = run(&["plan", p, "--wide"]);
+    let header = table.lines().next().unwrap();
+    assert!(
+        header.contains("SCOPE") && header.contains("PORTS"),
+        "{header}"
+    );
+
+    // The change ticket: one pair per row, names and addresses apart, a
+    // citation column, no loopback rows.
+    let (code, csv, _) = run(&["plan", p, "-f", "csv"]);
+    assert_eq!(code, 0);
+    let mut lines = csv.lines();
+    let cols: Vec<&str> = lines.next().unwrap().split(',').collect();
+    for c in [
+        "src_name",
+        "src_address",
+        "dst_name",
+        "dst_address",
+        "service",
+    ] {
+        assert!(cols.contains(&c), "{cols:?}");
+    }
+    assert!(cols.iter().any(|c| c.contains("citation")), "{cols:?}");
+    assert!(
+        csv.contains("gateway-1,203.0.113.10,") || csv.contains(",gateway-1,203.0.113.10,"),
+        "{csv}"
+    );
+    assert!(!csv.contains(",loopback,"), "{csv}");
+
+    // The gateway's own firewall: management first, no lock-out, outbound
+    // left open, the gateway port open.
+    let (code, nft, err) = run(&["plan", p, "-f", "nftables", "--for-host", "gateway-1"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("cut remote access"), "{err}");
+    assert!(!nft.contains("cut remote access"), "{nft}");
+    let input = nft.split("chain input").nth(1).unwrap();
+    let first_rule = input
+        .lines()
+        .map(str::trim)
+        .find(|l| {
+            !l.is_empty() && !l.starts_with('{') && !l.starts_with("type ") && !l.starts_with('#')
+        })
+        .unwrap();
+    assert!(
+        first_rule.contains("10.99.0.0/24") && first_rule.contains("22"),
+        "management is not first: {first_rule}"
+    );
+    assert!(
+        nft.contains("dport 5000") || nft.contains("5000 accept"),
+        "{nft}"
+    );
+    let output = nft.split("chain output").nth(1).unwrap_or("");
+    assert!(
+        output.is_empty() || output.contains("policy accept"),
+        "{nft}"
+    );
+    // And it means what the plan says: audited against the deployment.
+    let rules = dir.path().join("gw.nft");
+    std::fs::write(&rules, &nft).unwrap();
+    let (code, audit, err) = run(&[
+        "audit",
+        p,
+        "--rules",
+        rules.to_str().unwrap(),
+        "--as",
+        "gateway-1",
+    ]);
+    assert_eq!(code, 0, "{audit}\n{err}");
+
+    // The ASA: never the global apply, no final deny-all of its own.
+    let (_, asa, _) = run(&["plan", p, "-f", "cisco-asa"]);
+    for l in asa.lines().filter(|l| l.contains(" global")) {
+        assert!(l.starts_with('!') && l.contains("not"), "{l}");
+    }
+    assert!(
+        !asa.lines()
+            .any(|l| !l.starts_with('!') && l.contains("deny ip any any")),
+        "{asa}"
+    );
+
+    // AWS: one group for the gateway, attachable, holding its tcp/5000 ingress.
+    let (_, tf, _) = run(&["plan", p, "-f", "aws-terraform"]);
+    assert_eq!(
+        tf.matches("resource \"aws_security_group\" \"gateway_1\"")
+            .count(),
+        1,
+        "{tf}"
+    );
+    assert!(tf.contains("attach to the instance of gateway-1"), "{tf}");
+    assert!(
+        tf.split("resource \"aws_vpc_security_group_ingress_rule\"")
+            .any(|r| r.contains("aws_security_group.gateway_1.id")
+                && r.contains("from_port")
+                && r.contains("5000")),
+        "{tf}"
+    );
+
+    // The picture: each host in one box.
+    let (_, mmd, _) = run(&["plan", p, "-f", "mermaid"]);
+    for h in ["gateway-1", "relay-1", "resource-1"] {
+        let boxes = mmd
+            .lines()
+            .filter(|l| l.contains(&format!("[\"{h}")) || l.contains(&format!("[{h}")))
+            .count();
+        assert_eq!(boxes, 1, "{h} in {boxes} boxes:\n{mmd}");
+    }
+}
