@@ -392,8 +392,9 @@ impl Addrs {
         } else {
             if self.v4.is_full() {
                 parts.push("0.0.0.0/0".to_string());
-            } else if self.v4.spans().len() > 2 && self.v4.count() > (1u128 << 31) {
-                // Most of the space: say what is left out.
+            } else if self.v4.count() > (1u128 << 31) {
+                // Most of the space: say what is left out (everything but
+                // 127.0.0.1 is one line, not the 32 networks that cover it).
                 let but: Vec<String> = self
                     .v4
                     .complement()
@@ -410,7 +411,7 @@ impl Addrs {
             }
             if self.v6.is_full() {
                 parts.push("::/0".to_string());
-            } else if self.v6.spans().len() > 2 && self.v6.count() > (1u128 << 127) {
+            } else if self.v6.count() > (1u128 << 127) {
                 let but: Vec<String> = self
                     .v6
                     .complement()
@@ -747,6 +748,22 @@ mod tests {
 
     fn r(v: &[(u16, u16)]) -> Ranges<u16> {
         Ranges::from_iter(v.iter().copied())
+    }
+
+    /// Everything but one address is said as such, not as the 128
+    /// networks that cover the rest (an audit line once listed them all).
+    #[test]
+    fn nearly_everything_is_described_by_what_it_leaves_out() {
+        let but_one6 = Addrs::every().subtract(&Addrs::net(&"::1/128".parse().unwrap()));
+        let d = but_one6.describe();
+        assert!(d.contains("IPv6 but ::1"), "{d}");
+        assert!(d.len() < 60, "{d}");
+        let but_one4 = Addrs::every().subtract(&Addrs::net(&"127.0.0.1/32".parse().unwrap()));
+        assert!(
+            but_one4.describe().contains("IPv4 but 127.0.0.1"),
+            "{}",
+            but_one4.describe()
+        );
     }
 
     #[test]
