@@ -2,6 +2,7 @@
 //! diagnostics, validation, and the flow set every later stage consumes.
 //! Depends on no other portplan crate.
 
+pub mod addr_check;
 pub mod catalog;
 pub mod deployment;
 pub mod diag;
