@@ -14,6 +14,7 @@ pub mod locate;
 pub mod ports;
 pub mod store;
 pub mod validate;
+pub mod yaml_hints;
 
 pub use catalog::*;
 pub use deployment::{Deployment, Override, ProductUse};

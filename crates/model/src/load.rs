@@ -2,6 +2,7 @@
 
 use crate::diag::{Diagnostic, Location};
 use crate::locate::LocationIndex;
+use crate::yaml_hints;
 use serde::de::DeserializeOwned;
 use std::sync::OnceLock;
 
@@ -44,11 +45,11 @@ pub fn parse_yaml<T: DeserializeOwned>(file: &str, src: &str) -> Result<Parsed<T
             src: src.to_string(),
             index: OnceLock::new(),
         }),
-        Err(e) => Err(yaml_error(file, &e)),
+        Err(e) => Err(yaml_error(file, src, &e)),
     }
 }
 
-fn yaml_error(file: &str, e: &serde_norway::Error) -> Diagnostic {
+fn yaml_error(file: &str, src: &str, e: &serde_norway::Error) -> Diagnostic {
     let loc = e.location().map(|l| Location {
         line: l.line(),
         column: l.column(),
@@ -58,8 +59,18 @@ fn yaml_error(file: &str, e: &serde_norway::Error) -> Diagnostic {
     if let Some(i) = msg.find(" at line ") {
         msg.truncate(i);
     }
+    // A syntax error says what the parser expected; say what the user did.
+    if let Some(x) = loc.and_then(|l| yaml_hints::explain(src, &msg, l)) {
+        return Diagnostic::error(file, x.message)
+            .at(Some(x.at))
+            .hint(x.hint);
+    }
     let hint = if msg.contains("unknown field") {
-        Some(expected_fields_hint(&msg))
+        let moved = loc.and_then(|l| yaml_hints::dedented(src, l));
+        Some(match moved {
+            Some(m) => format!("{m}; otherwise {}", expected_fields_hint(&msg)),
+            None => expected_fields_hint(&msg),
+        })
     } else if msg.contains("missing field") {
         Some("add the field; `portplan catalog schema` lists every key".to_string())
     } else if msg.contains("did not match any variant") {
