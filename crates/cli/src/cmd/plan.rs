@@ -2,8 +2,8 @@
 //! Markdown, or any firewall format of the render stage.
 
 use super::{Failure, Global, Outcome};
+use crate::one_of::OneOf;
 use crate::out;
-use clap::builder::PossibleValuesParser;
 use portplan_model::{Diagnostic, FlowSet};
 use portplan_plan::report::{self, COLUMNS};
 use portplan_plan::{host_view, load_deployment, plan_set, PlanOptions};
@@ -14,10 +14,10 @@ use std::process::ExitCode;
 /// Formats the plan stage writes itself; the rest come from the render stage.
 const OWN_FORMATS: &[&str] = &["table", "json", "csv", "md"];
 
-fn format_parser() -> PossibleValuesParser {
+fn format_parser() -> OneOf {
     let mut all: Vec<&'static str> = OWN_FORMATS.to_vec();
     all.extend(portplan_render::formats());
-    PossibleValuesParser::new(all)
+    OneOf(all)
 }
 
 #[derive(clap::Args)]
@@ -92,7 +92,7 @@ pub fn run(args: Args, g: &Global) -> Outcome {
             Failure::Message(format!(
                 "`{h}` is not a host of {}: {}",
                 dep.file,
-                hosts_hint(&dep.value)
+                hosts_hint_for(&dep.value, h)
             ))
         })?),
     };
@@ -299,6 +299,27 @@ fn rendered(
 }
 
 /// The hosts a user can name with --for-host.
+/// `hosts_hint`, led by the names `asked` most likely meant.
+pub(crate) fn hosts_hint_for(dep: &portplan_model::Deployment, asked: &str) -> String {
+    let names = dep
+        .hosts
+        .keys()
+        .chain(dep.networks.keys())
+        .map(String::as_str);
+    match portplan_model::diag::suggest(asked, names).as_slice() {
+        [] => hosts_hint(dep),
+        meant => format!(
+            "did you mean {}? ({})",
+            meant
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(" or "),
+            hosts_hint(dep)
+        ),
+    }
+}
+
 pub(crate) fn hosts_hint(dep: &portplan_model::Deployment) -> String {
     let names: Vec<&str> = dep
         .hosts
