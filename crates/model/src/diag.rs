@@ -191,7 +191,7 @@ mod tests {
         );
         assert_eq!(suggest("nft", names), vec!["nftables"]);
         assert_eq!(suggest("cisco-asa-9", names), vec!["cisco-asa"]);
-        assert_eq!(suggest("cisco-isa", names), vec!["cisco-asa"]);
+        assert_eq!(suggest("cisko-asa", names), vec!["cisco-asa"]);
         assert!(suggest("zzz", names).is_empty());
     }
 }

@@ -743,6 +743,13 @@ impl ProductCtx<'_> {
                 .iter()
                 .filter(|r| r.params().any(|x| x == id))
                 .collect();
+            // Left out for a role not placed: that warning says it.
+            if needing
+                .iter()
+                .any(|r| self.unplaced.values().any(|reqs| reqs.contains(&r.id)))
+            {
+                continue;
+            }
             let users: Vec<String> = needing
                 .iter()
                 .map(|r| match &r.feature {
@@ -858,10 +865,37 @@ impl ProductCtx<'_> {
         let mut enabled: Vec<&str> = Vec::new();
         let mut optional: Vec<&str> = Vec::new();
         let mut core: Vec<&str> = Vec::new();
+        let mut choose: Vec<String> = Vec::new();
         for r in reqs
             .iter()
             .filter_map(|id| self.p.requirements.iter().find(|r| &r.id == id))
         {
+            // A requirement that holds for one option of a choice goes away
+            // with another option.
+            let by_choice = r.when.as_ref().and_then(|w| w.choice.iter().next());
+            if let (None, Some((c, o))) = (&r.feature, by_choice) {
+                let others: Vec<&str> = self
+                    .p
+                    .choice(c)
+                    .map(|ch| {
+                        ch.options
+                            .iter()
+                            .map(|x| x.id.as_str())
+                            .filter(|x| x != o)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if !others.is_empty() {
+                    let fix = format!(
+                        "`choices: {{{c}: OPTION}}` with OPTION one of {}",
+                        others.join(", ")
+                    );
+                    if !choose.contains(&fix) {
+                        choose.push(fix);
+                    }
+                    continue;
+                }
+            }
             let list = match &r.feature {
                 Some(f) if self.s.feature_paths.contains_key(f) => &mut enabled,
                 Some(_) => &mut without,
@@ -900,6 +934,9 @@ impl ProductCtx<'_> {
                     .collect::<Vec<_>>()
                     .join(", ")
             ));
+        }
+        if !choose.is_empty() {
+            ways.push(format!("choose another option: {}", choose.join(" and ")));
         }
         if !optional.is_empty() {
             ways.push(format!(
