@@ -605,6 +605,16 @@ fn yaml_syntax_errors_point_at_the_cause() {
         "`relay` is given twice in the same mapping (first on line 22)",
     );
     assert!(err.contains("keep one `relay:`"), "{err}");
+    // An unclosed quote: where it opened.
+    let err = expect_error(
+        &SDM.replace("relay: [sdm-relay-1]", "relay: \"sdm-relay-1"),
+        "22:14",
+        "this quote is never closed",
+    );
+    assert!(
+        err.contains("end the value with the same quote on line 22"),
+        "{err}"
+    );
     // A byte-order mark is no error.
     assert_eq!(check(&format!("\u{feff}{SDM}")).0, 0);
 }
@@ -676,6 +686,14 @@ fn a_format_or_host_name_close_to_a_real_one_is_suggested() {
     let (code, err) = run(&["audit", example, "--rules", example, "-f", "asa"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("did you mean `cisco-asa`?"), "{err}");
+    // An address on the command line gets the same help as in the file.
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("asa.cfg");
+    let rules = rules.to_str().unwrap();
+    assert_eq!(run(&["plan", example, "-f", "cisco-asa", "-o", rules]).0, 0);
+    let (code, err) = run(&["audit", example, "--rules", rules, "--as", "10.0.0.1/40"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("IPv4 prefixes go up to /32"), "{err}");
     let (code, err) = run(&["plan", example, "--for-host", "sdm-gw1"]);
     assert_ne!(code, 0, "{err}");
     assert!(err.contains("did you mean `sdm-gw-1`?"), "{err}");

@@ -27,16 +27,17 @@ pub fn explain(s: &str) -> Option<(String, String)> {
             IpAddr::V6(_) => ("IPv6", 128),
         };
         let p = prefix?;
-        return Some(match p.parse::<u32>() {
-            Ok(n) if n > max => (
+        return match p.parse::<u32>() {
+            Ok(n) if n <= max => None,
+            Ok(n) => Some((
                 format!("`{s}`: the prefix /{n} is longer than {family} allows"),
                 format!("{family} prefixes go up to /{max}; write `{ip}/{max}` (or `{ip}`) for one host, or a shorter prefix for a network"),
-            ),
-            _ => (
+            )),
+            Err(_) => Some((
                 format!("`{s}`: `/{p}` is not a prefix length"),
                 format!("write the prefix as a number from 0 to {max}, e.g. `{ip}/24`"),
-            ),
-        });
+            )),
+        };
     }
     // Four dotted numbers that are not an IPv4 address: a part above 255.
     let parts: Vec<&str> = ip.split('.').collect();
@@ -108,5 +109,7 @@ mod tests {
             .contains("256 is above 255"));
         assert!(explain("10.0.0").unwrap().0.contains("3 parts"));
         assert_eq!(explain("app.example.com"), None);
+        assert_eq!(explain("10.0.0.0/24"), None);
+        assert_eq!(explain("10.0.0.5"), None);
     }
 }

@@ -55,12 +55,13 @@ fn yaml_error(file: &str, src: &str, e: &serde_norway::Error) -> Diagnostic {
         column: l.column(),
     });
     // serde_norway appends " at line L column C"; the location is shown in front.
-    let mut msg = e.to_string();
+    let full = e.to_string();
+    let mut msg = full.clone();
     if let Some(i) = msg.find(" at line ") {
         msg.truncate(i);
     }
     // A syntax error says what the parser expected; say what the user did.
-    if let Some(x) = loc.and_then(|l| yaml_hints::explain(src, &msg, l)) {
+    if let Some(x) = loc.and_then(|l| yaml_hints::explain(src, &msg, &full, l)) {
         return Diagnostic::error(file, x.message)
             .at(Some(x.at))
             .hint(x.hint);
@@ -73,6 +74,8 @@ fn yaml_error(file: &str, src: &str, e: &serde_norway::Error) -> Diagnostic {
         })
     } else if msg.contains("missing field") {
         Some("add the field; `portplan catalog schema` lists every key".to_string())
+    } else if msg.contains("invalid type") {
+        Some("write the value in the shape the message expects (a list is `[a, b]`, a mapping `{key: value}`); `portplan catalog schema` shows every key".to_string())
     } else if msg.contains("did not match any variant") {
         Some("check the value's shape: a single value or a list, as the schema says".to_string())
     } else {

@@ -11,9 +11,20 @@ pub struct Explained {
     pub hint: String,
 }
 
-/// Explains the parser's `msg` at `at` in `src`, when the text shows the cause.
-pub fn explain(src: &str, msg: &str, at: Location) -> Option<Explained> {
+/// Explains the parser's `msg` at `at` in `src`, when the text shows the
+/// cause; `full` is the parser's whole message, with its context.
+pub fn explain(src: &str, msg: &str, full: &str, at: Location) -> Option<Explained> {
     let lines: Vec<&str> = src.lines().collect();
+    if let Some(opened) = context(full, "while scanning a quoted scalar") {
+        return Some(Explained {
+            at: opened,
+            message: "this quote is never closed".to_string(),
+            hint: format!(
+                "end the value with the same quote on line {} (the parser read on to line {})",
+                opened.line, at.line
+            ),
+        });
+    }
     if let Some(e) = tab(&lines, at) {
         return Some(e);
     }
@@ -47,6 +58,19 @@ pub fn explain(src: &str, msg: &str, at: Location) -> Option<Explained> {
         }
     }
     None
+}
+
+/// The place libyaml names after `what` in its message's context
+/// (`..., while scanning a quoted scalar at line 3 column 11`).
+fn context(full: &str, what: &str) -> Option<Location> {
+    let rest = &full[full.find(what)? + what.len()..];
+    let rest = rest.trim_start().strip_prefix("at line ")?;
+    let (line, rest) = rest.split_once(" column ")?;
+    let column: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    Some(Location {
+        line: line.trim().parse().ok()?,
+        column: column.parse().ok()?,
+    })
 }
 
 fn indent(line: &str) -> usize {
@@ -232,7 +256,7 @@ mod tests {
     #[test]
     fn an_unclosed_bracket_points_where_it_opened() {
         let src = ROLES.replace("[x, y]", "[x, y");
-        let e = explain(&src, "did not find expected ',' or ']'", at(5, 8)).unwrap();
+        let e = explain(&src, "did not find expected ',' or ']'", "", at(5, 8)).unwrap();
         assert_eq!(e.at, at(4, 10));
         assert!(e.hint.contains("close it with `]` on line 4"), "{}", e.hint);
     }
@@ -240,7 +264,7 @@ mod tests {
     #[test]
     fn indentation_is_named_with_the_siblings() {
         let more = ROLES.replace("      b:", "        b:");
-        let e = explain(&more, "did not find expected key", at(5, 9)).unwrap();
+        let e = explain(&more, "did not find expected key", "", at(5, 9)).unwrap();
         assert_eq!(e.at.line, 5);
         assert!(
             e.message
@@ -249,13 +273,21 @@ mod tests {
             e.message
         );
         let less = ROLES.replace("      b:", "     b:");
-        let e = explain(&less, "did not find expected key", at(5, 6)).unwrap();
+        let e = explain(&less, "did not find expected key", "", at(5, 6)).unwrap();
         assert!(
             e.message
                 .contains("`b` is indented by 5 spaces but its sibling `a` (line 4) by 6"),
             "{}",
             e.message
         );
+    }
+
+    #[test]
+    fn an_unclosed_quote_points_where_it_opened() {
+        let full = "found unexpected end of stream at line 6 column 1, while scanning a quoted scalar at line 4 column 10";
+        let e = explain(ROLES, "found unexpected end of stream", full, at(6, 1)).unwrap();
+        assert_eq!(e.at, at(4, 10));
+        assert_eq!(e.message, "this quote is never closed");
     }
 
     #[test]

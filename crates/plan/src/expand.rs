@@ -178,10 +178,16 @@ fn place_roles(
                     origin: Origin::Endpoint,
                     path: base.to_string(),
                 }),
-                Err(e) => out.diagnostics.push(Diagnostic::error(
-                    format!("catalog/{}.yaml", p.product),
-                    format!("role `{}` endpoint: {e}", role.id),
-                )),
+                Err(e) => out.diagnostics.push(
+                    Diagnostic::error(
+                        format!("catalog/{}.yaml", p.product),
+                        format!("role `{}` endpoint: {e}", role.id),
+                    )
+                    .hint(format!(
+                        "the catalog entry is wrong: correct the role's `endpoints`, or place `{}` in the deployment to use your own addresses",
+                        role.id
+                    )),
+                ),
             }
         }
         roles.insert(role.id.clone(), entries);

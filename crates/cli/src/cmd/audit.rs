@@ -520,9 +520,12 @@ fn parse_members(
                     addrs
                 }
                 _ => vec![part.parse::<Addr>().map_err(|e| {
-                    Failure::Message(format!(
-                        "--member {r}: {e}; or name a host or network of the deployment"
-                    ))
+                    Failure::Message(match portplan_model::addr_check::explain(part) {
+                        Some((m, h)) => format!("--member {r}: {m}; {h}"),
+                        None => format!(
+                            "--member {r}: {e}; or name a host or network of the deployment"
+                        ),
+                    })
                 })?],
             };
             a = a.union(&query::side_addrs(&addrs, &Members::default()));
@@ -543,6 +546,9 @@ fn resolve_host(
         if let Some(v) = portplan_plan::host_view(d, h) {
             return Ok(v);
         }
+    }
+    if let Some((m, help)) = portplan_model::addr_check::explain(h) {
+        return Err(Failure::Message(format!("--as {h}: {m}; {help}")));
     }
     match h.parse::<Addr>() {
         Ok(a @ Addr::Net(_)) => Ok((h.to_string(), vec![a])),
