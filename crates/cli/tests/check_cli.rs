@@ -701,3 +701,23 @@ fn a_format_or_host_name_close_to_a_real_one_is_suggested() {
     let out = portplan().args(["plan", "--help"]).output().unwrap();
     assert!(String::from_utf8(out.stdout).unwrap().contains("cisco-asa"));
 }
+
+#[test]
+fn an_override_of_a_requirement_left_out_says_why_and_how() {
+    let text = SDM.replace(
+        "      resource: [pg-1, bastion-1]\n",
+        "      resource: [pg-1, bastion-1]\n      secret-store: [10.30.0.50]\n",
+    )
+        + "      - { requirement: relay-secret-store, target: 10.30.0.50, ports: [8200] }\n";
+    let (code, _, err, path) = check(&text);
+    assert_eq!(code, 0, "{err}");
+    let want = format!(
+        "{}:29:52: warning: override of `relay-secret-store` changes nothing: its feature `secret-store` is off",
+        path.display()
+    );
+    assert!(err.contains(&want), "want `{want}` in:\n{err}");
+    assert!(
+        err.contains("help: enable it: `features: [secret-store]`, or remove the override"),
+        "{err}"
+    );
+}

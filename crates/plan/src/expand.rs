@@ -831,6 +831,11 @@ impl ProductCtx<'_> {
             };
             let path = format!("{}/overrides/{i}/target", self.base);
             if !self.planned.contains(&r.id) {
+                // Left out for an unplaced role: that role's warning says
+                // so, and placing it makes the override apply.
+                if self.unplaced.values().any(|reqs| reqs.contains(&r.id)) {
+                    continue;
+                }
                 diags.push(
                     self.dep
                         .warning_at(
@@ -915,7 +920,11 @@ impl ProductCtx<'_> {
         }
         let place = format!("place it: `roles: {{{role}: [HOST or CIDR]}}`");
         if !core.is_empty() {
-            let ids: Vec<String> = core.iter().map(|x| format!("`{x}`")).collect();
+            // The message lists them all; a few name the kind here.
+            let mut ids: Vec<String> = core.iter().take(3).map(|x| format!("`{x}`")).collect();
+            if core.len() > 3 {
+                ids.push(format!("{} more", core.len() - 3));
+            }
             return format!(
                 "{place}; no feature switches off {} (part of every {} deployment), so only placing the role silences this; if nothing here plays `{role}`, those flows are not needed and the warning only records it (`plan --strict` fails on it)",
                 ids.join(", "),
