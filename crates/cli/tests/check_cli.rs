@@ -721,3 +721,33 @@ fn an_override_of_a_requirement_left_out_says_why_and_how() {
         "{err}"
     );
 }
+
+#[test]
+fn more_indentation_mistakes_are_named_as_such() {
+    // A key of a list item, compared with the item's first key (after `- `).
+    expect_error(
+        &SDM.replace("  - product: strongdm", " - product: strongdm"),
+        "17:5",
+        "indentation: `parameters` is indented by 4 spaces but its sibling `product` (line 16) by 3",
+    );
+    // A list item less indented than the items before it.
+    expect_error(
+        &SDM.replace("      - { requirement: gateway-resource", "    - { requirement: gateway-resource"),
+        "27:5",
+        "indentation: `- { requirement: gateway-resource, targe...` is indented by 4 spaces but its sibling",
+    );
+    // A required key pushed out of its entry.
+    let err = expect_error(
+        &SDM.replace("    roles:", "  roles:"),
+        "16:5",
+        "products[0]: missing field `roles`",
+    );
+    assert!(err.contains("this looks like an indentation problem: `roles:` is on line 19 indented by 2 spaces, the keys of this entry (line 16) by 4"), "{err}");
+    // A section pulled under the one before: it has no value of its own.
+    let err = expect_error(
+        &SDM.replace("\nnetworks:", "\n  networks:"),
+        "12:12",
+        "hosts.networks: invalid type: unit value",
+    );
+    assert!(err.contains("`networks:` has no value: write one after it, or indent the lines that belong to it deeper"), "{err}");
+}

@@ -73,7 +73,21 @@ fn yaml_error(file: &str, src: &str, e: &serde_norway::Error) -> Diagnostic {
             None => expected_fields_hint(&msg),
         })
     } else if msg.contains("missing field") {
-        Some("add the field; `portplan catalog schema` lists every key".to_string())
+        let key = msg.split('`').nth(1).unwrap_or_default();
+        let moved = loc.and_then(|l| yaml_hints::misplaced_key(src, key, l));
+        Some(match moved {
+            Some(m) => m,
+            None => "add the field; `portplan catalog schema` lists every key".to_string(),
+        })
+    } else if msg.contains("invalid type: unit value") {
+        // `key:` with nothing after it and nothing indented under it.
+        let key = msg.split(':').next().unwrap_or_default();
+        let key = key.rsplit('.').next().unwrap_or(key);
+        Some(format!(
+            "`{key}:` has no value: write one after it, or indent the lines that belong to it deeper than `{key}:`"
+        ))
+    } else if msg.contains("invalid type: string") && msg.contains("expected a map") {
+        Some("a mapping is expected here: write `key: value` lines (a key needs `: ` after it) at one indentation".to_string())
     } else if msg.contains("invalid type") {
         Some("write the value in the shape the message expects (a list is `[a, b]`, a mapping `{key: value}`); `portplan catalog schema` shows every key".to_string())
     } else if msg.contains("did not match any variant") {

@@ -92,6 +92,15 @@ fn previous_content(lines: &[&str], i: usize) -> Option<usize> {
 /// What a line defines, for messages: its key, or its text.
 fn label(line: &str) -> String {
     let t = line.trim().trim_start_matches("- ").trim();
+    if t.starts_with(['{', '[']) {
+        // A flow mapping or list item: show its start.
+        let shown: String = line.trim().chars().take(40).collect();
+        return if shown.len() < line.trim().len() {
+            format!("{shown}...")
+        } else {
+            shown
+        };
+    }
     match t.find(':') {
         Some(i) if i > 0 => t[..i].trim().to_string(),
         _ => t.chars().take(30).collect(),
@@ -197,6 +206,16 @@ fn misindented(lines: &[&str], i: usize, msg: &str) -> Option<Explained> {
         return None;
     }
     let me = indent(line);
+    let item = is_item(line);
+    // Where a sibling's own text starts, compared with this line: the keys
+    // of a list item (`- product: x`) start after its dash.
+    let sib_indent = |l: &str| {
+        if is_item(l) && !item {
+            indent(l) + 2
+        } else {
+            indent(l)
+        }
+    };
     let p = previous_content(lines, i)?;
     let above = lines[p];
     let at = Location {
@@ -219,10 +238,10 @@ fn misindented(lines: &[&str], i: usize, msg: &str) -> Option<Explained> {
         ),
     }
     };
-    if me > indent(above) && !opens_block(above) {
-        return Some(say(p, above, indent(above)));
+    if me > sib_indent(above) && !opens_block(above) {
+        return Some(say(p, above, sib_indent(above)));
     }
-    if me < indent(above) {
+    if me < sib_indent(above) {
         // The block this line falls back into: its parent is the closest
         // line indented no deeper; its children start right after it.
         let parent = (0..i)
@@ -232,15 +251,48 @@ fn misindented(lines: &[&str], i: usize, msg: &str) -> Option<Explained> {
             Some(q) => (q + 1..i).find(|&j| is_content(lines[j]))?,
             None => (0..i).find(|&j| is_content(lines[j]))?,
         };
-        let want = indent(lines[first_child]);
-        if parent.is_some_and(|q| indent(lines[q]) == me) {
-            return None;
+        // A key and the next key at its depth are siblings (nothing to
+        // say), unless this line is a list item under that key, whose
+        // earlier items sit deeper.
+        if let Some(q) = parent.filter(|&q| indent(lines[q]) == me) {
+            if !(item && !is_item(lines[q]) && opens_block(lines[q])) {
+                return None;
+            }
         }
+        let want = sib_indent(lines[first_child]);
         if want != me {
             return Some(say(first_child, lines[first_child], want));
         }
     }
     None
+}
+
+fn is_item(line: &str) -> bool {
+    let t = line.trim_start();
+    t.starts_with("- ") || t == "-"
+}
+
+/// For a mapping that lacks a required key which the file does write
+/// elsewhere at another depth: that line is most likely mis-indented.
+pub fn misplaced_key(src: &str, key: &str, at: Location) -> Option<String> {
+    let lines: Vec<&str> = src.lines().collect();
+    let want = at.column.checked_sub(1)?;
+    let (n, line) = lines
+        .iter()
+        .enumerate()
+        .skip(at.line.saturating_sub(1))
+        .find(|(_, l)| {
+            let t = l.trim_start().trim_start_matches("- ");
+            is_content(l) && (t.starts_with(&format!("{key}:")))
+        })?;
+    let col = line.len() - line.trim_start().trim_start_matches("- ").len();
+    (col != want).then(|| {
+        format!(
+            "this looks like an indentation problem: `{key}:` is on line {} indented by {col} spaces, the keys of this entry (line {}) by {want}: indent it like them",
+            n + 1,
+            at.line
+        )
+    })
 }
 
 #[cfg(test)]
@@ -288,6 +340,41 @@ mod tests {
         let e = explain(ROLES, "found unexpected end of stream", full, at(6, 1)).unwrap();
         assert_eq!(e.at, at(4, 10));
         assert_eq!(e.message, "this quote is never closed");
+    }
+
+    #[test]
+    fn list_items_and_their_keys_are_compared_where_their_text_starts() {
+        let src = "products:\n - product: p\n    roles: {}\n";
+        let e = explain(
+            src,
+            "mapping values are not allowed in this context",
+            "",
+            at(3, 10),
+        )
+        .unwrap();
+        assert!(
+            e.message.contains(
+                "`roles` is indented by 4 spaces but its sibling `product` (line 2) by 3"
+            ),
+            "{}",
+            e.message
+        );
+        let src = "o:\n  list:\n    - a: 1\n  - a: 2\n";
+        let e = explain(src, "did not find expected key", "", at(4, 3)).unwrap();
+        assert!(
+            e.message
+                .contains("indented by 2 spaces but its sibling `a` (line 3) by 4"),
+            "{}",
+            e.message
+        );
+        let src = "products:\n  - product: p\n  roles:\n";
+        let h = misplaced_key(src, "roles", at(2, 5)).unwrap();
+        assert!(
+            h.contains(
+                "`roles:` is on line 3 indented by 2 spaces, the keys of this entry (line 2) by 4"
+            ),
+            "{h}"
+        );
     }
 
     #[test]
