@@ -383,6 +383,7 @@ mod tests {
         let e = explain(
             &src,
             "found character that cannot start any token",
+            "",
             at(5, 1),
         )
         .unwrap();
