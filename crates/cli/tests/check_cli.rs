@@ -648,7 +648,31 @@ fn out_of_range_values_and_empty_lists_are_located_errors() {
         "16:14",
         "unknown product `strongdn`",
     );
-    assert!(err.contains("did you mean `strongdm`?"), "{err}");
+    assert!(
+        err.contains(
+            "did you mean `strongdm`? (the rest of the file was checked as if it said `strongdm`)"
+        ),
+        "{err}"
+    );
+    assert_eq!(count(&err, "error"), 1, "{err}");
+    // Checked as `strongdm`, so a second mistake in that entry shows too.
+    let err = expect_error(
+        &SDM.replace("product: strongdm", "product: strongdn")
+            .replace("relay: [sdm-relay-1]", "relay: [sdm-relay-9]"),
+        "22:15",
+        "unknown host or network `sdm-relay-9`",
+    );
+    assert_eq!(count(&err, "error"), 2, "{err}");
+    // A feature listed twice.
+    let (code, _, err, _) = check(&SDM.replace(
+        "    parameters:\n",
+        "    without: [port-overrides, port-overrides]\n    parameters:\n",
+    ));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(":17:31: warning: `port-overrides` is listed twice in `without:`"),
+        "{err}"
+    );
     let err = expect_error(
         &SDM.replace(
             "target: bastion-1, ports: [22] }\n      - { requirement: gateway",

@@ -72,11 +72,26 @@ pub fn expand(
     }
     for (ui, u) in dep.value.products.iter().enumerate() {
         let base = format!("/products/{ui}");
-        let Some(p) = cat.get(&u.product) else {
-            let (m, h) = unknown("product", &u.product, cat.ids());
-            out.diagnostics
-                .push(dep.error_at(&format!("{base}/product"), m).hint(h));
-            continue;
+        let p = match cat.get(&u.product) {
+            Some(p) => p,
+            None => {
+                let (m, h) = unknown("product", &u.product, cat.ids());
+                // Checked as the product it most likely means when every
+                // role the entry places is one of that product's: then its
+                // other findings are real, not the typo's echo.
+                let fix = portplan_model::diag::did_you_mean(&u.product, cat.ids())
+                    .and_then(|id| cat.get(&id))
+                    .filter(|p| u.roles.keys().all(|r| p.role(r).is_some()));
+                let fixed = fix.map(|p| p.product.clone());
+                out.diagnostics.push(
+                    dep.error_at(&format!("{base}/product"), m)
+                        .hint(folded(h, &fixed)),
+                );
+                match fix {
+                    Some(p) => p,
+                    None => continue,
+                }
+            }
         };
         let s = settings(dep, &base, p, u, &mut out.diagnostics);
         let roles = place_roles(dep, &names, &base, p, u, &mut out);

@@ -59,6 +59,19 @@ pub fn settings(
         .map(|f| f.id.clone())
         .collect();
     let mut feature_paths = BTreeMap::new();
+    for (list, items) in [("features", &u.features), ("without", &u.without)] {
+        for (i, f) in items.iter().enumerate() {
+            if items[..i].contains(f) {
+                diags.push(
+                    dep.warning_at(
+                        &format!("{base}/{list}/{i}"),
+                        format!("`{f}` is listed twice in `{list}:`"),
+                    )
+                    .hint("remove one"),
+                );
+            }
+        }
+    }
     for (i, f) in u.features.iter().enumerate() {
         let path = format!("{base}/features/{i}");
         if p.feature(f).is_some() {
