@@ -13,6 +13,7 @@ pub mod load;
 pub mod locate;
 pub mod ports;
 pub mod store;
+pub mod unique;
 pub mod validate;
 pub mod yaml_hints;
 

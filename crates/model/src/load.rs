@@ -22,6 +22,10 @@ impl<T> Parsed<T> {
     pub fn index(&self) -> &LocationIndex {
         self.index.get_or_init(|| LocationIndex::build(&self.src))
     }
+    /// The text the value was read from.
+    pub fn source(&self) -> &str {
+        &self.src
+    }
     /// An error located at the value found at `path`.
     pub fn error_at(&self, path: &str, message: impl Into<String>) -> Diagnostic {
         Diagnostic::error(&self.file, message).at(self.index().value(path))
@@ -59,6 +63,23 @@ fn yaml_error(file: &str, src: &str, e: &serde_norway::Error) -> Diagnostic {
     let mut msg = full.clone();
     if let Some(i) = msg.find(" at line ") {
         msg.truncate(i);
+    }
+    // A key given twice (crate::unique): point at the second one.
+    if msg.contains("is given twice in the same mapping") {
+        if let Some(d) = crate::locate::duplicate_keys(src).first() {
+            return Diagnostic::error(
+                file,
+                format!(
+                    "`{}` is given twice in the same mapping (first on line {})",
+                    d.key, d.first.line
+                ),
+            )
+            .at(Some(d.again))
+            .hint(format!(
+                "keep one `{}:` and merge the values into it (e.g. a list `[a, b]`); only one of the two would be read",
+                d.key
+            ));
+        }
     }
     // A syntax error says what the parser expected; say what the user did.
     if let Some(x) = loc.and_then(|l| yaml_hints::explain(src, &msg, &full, l)) {

@@ -61,6 +61,81 @@ impl LocationIndex {
     }
 }
 
+/// Keys given twice in one mapping, found without building the index: a
+/// clean plan needs no index, and building one for every run cost as much
+/// as the plan itself on a large deployment.
+pub fn duplicate_keys(src: &str) -> Vec<Duplicate> {
+    let mut d = Dups::default();
+    let mut parser = Parser::new_from_str(src);
+    if parser.load(&mut d, false).is_err() {
+        return Vec::new();
+    }
+    d.found
+}
+
+/// One open node: a mapping's keys so far (and whether a key comes next),
+/// or a sequence.
+enum Open {
+    Map {
+        seen: HashMap<String, Location>,
+        want_key: bool,
+    },
+    Seq,
+}
+
+#[derive(Default)]
+struct Dups {
+    stack: Vec<Open>,
+    found: Vec<Duplicate>,
+}
+
+impl Dups {
+    /// A node is complete in the enclosing mapping: a key or a value.
+    fn done(&mut self) {
+        if let Some(Open::Map { want_key, .. }) = self.stack.last_mut() {
+            *want_key = !*want_key;
+        }
+    }
+}
+
+impl MarkedEventReceiver for Dups {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        match ev {
+            Event::Scalar(value, ..) => {
+                if let Some(Open::Map {
+                    seen,
+                    want_key: true,
+                }) = self.stack.last_mut()
+                {
+                    match seen.get(&value) {
+                        Some(first) => self.found.push(Duplicate {
+                            path: String::new(),
+                            key: value,
+                            first: *first,
+                            again: loc(&mark),
+                        }),
+                        None => {
+                            seen.insert(value, loc(&mark));
+                        }
+                    }
+                }
+                self.done();
+            }
+            Event::Alias(_) => self.done(),
+            Event::MappingStart(..) => self.stack.push(Open::Map {
+                seen: HashMap::new(),
+                want_key: true,
+            }),
+            Event::SequenceStart(..) => self.stack.push(Open::Seq),
+            Event::MappingEnd | Event::SequenceEnd => {
+                self.stack.pop();
+                self.done();
+            }
+            _ => {}
+        }
+    }
+}
+
 enum Frame {
     Map {
         path: String,

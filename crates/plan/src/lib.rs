@@ -88,7 +88,6 @@ fn analyse(
 ) -> (Vec<Flow>, Vec<Diagnostic>) {
     let out = expand::expand(cat, dep, opts);
     let mut diags = out.diagnostics;
-    diags.extend(load::duplicate_keys(dep));
     diags.extend(conflicts::listener_conflicts(dep, &out.listeners));
     diags.extend(conflicts::overlapping_claims(dep, &out.claims));
     diag::sort(&mut diags);

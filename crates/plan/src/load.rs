@@ -39,26 +39,3 @@ pub fn load_deployment(path: &Path) -> Result<Parsed<Deployment>, Diagnostic> {
         _ => d,
     })
 }
-
-/// Keys given twice in one mapping: YAML readers keep one of them silently,
-/// so a host or role written twice would lose an address without a word.
-pub fn duplicate_keys(dep: &Parsed<Deployment>) -> Vec<Diagnostic> {
-    dep.index()
-        .duplicates()
-        .iter()
-        .map(|d| {
-            Diagnostic::error(
-                &dep.file,
-                format!(
-                    "`{}` is given twice in the same mapping (first on line {})",
-                    d.key, d.first.line
-                ),
-            )
-            .at(Some(d.again))
-            .hint(format!(
-                "keep one `{}:` and merge the values into it (e.g. a list `[a, b]`); only one of the two would be read",
-                d.key
-            ))
-        })
-        .collect()
-}
