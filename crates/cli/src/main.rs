@@ -2,6 +2,7 @@
 //! Exit codes: 0 done, 1 a check found failing flows, 2 bad input.
 
 mod cmd;
+mod one_of;
 mod out;
 
 use clap::{CommandFactory, Parser, Subcommand};

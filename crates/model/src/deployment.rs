@@ -15,11 +15,19 @@ pub struct Deployment {
     pub description: Option<String>,
     /// Named hosts, reusable across products: name -> address(es) or DNS name.
     /// One host may play roles of several products.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "crate::unique::map"
+    )]
     pub hosts: BTreeMap<String, OneOrMany<String>>,
     /// Named networks and outside parties (admin LANs, `any` for the
     /// Internet): name -> CIDRs, addresses or host names.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "crate::unique::map"
+    )]
     pub networks: BTreeMap<String, OneOrMany<String>>,
     /// Where the hosts are administered from. Host firewalls (nftables,
     /// iptables, Windows) open the management ports from these sources
@@ -57,12 +65,21 @@ pub struct ProductUse {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub without: Vec<String>,
     /// One-of decisions: choice id -> option id.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "crate::unique::map"
+    )]
     pub choices: BTreeMap<String, String>,
     /// Parameter values: parameter id -> port or range.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "crate::unique::map"
+    )]
     pub parameters: BTreeMap<String, PortRange>,
     /// Role id -> host names (from `hosts`/`networks`), addresses, CIDRs or DNS names.
+    #[serde(deserialize_with = "crate::unique::map")]
     pub roles: BTreeMap<String, OneOrMany<String>>,
     /// Per-target ports (an SSH target listening on 5555).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -108,6 +108,46 @@ pub fn did_you_mean<'a>(
     best.map(|(_, c)| c.to_string())
 }
 
+/// The names a wrong `word` most likely meant: the name it is (ignoring
+/// case), else the names it is a part of (a `-` separated word, a prefix, a
+/// suffix or, from three letters, any part: `asa` -> `cisco-asa`), else the
+/// names that are part of it, else the closest spelling.
+pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let all: Vec<&str> = candidates.into_iter().collect();
+    let w = word.trim().to_ascii_lowercase();
+    if w.is_empty() {
+        return Vec::new();
+    }
+    if let Some(c) = all.iter().find(|c| c.eq_ignore_ascii_case(&w)) {
+        return vec![*c];
+    }
+    let contains: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|c| {
+            let c = c.to_ascii_lowercase();
+            c.split(['-', '_', '.']).any(|part| part == w)
+                || (w.len() >= 2 && (c.starts_with(&w) || c.ends_with(&w)))
+                || (w.len() >= 3 && c.contains(&w))
+        })
+        .collect();
+    if !contains.is_empty() {
+        return contains;
+    }
+    let inside: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|c| c.len() >= 3 && w.contains(&c.to_ascii_lowercase()))
+        .collect();
+    if !inside.is_empty() {
+        return inside;
+    }
+    match did_you_mean(&w, all.iter().copied()) {
+        Some(c) => all.into_iter().filter(|x| *x == c).take(1).collect(),
+        None => Vec::new(),
+    }
+}
+
 /// "unknown X `y`" with a hint that names the closest id or lists the known ones.
 pub fn unknown<'a>(
     what: &str,
@@ -127,4 +167,31 @@ pub fn unknown<'a>(
         }
     };
     (message, hint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_by_part_then_by_spelling() {
+        let names = [
+            "table",
+            "cisco-asa",
+            "cisco-ios",
+            "aws-terraform",
+            "gcp-terraform",
+            "nftables",
+        ];
+        assert_eq!(suggest("asa", names), vec!["cisco-asa"]);
+        assert_eq!(suggest("ASA", names), vec!["cisco-asa"]);
+        assert_eq!(
+            suggest("terraform", names),
+            vec!["aws-terraform", "gcp-terraform"]
+        );
+        assert_eq!(suggest("nft", names), vec!["nftables"]);
+        assert_eq!(suggest("cisco-asa-9", names), vec!["cisco-asa"]);
+        assert_eq!(suggest("cisko-asa", names), vec!["cisco-asa"]);
+        assert!(suggest("zzz", names).is_empty());
+    }
 }

@@ -2,6 +2,7 @@
 //! diagnostics, validation, and the flow set every later stage consumes.
 //! Depends on no other portplan crate.
 
+pub mod addr_check;
 pub mod catalog;
 pub mod deployment;
 pub mod diag;
@@ -13,7 +14,9 @@ pub mod locate;
 pub mod ports;
 pub mod search;
 pub mod store;
+pub mod unique;
 pub mod validate;
+pub mod yaml_hints;
 
 pub use catalog::*;
 pub use deployment::{Deployment, Management, Override, ProductUse};

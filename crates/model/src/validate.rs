@@ -57,7 +57,7 @@ pub fn check_product(p: &Parsed<Product>, expected_id: Option<&str>) -> Vec<Diag
                     format!(
                         "{what} id `{id}` is not lowercase letters, digits, dashes and underscores"
                     ),
-                    None,
+                    Some("write it in lowercase letters, digits, `-` and `_`, starting with a letter or digit, like `admin-web`".into()),
                 );
             }
             if !seen.insert(*id) {
@@ -130,7 +130,10 @@ pub fn check_product(p: &Parsed<Product>, expected_id: Option<&str>) -> Vec<Diag
             err(
                 format!("/choices/{i}/options"),
                 format!("choice `{}` needs at least two options", c.id),
-                None,
+                Some(
+                    "add the other option(s); a thing that is on or off is a feature, not a choice"
+                        .into(),
+                ),
             );
         }
         if let Some(d) = &c.default {
@@ -262,7 +265,7 @@ pub fn check_product(p: &Parsed<Product>, expected_id: Option<&str>) -> Vec<Diag
             err(
                 format!("{base}/icmp_type"),
                 format!("requirement `{}` has an ICMP type but is not ICMP", r.id),
-                None,
+                Some("remove `icmp_type`, or make the protocol `icmp`".into()),
             );
         }
         if r.scope == Scope::Loopback && r.from_roles() != r.to_roles() {
@@ -286,14 +289,17 @@ pub fn check_product(p: &Parsed<Product>, expected_id: Option<&str>) -> Vec<Diag
             err(
                 format!("{base}/source/line"),
                 "line numbers start at 1".into(),
-                None,
+                Some(
+                    "cite the line of the source page that states the port (the first line is 1)"
+                        .into(),
+                ),
             );
         }
         if r.source.end_line.is_some_and(|e| e < r.source.line) {
             err(
                 format!("{base}/source/end_line"),
                 "`end_line` is before `line`".into(),
-                None,
+                Some("`end_line` is the last line of the cited passage: at or after `line`".into()),
             );
         }
     }

@@ -26,13 +26,15 @@ fn a_port_finds_the_requirements_that_open_it_and_only_those() {
         assert_eq!(h.kind, HitKind::Requirement, "{h:?}");
         let p = c.get(&h.product).unwrap();
         let r = p.requirements.iter().find(|r| r.id == h.id).unwrap();
-        assert!(
-            h.detail.as_deref().unwrap().contains("1812")
-                || r.ports
-                    .iter()
-                    .any(|ps| matches!(ps, portplan_model::PortSpec::Param(_))),
-            "{h:?}"
-        );
+        // Opened: a fixed range holds 1812, or a parameter's default does.
+        let opens = r.ports.iter().any(|ps| match ps {
+            portplan_model::PortSpec::Fixed(x) => x.contains(1812),
+            portplan_model::PortSpec::Param(n) => p
+                .parameter(n)
+                .and_then(|x| x.default)
+                .is_some_and(|d| d.contains(1812)),
+        });
+        assert!(opens, "{h:?}");
     }
     assert!(hits.iter().any(|h| h.product == "cisco-ise"), "{hits:?}");
     // The protocol narrows: RADIUS is UDP.

@@ -176,7 +176,12 @@ pub fn overlapping_claims(dep: &Parsed<Deployment>, claims: &[Claim]) -> Vec<Dia
                         ca.role
                     ),
                 )
-                .hint("if that network is a population (clients, devices), name it under `networks:`; otherwise correct the addresses"),
+                .hint(format!(
+                    "if `{}` is a population (clients, devices) that may hold `{}`, name it under `networks:` (`networks: {{NAME: {}}}`) and write NAME in the role; otherwise correct the addresses",
+                    Addr::Net(*na),
+                    Addr::Net(*nb),
+                    Addr::Net(*na)
+                )),
             );
         }
     }

@@ -3,8 +3,9 @@
 //! per protocol and pair of role entries (source entry, destination entry).
 //! Also collects what the conflict checks need: listeners and address claims.
 
+use crate::resolve::parse_addr;
 use crate::resolve::{item_paths, key, Entry, Names, Origin};
-use crate::settings::{key_error, settings, Settings};
+use crate::settings::{folded, key_error, meant, settings, Settings};
 use portplan_model::catalog::{Condition, ParameterKind, PortSpec, Product, Requirement, Scope};
 use portplan_model::diag::{unknown, Diagnostic};
 use portplan_model::load::Parsed;
@@ -71,15 +72,30 @@ pub fn expand(
     }
     for (ui, u) in dep.value.products.iter().enumerate() {
         let base = format!("/products/{ui}");
-        let Some(p) = cat.get(&u.product) else {
-            let (m, h) = unknown("product", &u.product, cat.ids());
-            out.diagnostics
-                .push(dep.error_at(&format!("{base}/product"), m).hint(h));
-            continue;
+        let p = match cat.get(&u.product) {
+            Some(p) => p,
+            None => {
+                let (m, h) = unknown("product", &u.product, cat.ids());
+                // Checked as the product it most likely means when every
+                // role the entry places is one of that product's: then its
+                // other findings are real, not the typo's echo.
+                let fix = portplan_model::diag::did_you_mean(&u.product, cat.ids())
+                    .and_then(|id| cat.get(&id))
+                    .filter(|p| u.roles.keys().all(|r| p.role(r).is_some()));
+                let fixed = fix.map(|p| p.product.clone());
+                out.diagnostics.push(
+                    dep.error_at(&format!("{base}/product"), m)
+                        .hint(folded(h, &fixed)),
+                );
+                match fix {
+                    Some(p) => p,
+                    None => continue,
+                }
+            }
         };
         let s = settings(dep, &base, p, u, &mut out.diagnostics);
         let roles = place_roles(dep, &names, &base, p, u, &mut out);
-        let overrides = check_overrides(dep, &base, p, &u.overrides, &mut out.diagnostics);
+        let overrides = check_overrides(dep, &names, &base, p, &u.overrides, &mut out.diagnostics);
         let mut ctx = ProductCtx {
             dep,
             names: &names,
@@ -91,6 +107,8 @@ pub fn expand(
             keep_optional: u.optional && !opts.no_optional,
             unplaced: BTreeMap::new(),
             missing: BTreeSet::new(),
+            missing_params: BTreeMap::new(),
+            planned: BTreeSet::new(),
             matched: BTreeSet::new(),
             used: BTreeSet::new(),
         };
@@ -114,17 +132,24 @@ fn place_roles(
     out: &mut Expanded,
 ) -> BTreeMap<String, Vec<Entry>> {
     let mut roles: BTreeMap<String, Vec<Entry>> = BTreeMap::new();
-    for (rid, v) in &u.roles {
-        let rpath = format!("{base}/roles/{}", key(rid));
-        if p.role(rid).is_none() {
-            let (m, h) = unknown(
-                &format!("role of {}", p.product),
-                rid,
-                p.roles.iter().map(|r| r.id.as_str()),
-            );
-            out.diagnostics.push(key_error(dep, &rpath, m, h));
-            continue;
-        }
+    for (written, v) in &u.roles {
+        let rpath = format!("{base}/roles/{}", key(written));
+        let role_ids = || p.roles.iter().map(|r| r.id.as_str());
+        let rid = match p.role(written) {
+            Some(r) => &r.id,
+            None => {
+                let (m, h) = unknown(&format!("role of {}", p.product), written, role_ids());
+                // Checked as the role it most likely means, so the typo does
+                // not also leave that role unplaced and its flows unchecked.
+                let fix = meant(written, role_ids(), |k| u.roles.contains_key(k));
+                out.diagnostics
+                    .push(key_error(dep, &rpath, m, folded(h, &fix)));
+                match fix.as_deref().and_then(|f| p.role(f)) {
+                    Some(r) => &r.id,
+                    None => continue,
+                }
+            }
+        };
         let items = item_paths(&rpath, v);
         if items.is_empty() {
             out.diagnostics.push(
@@ -132,23 +157,24 @@ fn place_roles(
                     &rpath,
                     format!("role `{rid}` of {} has no addresses", p.product),
                 )
-                .hint("list a named host, an address, a CIDR or a DNS name, or remove the role"),
+                .hint(format!(
+                    "list where it runs (`{written}: [HOST or CIDR]`: a name from `hosts:`/`networks:`, an address, a CIDR or a DNS name), or remove the line"
+                )),
             );
+            // Written, so not "unplaced": the error above says what is wrong.
+            roles.entry(rid.clone()).or_default();
             continue;
         }
         let label = format!("{}/{rid}", p.product);
         let mut entries = Vec::new();
         for (path, raw) in items {
-            match names.resolve(dep, raw, &label, &path) {
-                Ok(e) => {
-                    out.claims.push(Claim {
-                        product: p.product.clone(),
-                        role: rid.clone(),
-                        entry: e.clone(),
-                    });
-                    entries.push(e);
-                }
-                Err(d) => out.diagnostics.push(d),
+            if let Some(e) = names.resolve(dep, raw, &label, &path, &mut out.diagnostics) {
+                out.claims.push(Claim {
+                    product: p.product.clone(),
+                    role: rid.clone(),
+                    entry: e.clone(),
+                });
+                entries.push(e);
             }
         }
         roles.insert(rid.clone(), entries);
@@ -167,10 +193,16 @@ fn place_roles(
                     origin: Origin::Endpoint,
                     path: base.to_string(),
                 }),
-                Err(e) => out.diagnostics.push(Diagnostic::error(
-                    format!("catalog/{}.yaml", p.product),
-                    format!("role `{}` endpoint: {e}", role.id),
-                )),
+                Err(e) => out.diagnostics.push(
+                    Diagnostic::error(
+                        format!("catalog/{}.yaml", p.product),
+                        format!("role `{}` endpoint: {e}", role.id),
+                    )
+                    .hint(format!(
+                        "the catalog entry is wrong: correct the role's `endpoints`, or place `{}` in the deployment to use your own addresses",
+                        role.id
+                    )),
+                ),
             }
         }
         roles.insert(role.id.clone(), entries);
@@ -181,6 +213,7 @@ fn place_roles(
 /// Overrides naming a requirement the product has, with at least one port.
 fn check_overrides<'a>(
     dep: &Parsed<Deployment>,
+    names: &Names,
     base: &str,
     p: &Product,
     ovs: &'a [Override],
@@ -199,10 +232,27 @@ fn check_overrides<'a>(
             continue;
         }
         if o.ports.is_empty() {
-            diags.push(dep.error_at(
-                &format!("{path}/ports"),
-                "an override needs at least one port",
-            ));
+            diags.push(
+                dep.error_at(&format!("{path}/ports"), "an override needs at least one port")
+                    .hint(format!(
+                        "give the port `{}` listens on for `{}`: `ports: [PORT]`, or remove the override",
+                        o.target, o.requirement
+                    )),
+            );
+            continue;
+        }
+        // A target that is no name must be an address: a bad one is said
+        // here, not folded into "not a destination".
+        if names.named(o.target.trim()).is_none()
+            && parse_addr(
+                dep,
+                &format!("{path}/target"),
+                "override target",
+                &o.target,
+                diags,
+            )
+            .is_none()
+        {
             continue;
         }
         good.push((i, o));
@@ -222,12 +272,31 @@ struct ProductCtx<'a> {
     keep_optional: bool,
     /// Unplaced role -> requirements it leaves out.
     unplaced: BTreeMap<String, Vec<String>>,
-    /// Parameters already reported missing.
+    /// Choices already reported missing.
     missing: BTreeSet<String>,
+    /// Parameters with no value -> what needs them (reported once each,
+    /// naming every requirement and target, so one run shows every fix).
+    missing_params: BTreeMap<String, Missing>,
+    /// Requirements that were expanded (their feature on, condition true,
+    /// roles placed).
+    planned: BTreeSet<String>,
     /// Override indexes that matched a destination.
     matched: BTreeSet<usize>,
     /// Parameters some planned requirement uses.
     used: BTreeSet<String>,
+}
+
+/// What needs a parameter that has no value.
+#[derive(Default)]
+struct Missing {
+    /// Requirement ids, with their feature.
+    reqs: Vec<(String, Option<String>)>,
+    /// Destinations left without a port, by requirement: (requirement, target).
+    targets: Vec<(String, String)>,
+    /// Some requirement can take a port per target.
+    per_target: bool,
+    /// Where to point: the feature that was switched on, else the product.
+    at: String,
 }
 
 /// The ports of one destination: the entry's remaining addresses with the
@@ -362,6 +431,7 @@ impl ProductCtx<'_> {
         if from.is_empty() || to.is_empty() {
             return;
         }
+        self.planned.insert(r.id.clone());
         self.used.extend(r.params().map(str::to_string));
         let (ports, listening, missing) = self.ports(r);
         let own: Vec<&Override> = self
@@ -393,12 +463,17 @@ impl ProductCtx<'_> {
             feature: r.feature.clone(),
             source: self.p.cite(&r.source),
         });
-        let mut need_missing = false;
+        let mut portless = Vec::new();
         for to_role in &to {
             let roles = self.roles;
             for te in roles.get(to_role).into_iter().flatten() {
                 let targets = self.targets(r, te, &ports, &missing);
-                need_missing |= targets.iter().any(|t| t.ports.is_none());
+                portless.extend(
+                    targets
+                        .iter()
+                        .filter(|t| t.ports.is_none())
+                        .map(|t| t.label.clone()),
+                );
                 self.listen(r, to_role, te, &listening, &targets, out);
                 let flow = |src: &Entry, t: &Target, proto: Protocol, ports: PortSet| Flow {
                     src: Side {
@@ -452,8 +527,8 @@ impl ProductCtx<'_> {
                 }
             }
         }
-        if need_missing {
-            self.report_missing(r, &missing, &mut out.diagnostics);
+        if !portless.is_empty() {
+            self.note_missing(r, &missing, &portless);
         }
     }
 
@@ -597,40 +672,81 @@ impl ProductCtx<'_> {
         }
     }
 
-    fn report_missing(&mut self, r: &Requirement, missing: &[String], diags: &mut Vec<Diagnostic>) {
+    fn note_missing(&mut self, r: &Requirement, missing: &[String], portless: &[String]) {
         for m in missing {
-            if !self.missing.insert(format!("param:{m}")) {
-                continue;
-            }
-            let name = self
-                .p
-                .parameter(m)
-                .map(|x| x.name.clone())
-                .unwrap_or_default();
             let at = r
                 .feature
                 .as_ref()
                 .and_then(|f| self.s.feature_paths.get(f).cloned())
                 .unwrap_or_else(|| format!("{}/product", self.base));
-            let why = match &r.feature {
-                Some(f) => format!("feature `{f}` needs"),
-                None => format!("requirement `{}` needs", r.id),
+            let e = self
+                .missing_params
+                .entry(m.clone())
+                .or_insert_with(|| Missing {
+                    at,
+                    ..Missing::default()
+                });
+            e.reqs.push((r.id.clone(), r.feature.clone()));
+            e.per_target |= r.per_target;
+            for t in portless {
+                let pair = (r.id.clone(), t.clone());
+                if !e.targets.contains(&pair) {
+                    e.targets.push(pair);
+                }
+            }
+        }
+    }
+
+    /// One error per parameter with no value, naming every requirement and
+    /// destination that needs it and the YAML that gives it.
+    fn report_missing(&self, diags: &mut Vec<Diagnostic>) {
+        for (m, need) in &self.missing_params {
+            let name = self
+                .p
+                .parameter(m)
+                .map(|x| x.name.clone())
+                .unwrap_or_default();
+            let mut features: Vec<&str> =
+                need.reqs.iter().filter_map(|(_, f)| f.as_deref()).collect();
+            features.dedup();
+            let ids: Vec<String> = need.reqs.iter().map(|(id, _)| format!("`{id}`")).collect();
+            let why = match features.as_slice() {
+                [f] if need.reqs.iter().all(|(_, x)| x.is_some()) => {
+                    format!("feature `{f}` needs")
+                }
+                _ if ids.len() == 1 => format!("requirement {} needs", ids[0]),
+                _ => format!("requirements {} need", ids.join(", ")),
             };
-            let per_target = if r.per_target {
-                format!(" or an override per target of `{}`", r.id)
+            let by_target = if need.per_target {
+                let entries: Vec<String> = need
+                    .targets
+                    .iter()
+                    .map(|(r, t)| format!("{{requirement: {r}, target: {t}, ports: [PORT]}}"))
+                    .collect();
+                format!(
+                    ", or one port per destination: `overrides: [{}]`",
+                    entries.join(", ")
+                )
             } else {
                 String::new()
             };
+            let targets: Vec<&str> = need.targets.iter().map(|(_, t)| t.as_str()).collect();
+            let mut uniq = targets.clone();
+            uniq.sort();
+            uniq.dedup();
             diags.push(
                 self.dep
                     .error_at(
-                        &at,
+                        &need.at,
                         format!(
-                            "{} {why} parameter `{m}` ({name}), which has no default and no value",
-                            self.p.product
+                            "{} {why} parameter `{m}` ({name}), which has no default and no value: no port for {}",
+                            self.p.product,
+                            uniq.join(", ")
                         ),
                     )
-                    .hint(format!("set it: `parameters: {{{m}: PORT}}`{per_target}; portplan never guesses a port")),
+                    .hint(format!(
+                        "set it for all: `parameters: {{{m}: PORT}}`{by_target}; portplan never guesses a port"
+                    )),
             );
         }
     }
@@ -642,16 +758,47 @@ impl ProductCtx<'_> {
             if self.p.parameter(id).is_none() || self.used.contains(id) {
                 continue;
             }
-            let users: Vec<String> = self
+            let needing: Vec<&Requirement> = self
                 .p
                 .requirements
                 .iter()
                 .filter(|r| r.params().any(|x| x == id))
+                .collect();
+            // Left out for a role not placed: that warning says it.
+            if needing
+                .iter()
+                .any(|r| self.unplaced.values().any(|reqs| reqs.contains(&r.id)))
+            {
+                continue;
+            }
+            let users: Vec<String> = needing
+                .iter()
                 .map(|r| match &r.feature {
                     Some(f) => format!("{} (feature {f})", r.id),
                     None => r.id.clone(),
                 })
                 .collect();
+            let mut fixes: Vec<String> = Vec::new();
+            for r in &needing {
+                let fix = match &r.feature {
+                    Some(f) if !self.s.features.contains(f) => format!("enable `features: [{f}]`"),
+                    _ => match r
+                        .from_roles()
+                        .into_iter()
+                        .chain(r.to_roles())
+                        .find(|x| self.placed(x).is_none())
+                    {
+                        Some(role) => {
+                            format!("place role `{role}` (`roles: {{{role}: [HOST or CIDR]}}`)")
+                        }
+                        None => continue,
+                    },
+                };
+                if !fixes.contains(&fix) {
+                    fixes.push(fix);
+                }
+            }
+            fixes.push(format!("remove `{id}` from `parameters:`"));
             diags.push(
                 self.dep
                     .warning_at(
@@ -659,15 +806,21 @@ impl ProductCtx<'_> {
                         format!("parameter `{id}` is set but no planned flow uses it"),
                     )
                     .hint(format!(
-                        "it is used by {}: enable the feature or place the roles, or remove the value",
-                        users.join(", ")
+                        "it is used by {}: {}",
+                        users.join(", "),
+                        fixes.join(", or ")
                     )),
             );
         }
     }
 
     fn finish(&self, diags: &mut Vec<Diagnostic>) {
+        self.report_missing(diags);
         for (role, reqs) in &self.unplaced {
+            // A role the file places, whose entries all failed, has its errors.
+            if self.roles.contains_key(role) {
+                continue;
+            }
             let path = format!("{}/roles", self.base);
             let mut reqs = reqs.clone();
             reqs.dedup();
@@ -681,35 +834,196 @@ impl ProductCtx<'_> {
                     ),
                 )
                 .at(self.dep.index().key(&path))
-                .hint(format!(
-                    "place it (`{role}: [HOST or CIDR]`), or switch off the features that need it"
-                )),
+                .hint(self.unplaced_hint(role, &reqs)),
             );
         }
         for (i, o) in self.overrides {
             if self.matched.contains(i) {
                 continue;
             }
-            let to = self
-                .p
-                .requirements
-                .iter()
-                .find(|r| r.id == o.requirement)
-                .map(|r| r.to_roles().join(", "))
-                .unwrap_or_default();
+            let Some(r) = self.p.requirements.iter().find(|r| r.id == o.requirement) else {
+                continue;
+            };
+            let path = format!("{}/overrides/{i}/target", self.base);
+            if !self.planned.contains(&r.id) {
+                // Left out for an unplaced role: that role's warning says
+                // so, and placing it makes the override apply.
+                if self.unplaced.values().any(|reqs| reqs.contains(&r.id)) {
+                    continue;
+                }
+                diags.push(
+                    self.dep
+                        .warning_at(
+                            &path,
+                            format!(
+                                "override of `{}` changes nothing: {}",
+                                r.id,
+                                self.why_not_planned(r)
+                            ),
+                        )
+                        .hint(format!("{}, or remove the override", self.how_to_plan(r))),
+                );
+                continue;
+            }
+            let to = r.to_roles().join(", ");
             diags.push(
                 self.dep
                     .error_at(
-                        &format!("{}/overrides/{i}/target", self.base),
+                        &path,
                         format!(
                             "override target `{}` is not a destination of `{}` in this deployment",
                             o.target, o.requirement
                         ),
                     )
                     .hint(format!(
-                        "name a host, address or CIDR placed in its destination role(s): {to} (and check the requirement's feature is on)"
+                        "name a host, address or CIDR placed in its destination role(s): {to}"
                     )),
             );
+        }
+    }
+
+    /// How to make "role not placed" go away: place it, or switch off
+    /// exactly the features (or optional requirements) whose flows need it;
+    /// when part of the flows belongs to no feature, say that nothing but
+    /// placing the role can.
+    fn unplaced_hint(&self, role: &str, reqs: &[String]) -> String {
+        let mut without: Vec<&str> = Vec::new();
+        let mut enabled: Vec<&str> = Vec::new();
+        let mut optional: Vec<&str> = Vec::new();
+        let mut core: Vec<&str> = Vec::new();
+        let mut choose: Vec<String> = Vec::new();
+        for r in reqs
+            .iter()
+            .filter_map(|id| self.p.requirements.iter().find(|r| &r.id == id))
+        {
+            // A requirement that holds for one option of a choice goes away
+            // with another option.
+            let by_choice = r.when.as_ref().and_then(|w| w.choice.iter().next());
+            if let (None, Some((c, o))) = (&r.feature, by_choice) {
+                let others: Vec<&str> = self
+                    .p
+                    .choice(c)
+                    .map(|ch| {
+                        ch.options
+                            .iter()
+                            .map(|x| x.id.as_str())
+                            .filter(|x| x != o)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if !others.is_empty() {
+                    let fix = format!(
+                        "`choices: {{{c}: OPTION}}` with OPTION one of {}",
+                        others.join(", ")
+                    );
+                    if !choose.contains(&fix) {
+                        choose.push(fix);
+                    }
+                    continue;
+                }
+            }
+            let list = match &r.feature {
+                Some(f) if self.s.feature_paths.contains_key(f) => &mut enabled,
+                Some(_) => &mut without,
+                None if !r.required => &mut optional,
+                None => &mut core,
+            };
+            let item = r.feature.as_deref().unwrap_or(r.id.as_str());
+            if !list.contains(&item) {
+                list.push(item);
+            }
+        }
+        let place = format!("place it: `roles: {{{role}: [HOST or CIDR]}}`");
+        if !core.is_empty() {
+            // The message lists them all; a few name the kind here.
+            let mut ids: Vec<String> = core.iter().take(3).map(|x| format!("`{x}`")).collect();
+            if core.len() > 3 {
+                ids.push(format!("{} more", core.len() - 3));
+            }
+            return format!(
+                "{place}; no feature switches off {} (part of every {} deployment), so only placing the role silences this; if nothing here plays `{role}`, those flows are not needed and the warning only records it (`plan --strict` fails on it)",
+                ids.join(", "),
+                self.p.product
+            );
+        }
+        let mut ways = vec![place];
+        if !without.is_empty() {
+            ways.push(format!(
+                "switch off the feature{} that need{} it: `without: [{}]`",
+                if without.len() == 1 { "" } else { "s" },
+                if without.len() == 1 { "s" } else { "" },
+                without.join(", ")
+            ));
+        }
+        if !enabled.is_empty() {
+            ways.push(format!(
+                "remove {} from `features:`",
+                enabled
+                    .iter()
+                    .map(|f| format!("`{f}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        if !choose.is_empty() {
+            ways.push(format!("choose another option: {}", choose.join(" and ")));
+        }
+        if !optional.is_empty() {
+            ways.push(format!(
+                "leave out the optional requirement{} {} with `optional: false`",
+                if optional.len() == 1 { "" } else { "s" },
+                optional.join(", ")
+            ));
+        }
+        match ways.len() {
+            1 => ways.remove(0),
+            _ => {
+                let last = ways.pop().unwrap_or_default();
+                format!("{}, or {last}", ways.join(", "))
+            }
+        }
+    }
+
+    /// Why a requirement produced no flow: its feature, the optional
+    /// switch, its condition, or an unplaced role.
+    fn why_not_planned(&self, r: &Requirement) -> String {
+        if let Some(f) = r.feature.as_ref().filter(|f| !self.s.features.contains(*f)) {
+            return format!("its feature `{f}` is off");
+        }
+        if !r.required && !self.keep_optional {
+            return "optional requirements are left out".to_string();
+        }
+        let unplaced: Vec<String> = r
+            .from_roles()
+            .into_iter()
+            .chain(r.to_roles())
+            .filter(|x| self.placed(x).is_none())
+            .map(|x| format!("`{x}`"))
+            .collect();
+        if !unplaced.is_empty() {
+            return format!("role {} is not placed", unplaced.join(", "));
+        }
+        "its condition (`when:` in the catalog) does not hold in this deployment".to_string()
+    }
+
+    fn how_to_plan(&self, r: &Requirement) -> String {
+        if let Some(f) = r.feature.as_ref().filter(|f| !self.s.features.contains(*f)) {
+            return format!("enable it: `features: [{f}]`");
+        }
+        if !r.required && !self.keep_optional {
+            return "plan optional requirements (`optional: true`, no `--no-optional`)".to_string();
+        }
+        match r
+            .from_roles()
+            .into_iter()
+            .chain(r.to_roles())
+            .find(|x| self.placed(x).is_none())
+        {
+            Some(role) => format!("place the role: `roles: {{{role}: [HOST or CIDR]}}`"),
+            None => format!(
+                "see `portplan catalog show {}` for when `{}` applies",
+                self.p.product, r.id
+            ),
         }
     }
 }

@@ -16,8 +16,18 @@ pub fn load_deployment(path: &Path) -> Result<Parsed<Deployment>, Diagnostic> {
         ("<stdin>".to_string(), s)
     } else {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Diagnostic::error(&name, format!("cannot read the file: {e}")))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            let d = Diagnostic::error(&name, format!("cannot read the file: {e}"));
+            match e.kind() {
+                std::io::ErrorKind::NotFound => {
+                    d.hint("check the path (relative to the current folder); `-` reads stdin")
+                }
+                std::io::ErrorKind::InvalidData => {
+                    d.hint("a deployment is UTF-8 text; save it as UTF-8")
+                }
+                _ => d,
+            }
+        })?;
         (name, text)
     };
     parse_yaml::<Deployment>(&name, &text).map_err(|d| match d.hint {

@@ -39,41 +39,41 @@ pub fn management(
         );
     }
     for (p, raw) in items {
-        match names.resolve(dep, raw, raw, &p) {
-            Ok(e) => {
-                if let Some(bad) = e
-                    .addrs
-                    .iter()
-                    .find(|a| matches!(a, Addr::Any | Addr::Name(_)))
-                {
-                    diags.push(
-                        dep.error_at(
-                            &p,
-                            format!(
-                                "management source `{raw}` is {}, not an address",
-                                match bad {
-                                    Addr::Any => "`any` (the whole Internet)".to_string(),
-                                    other => format!("the DNS name `{other}`"),
-                                }
-                            ),
-                        )
-                        .hint("give the addresses or CIDRs administrators connect from"),
-                    );
-                    continue;
-                }
-                path.labels.push(e.label);
-                path.from.extend(e.addrs);
-            }
-            Err(mut d) => {
-                // The resolver speaks of role entries; say what this one is.
-                d.hint = d.hint.map(|h| {
-                    h.replace(
-                        "(a role entry is a name from `hosts:`/`networks:`, an address, a CIDR, a DNS name or `any`)",
-                        "(a management source is a name from `hosts:`/`networks:`, an address or a CIDR)",
+        let mut found = Vec::new();
+        let resolved = names.resolve(dep, raw, raw, &p, &mut found);
+        for mut d in found {
+            // The resolver speaks of role entries; say what this one is.
+            d.hint = d.hint.map(|h| {
+                h.replace(
+                    "(a role entry is a name from `hosts:`/`networks:`, an address, a CIDR, a DNS name or `any`)",
+                    "(a management source is a name from `hosts:`/`networks:`, an address or a CIDR)",
+                )
+            });
+            diags.push(d);
+        }
+        if let Some(e) = resolved {
+            if let Some(bad) = e
+                .addrs
+                .iter()
+                .find(|a| matches!(a, Addr::Any | Addr::Name(_)))
+            {
+                diags.push(
+                    dep.error_at(
+                        &p,
+                        format!(
+                            "management source `{raw}` is {}, not an address",
+                            match bad {
+                                Addr::Any => "`any` (the whole Internet)".to_string(),
+                                other => format!("the DNS name `{other}`"),
+                            }
+                        ),
                     )
-                });
-                diags.push(d);
+                    .hint("give the addresses or CIDRs administrators connect from"),
+                );
+                continue;
             }
+            path.labels.push(e.label);
+            path.from.extend(e.addrs);
         }
     }
     (Some(path), diags)

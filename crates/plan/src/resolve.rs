@@ -5,7 +5,7 @@
 use portplan_model::catalog::OneOrMany;
 use portplan_model::diag::{unknown, Diagnostic};
 use portplan_model::load::Parsed;
-use portplan_model::{Addr, Deployment};
+use portplan_model::{addr_check, Addr, Deployment};
 use std::collections::BTreeMap;
 
 /// Where an entry came from: that decides colocation and which overlaps are meant.
@@ -92,12 +92,51 @@ fn parse_named(
 ) -> Vec<Addr> {
     let mut out = Vec::new();
     for (path, s) in item_paths(&format!("/{section}/{}", key(name)), v) {
-        match s.parse::<Addr>() {
-            Ok(a) => out.push(a),
-            Err(e) => diags.push(dep.error_at(&path, format!("{section} `{name}`: {e}"))),
+        if let Some(a) = parse_addr(dep, &path, &format!("{section} `{name}`"), s, diags) {
+            out.push(a);
         }
     }
     out
+}
+
+/// Parses one address the user wrote at `path` (`what` names it in
+/// messages). A bad one is a located error with a help line; a CIDR with host
+/// bits set is read as its network, with a warning saying so.
+pub fn parse_addr(
+    dep: &Parsed<Deployment>,
+    path: &str,
+    what: &str,
+    s: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Addr> {
+    match s.parse::<Addr>() {
+        Ok(a) => {
+            if let Some(net) = addr_check::host_bits(s) {
+                let host = s.trim().split('/').next().unwrap_or_default();
+                let full = if net.addr().is_ipv4() { 32 } else { 128 };
+                diags.push(
+                    dep.warning_at(
+                        path,
+                        format!("{what}: `{}` has host bits set; it is read as the network `{net}`", s.trim()),
+                    )
+                    .hint(format!(
+                        "write `{net}` for the network, or `{host}/{full}` (or `{host}`) for the one host"
+                    )),
+                );
+            }
+            Some(a)
+        }
+        Err(e) => {
+            let d = match addr_check::explain(s) {
+                Some((m, h)) => dep.error_at(path, format!("{what}: {m}")).hint(h),
+                None => dep.error_at(path, format!("{what}: {e}")).hint(
+                    "write an address (`10.0.0.5`), a CIDR (`10.0.0.0/24`), a DNS name (`app.example.com`) or `any`",
+                ),
+            };
+            diags.push(d);
+            None
+        }
+    }
 }
 
 /// Resolves the named hosts and networks once, reporting entries that do not parse.
@@ -149,7 +188,8 @@ impl Names {
         raw: &str,
         label: &str,
         path: &str,
-    ) -> Result<Entry, Diagnostic> {
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Entry> {
         let raw_t = raw.trim();
         let entry = |addrs: Vec<Addr>, origin: Origin, label: String| Entry {
             label,
@@ -159,10 +199,10 @@ impl Names {
             path: path.to_string(),
         };
         if let Some(a) = self.host(raw_t) {
-            return Ok(entry(a.clone(), Origin::Host(raw_t.into()), raw_t.into()));
+            return Some(entry(a.clone(), Origin::Host(raw_t.into()), raw_t.into()));
         }
         if let Some(a) = self.network(raw_t) {
-            return Ok(entry(
+            return Some(entry(
                 a.clone(),
                 Origin::Network(raw_t.into()),
                 raw_t.into(),
@@ -178,14 +218,14 @@ impl Names {
                 .chain(self.networks.keys())
                 .map(String::as_str);
             let (msg, hint) = unknown("host or network", raw_t, names);
-            return Err(dep.error_at(path, msg).hint(format!(
+            diags.push(dep.error_at(path, msg).hint(format!(
                 "{hint} (a role entry is a name from `hosts:`/`networks:`, an address, a CIDR, a DNS name or `any`)"
             )));
+            return None;
         }
-        match raw_t.parse::<Addr>() {
-            Ok(a) => Ok(entry(vec![a], Origin::Inline, label.to_string())),
-            Err(e) => Err(dep.error_at(path, format!("cannot resolve the entry: {e}"))),
-        }
+        let what = format!("role entry of {label}");
+        parse_addr(dep, path, &what, raw_t, diags)
+            .map(|a| entry(vec![a], Origin::Inline, label.to_string()))
     }
 }
 
@@ -242,18 +282,34 @@ mod tests {
         let mut diags = Vec::new();
         let names = Names::build(&d, &mut diags);
         assert!(diags.is_empty());
-        let e = names.resolve(&d, "ise-1", "p/r", "/x").unwrap();
+        let mut w = Vec::new();
+        let e = names.resolve(&d, "ise-1", "p/r", "/x", &mut w).unwrap();
         assert_eq!(e.label, "ise-1");
         assert_eq!(e.origin, Origin::Host("ise-1".into()));
-        let e = names.resolve(&d, "10.2.0.0/24", "p/r", "/x").unwrap();
+        let e = names
+            .resolve(&d, "10.2.0.0/24", "p/r", "/x", &mut w)
+            .unwrap();
         assert_eq!(e.label, "p/r");
         assert!(!e.is_single_host());
-        let e = names.resolve(&d, "app.example.com", "p/r", "/x").unwrap();
+        let e = names
+            .resolve(&d, "app.example.com", "p/r", "/x", &mut w)
+            .unwrap();
         assert_eq!(e.addrs, vec![Addr::Name("app.example.com".into())]);
-        let err = names.resolve(&d, "ise-2", "p/r", "/x").unwrap_err();
+        assert!(w.is_empty());
+        assert!(names.resolve(&d, "ise-2", "p/r", "/x", &mut w).is_none());
+        let err = w.pop().unwrap();
         assert!(err.message.contains("unknown host or network `ise-2`"));
         assert_eq!(err.hint.as_deref().map(|h| h.contains("ise-1")), Some(true));
-        assert!(names.resolve(&d, "10.0.0.300", "p/r", "/x").is_err());
+        assert!(names
+            .resolve(&d, "10.0.0.300", "p/r", "/x", &mut w)
+            .is_none());
+        assert!(w.pop().unwrap().message.contains("300 is above 255"));
+        let e = names
+            .resolve(&d, "10.2.0.1/24", "p/r", "/x", &mut w)
+            .unwrap();
+        assert_eq!(e.addrs[0].to_string(), "10.2.0.0/24");
+        let warn = w.pop().unwrap();
+        assert!(!warn.is_error() && warn.message.contains("network `10.2.0.0/24`"));
     }
 
     #[test]

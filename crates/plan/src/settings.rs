@@ -4,7 +4,7 @@
 
 use crate::resolve::key;
 use portplan_model::catalog::{ParameterKind, Product};
-use portplan_model::diag::{unknown, Diagnostic};
+use portplan_model::diag::{did_you_mean, unknown, Diagnostic};
 use portplan_model::load::Parsed;
 use portplan_model::{Deployment, PortRange, ProductUse};
 use std::collections::{BTreeMap, BTreeSet};
@@ -16,6 +16,25 @@ pub struct Settings {
     pub feature_paths: BTreeMap<String, String>,
     pub choices: BTreeMap<String, String>,
     pub params: BTreeMap<String, PortRange>,
+}
+
+/// The id a typo most likely meant, among those the file does not already
+/// use: the check goes on as if the file said it, so one typo is one error
+/// instead of one plus every finding that follows from the id being missing.
+pub fn meant<'a>(
+    word: &str,
+    known: impl IntoIterator<Item = &'a str>,
+    used: impl Fn(&str) -> bool,
+) -> Option<String> {
+    did_you_mean(word, known.into_iter().filter(|k| !used(k)))
+}
+
+/// The hint of a folded typo says the rest was checked with the correction.
+pub fn folded(hint: String, meant: &Option<String>) -> String {
+    match meant {
+        Some(m) => format!("{hint} (the rest of the file was checked as if it said `{m}`)"),
+        None => hint,
+    }
 }
 
 /// A located error at the key that introduces `path` (a map key).
@@ -40,6 +59,19 @@ pub fn settings(
         .map(|f| f.id.clone())
         .collect();
     let mut feature_paths = BTreeMap::new();
+    for (list, items) in [("features", &u.features), ("without", &u.without)] {
+        for (i, f) in items.iter().enumerate() {
+            if items[..i].contains(f) {
+                diags.push(
+                    dep.warning_at(
+                        &format!("{base}/{list}/{i}"),
+                        format!("`{f}` is listed twice in `{list}:`"),
+                    )
+                    .hint("remove one"),
+                );
+            }
+        }
+    }
     for (i, f) in u.features.iter().enumerate() {
         let path = format!("{base}/features/{i}");
         if p.feature(f).is_some() {
@@ -47,7 +79,12 @@ pub fn settings(
             feature_paths.insert(f.clone(), path);
         } else {
             let (m, h) = unknown(&format!("feature of {}", p.product), f, feature_ids());
-            diags.push(dep.error_at(&path, m).hint(h));
+            let fix = meant(f, feature_ids(), |k| u.features.iter().any(|x| x == k));
+            if let Some(fix) = &fix {
+                features.insert(fix.clone());
+                feature_paths.insert(fix.clone(), path.clone());
+            }
+            diags.push(dep.error_at(&path, m).hint(folded(h, &fix)));
         }
     }
     for (i, f) in u.without.iter().enumerate() {
@@ -62,16 +99,25 @@ pub fn settings(
             ),
             Some(feat) => {
                 if !feat.default {
-                    diags.push(dep.warning_at(
-                        &path,
-                        format!("feature `{f}` is off unless enabled; `without` changes nothing"),
-                    ));
+                    diags.push(
+                        dep.warning_at(
+                            &path,
+                            format!(
+                                "feature `{f}` is off unless enabled; `without` changes nothing"
+                            ),
+                        )
+                        .hint(format!("remove `{f}` from `without:`")),
+                    );
                 }
                 features.remove(f);
             }
             None => {
                 let (m, h) = unknown(&format!("feature of {}", p.product), f, feature_ids());
-                diags.push(dep.error_at(&path, m).hint(h));
+                let fix = meant(f, feature_ids(), |k| u.without.iter().any(|x| x == k));
+                if let Some(fix) = &fix {
+                    features.remove(fix);
+                }
+                diags.push(dep.error_at(&path, m).hint(folded(h, &fix)));
             }
         }
     }
@@ -84,27 +130,29 @@ pub fn settings(
     }
     for (c, o) in &u.choices {
         let path = format!("{base}/choices/{}", key(c));
-        match p.choice(c) {
+        let choice_ids = || p.choices.iter().map(|c| c.id.as_str());
+        let (id, ch) = match p.choice(c) {
+            Some(ch) => (c.clone(), ch),
             None => {
-                let (m, h) = unknown(
-                    &format!("choice of {}", p.product),
-                    c,
-                    p.choices.iter().map(|c| c.id.as_str()),
-                );
-                diags.push(key_error(dep, &path, m, h));
-            }
-            Some(ch) => {
-                if ch.options.iter().any(|x| &x.id == o) {
-                    choices.insert(c.clone(), o.clone());
-                } else {
-                    let (m, h) = unknown(
-                        &format!("option of choice `{c}`"),
-                        o,
-                        ch.options.iter().map(|x| x.id.as_str()),
-                    );
-                    diags.push(dep.error_at(&path, m).hint(h));
+                let (m, h) = unknown(&format!("choice of {}", p.product), c, choice_ids());
+                let fix = meant(c, choice_ids(), |k| u.choices.contains_key(k));
+                diags.push(key_error(dep, &path, m, folded(h, &fix)));
+                match fix.as_deref().and_then(|f| p.choice(f)) {
+                    Some(ch) => (ch.id.clone(), ch),
+                    None => continue,
                 }
             }
+        };
+        let option_ids = || ch.options.iter().map(|x| x.id.as_str());
+        if ch.options.iter().any(|x| &x.id == o) {
+            choices.insert(id, o.clone());
+        } else {
+            let (m, h) = unknown(&format!("option of choice `{id}`"), o, option_ids());
+            let fix = meant(o, option_ids(), |_| false);
+            if let Some(fix) = &fix {
+                choices.insert(id, fix.clone());
+            }
+            diags.push(dep.error_at(&path, m).hint(folded(h, &fix)));
         }
     }
 
@@ -114,17 +162,22 @@ pub fn settings(
             params.insert(prm.id.clone(), d);
         }
     }
-    for (id, v) in &u.parameters {
-        let path = format!("{base}/parameters/{}", key(id));
-        let Some(prm) = p.parameter(id) else {
-            let (m, h) = unknown(
-                &format!("parameter of {}", p.product),
-                id,
-                p.parameters.iter().map(|x| x.id.as_str()),
-            );
-            diags.push(key_error(dep, &path, m, h));
-            continue;
+    for (written, v) in &u.parameters {
+        let path = format!("{base}/parameters/{}", key(written));
+        let param_ids = || p.parameters.iter().map(|x| x.id.as_str());
+        let prm = match p.parameter(written) {
+            Some(prm) => prm,
+            None => {
+                let (m, h) = unknown(&format!("parameter of {}", p.product), written, param_ids());
+                let fix = meant(written, param_ids(), |k| u.parameters.contains_key(k));
+                diags.push(key_error(dep, &path, m, folded(h, &fix)));
+                match fix.as_deref().and_then(|f| p.parameter(f)) {
+                    Some(prm) => prm,
+                    None => continue,
+                }
+            }
         };
+        let id = &prm.id;
         if prm.kind == ParameterKind::Port && !v.is_single() {
             diags.push(
                 dep.error_at(

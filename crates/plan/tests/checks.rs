@@ -194,7 +194,7 @@ products:
     let d = find(&ds, "unknown host or network `srv2`");
     assert_eq!((d.line, d.column), (Some(6), Some(16)));
     assert!(d.hint.as_deref().unwrap().contains("`srv1`"));
-    let d = find(&ds, "`10.0.0.300` is not an address");
+    let d = find(&ds, "`10.0.0.300` is not an IPv4 address: 300 is above 255");
     assert_eq!(d.line, Some(8));
 }
 
@@ -463,4 +463,68 @@ fn a_parameter_nothing_planned_uses_warns() {
         ds.iter().all(|d| !d.message.contains("no planned flow")),
         "{ds:#?}"
     );
+}
+
+#[test]
+fn an_unplaced_role_says_which_switch_silences_it() {
+    let hint = |ds: &[Diagnostic], role: &str| {
+        find(ds, &format!("role `{role}` of acme is not placed"))
+            .hint
+            .clone()
+            .unwrap()
+    };
+    let base = "name: t\nproducts:\n  - product: acme\n    roles:\n      server: [10.0.0.5]\n      agent: [10.0.1.0/24]\n      balancer: [10.0.0.6]\n";
+    // `admin` is needed by a core requirement too: only placing it helps.
+    let ds = diags(base);
+    let h = hint(&ds, "admin");
+    assert!(
+        h.contains("place it: `roles: {admin: [HOST or CIDR]}`"),
+        "{h}"
+    );
+    assert!(h.contains("no feature switches off `admin-worker`"), "{h}");
+    // `mail` is needed only by a feature the file enables.
+    let ds = diags(&format!("{base}    features: [mailer]\n"));
+    let h = hint(&ds, "mail");
+    assert!(h.contains("or remove `mailer` from `features:`"), "{h}");
+    // `db` is needed only by one option of a choice.
+    let ds = diags(&format!("{base}    choices: {{database: pg}}\n"));
+    let h = hint(&ds, "db");
+    assert!(
+        h.contains("choose another option: `choices: {database: OPTION}` with OPTION one of none"),
+        "{h}"
+    );
+}
+
+#[test]
+fn an_unplaced_role_of_a_default_feature_names_the_without_line() {
+    let solo: Parsed<Product> = parse_yaml(
+        "solo.yaml",
+        r#"
+product: solo
+name: Solo
+vendor: Solo
+sources: [{id: ports, title: Ports, file: solo.txt}]
+roles:
+  - {id: server, name: Server, kind: component}
+  - {id: viewer, name: Viewer, kind: client}
+features:
+  - {id: dashboard, name: Dashboard, default: true}
+requirements:
+  - {id: viewer-dashboard, service: HTTPS, from: viewer, to: server, protocol: tcp, ports: [443], feature: dashboard, source: {doc: ports, line: 1}}
+"#,
+    )
+    .unwrap();
+    let mut cat = catalog();
+    cat.products.insert("solo".into(), solo.value);
+    let text = "name: t\nproducts:\n  - product: solo\n    roles:\n      server: [10.0.0.5]\n";
+    let ds = check(&cat, &dep(text));
+    let d = find(&ds, "role `viewer` of solo is not placed");
+    let h = d.hint.as_deref().unwrap();
+    assert!(
+        h.contains("switch off the feature that needs it: `without: [dashboard]`"),
+        "{h}"
+    );
+    // And doing what it says silences it.
+    let ds = check(&cat, &dep(&format!("{text}    without: [dashboard]\n")));
+    assert!(ds.is_empty(), "{ds:#?}");
 }

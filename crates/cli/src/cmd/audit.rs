@@ -5,8 +5,8 @@
 
 use super::audit_out::{self, Audited, Report};
 use super::{Failure, Global, Outcome};
+use crate::one_of::OneOf;
 use crate::out;
-use clap::builder::PossibleValuesParser;
 use portplan_model::catalog::Scope;
 use portplan_model::{Addr, Diagnostic, Location};
 use portplan_ruleset::space::Addrs;
@@ -22,17 +22,17 @@ use std::process::ExitCode;
 /// Output formats of the audit itself; with `--missing`, any plan format.
 const OWN_FORMATS: &[&str] = &["table", "json", "csv", "junit"];
 
-fn format_parser() -> PossibleValuesParser {
+fn format_parser() -> OneOf {
     let mut all: Vec<&'static str> = OWN_FORMATS.to_vec();
     all.extend(["md"]);
     all.extend(portplan_render::formats());
-    PossibleValuesParser::new(all)
+    OneOf(all)
 }
 
-fn rules_format_parser() -> PossibleValuesParser {
+fn rules_format_parser() -> OneOf {
     let mut all = vec!["auto"];
     all.extend(portplan_ruleset::formats());
-    PossibleValuesParser::new(all)
+    OneOf(all)
 }
 
 #[derive(clap::Args)]
@@ -520,9 +520,12 @@ fn parse_members(
                     addrs
                 }
                 _ => vec![part.parse::<Addr>().map_err(|e| {
-                    Failure::Message(format!(
-                        "--member {r}: {e}; or name a host or network of the deployment"
-                    ))
+                    Failure::Message(match portplan_model::addr_check::explain(part) {
+                        Some((m, h)) => format!("--member {r}: {m}; {h}"),
+                        None => format!(
+                            "--member {r}: {e}; or name a host or network of the deployment"
+                        ),
+                    })
                 })?],
             };
             a = a.union(&query::side_addrs(&addrs, &Members::default()));
@@ -544,12 +547,15 @@ fn resolve_host(
             return Ok(v);
         }
     }
+    if let Some((m, help)) = portplan_model::addr_check::explain(h) {
+        return Err(Failure::Message(format!("--as {h}: {m}; {help}")));
+    }
     match h.parse::<Addr>() {
         Ok(a @ Addr::Net(_)) => Ok((h.to_string(), vec![a])),
         _ => Err(Failure::Message(match (dep, file) {
             (Some(d), Some(f)) => format!(
                 "--as {h}: {f} has no host, network or address `{h}`: {}",
-                super::plan::hosts_hint(d)
+                super::plan::hosts_hint_for(d, h)
             ),
             _ => format!(
                 "--as {h}: give an address or network (or a deployment whose host it names)"

@@ -2,8 +2,8 @@
 //! Markdown, or any firewall format of the render stage.
 
 use super::{Failure, Global, Outcome};
+use crate::one_of::OneOf;
 use crate::out;
-use clap::builder::PossibleValuesParser;
 use portplan_model::{Diagnostic, FlowSet};
 use portplan_plan::report;
 use portplan_plan::ticket;
@@ -19,10 +19,10 @@ const OWN_FORMATS: &[&str] = &["table", "json", "csv", "md"];
 /// themselves, and so name each pair's own requirements.
 const UNMERGED_FORMATS: &[&str] = &["csv", "mermaid", "dot"];
 
-fn format_parser() -> PossibleValuesParser {
+fn format_parser() -> OneOf {
     let mut all: Vec<&'static str> = OWN_FORMATS.to_vec();
     all.extend(portplan_render::formats());
-    PossibleValuesParser::new(all)
+    OneOf(all)
 }
 
 #[derive(clap::Args)]
@@ -117,7 +117,7 @@ pub fn run(args: Args, g: &Global) -> Outcome {
             Failure::Message(format!(
                 "`{h}` is not a host of {}: {}",
                 dep.file,
-                hosts_hint(&dep.value)
+                hosts_hint_for(&dep.value, h)
             ))
         })?),
     };
@@ -432,6 +432,27 @@ fn rendered_with(
 }
 
 /// The hosts a user can name with --for-host.
+/// `hosts_hint`, led by the names `asked` most likely meant.
+pub(crate) fn hosts_hint_for(dep: &portplan_model::Deployment, asked: &str) -> String {
+    let names = dep
+        .hosts
+        .keys()
+        .chain(dep.networks.keys())
+        .map(String::as_str);
+    match portplan_model::diag::suggest(asked, names).as_slice() {
+        [] => hosts_hint(dep),
+        meant => format!(
+            "did you mean {}? ({})",
+            meant
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(" or "),
+            hosts_hint(dep)
+        ),
+    }
+}
+
 pub(crate) fn hosts_hint(dep: &portplan_model::Deployment) -> String {
     let names: Vec<&str> = dep
         .hosts
