@@ -128,26 +128,26 @@ impl Renderer for AwsTerraform {
                 }
             }
             let mut dns_senders = Vec::new();
-            for s in srcs.iter().filter(|s| cloud.parties[s.party].grouped) {
+            for owner in senders(&cloud, srcs) {
                 for d in dsts {
                     let names = Split::of(&d.addrs).names;
-                    let mut ps = peers(&cloud, d, s.party);
+                    let mut ps = peers(&cloud, d, owner);
                     if !names.is_empty() && !Split::of(&d.addrs).any {
-                        let own = cloud.parties[s.party].split();
+                        let own = cloud.parties[owner].split();
                         if !own.v4.is_empty() {
                             ps.push(Peer::V4("0.0.0.0/0".into()));
                         }
                         if !own.v6.is_empty() {
                             ps.push(Peer::V6("::/0".into()));
                         }
-                        dns_senders.push(cloud.parties[s.party].title.clone());
+                        dns_senders.push(cloud.parties[owner].title.clone());
                     }
                     for peer in ps {
                         let any_peer =
                             matches!(&peer, Peer::V4(c) | Peer::V6(c) if c.ends_with("/0"));
-                        for (proto, ports) in specs(f, icmp, &cloud, &peer, s.party) {
+                        for (proto, ports) in specs(f, icmp, &cloud, &peer, owner) {
                             let n: &[String] = if any_peer { &names } else { &[] };
-                            add((s.party, true, peer.clone(), proto, ports), n);
+                            add((owner, true, peer.clone(), proto, ports), n);
                             wrote = true;
                         }
                     }
@@ -318,6 +318,28 @@ fn header(t: &mut String, set: &FlowSet) {
         "  description = \"The VPC the security groups belong to.\""
     );
     let _ = writeln!(t, "}}");
+}
+
+/// The groups that carry a flow's egress: each grouped source, and for a
+/// source that holds no group (a network that only sends) the grouped
+/// parties inside it. Those instances are the network's too, and their
+/// own group's egress rules are all that lets them send (security groups
+/// allow only what a rule allows), so the network's flows go there.
+fn senders(cloud: &Cloud, srcs: &[End]) -> Vec<usize> {
+    let mut out = Vec::new();
+    for s in srcs {
+        let owners = if cloud.parties[s.party].grouped {
+            vec![s.party]
+        } else {
+            cloud.inside(s)
+        };
+        for o in owners {
+            if !out.contains(&o) {
+                out.push(o);
+            }
+        }
+    }
+    out
 }
 
 /// The peers of a rule of group `owner` for the other end `e`: its group,

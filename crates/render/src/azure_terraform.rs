@@ -11,13 +11,13 @@
 //! azurerm_firewall_policy_rule_collection_group: application_rule_collection,
 //! rule, protocols, destination_fqdns; application rules take `*.` wildcards).
 
-use crate::cloud_groups::Cloud;
+use crate::cloud_groups::{Cloud, End};
 use crate::common::{self, why_lines, Gaps, Split};
 use crate::prepare::{prepare, Can};
 use crate::tf::{self, Labels};
 use crate::{RenderOptions, Rendered, Renderer};
 use portplan_model::catalog::Scope;
-use portplan_model::{FlowSet, Protocol};
+use portplan_model::{Addr, FlowSet, Protocol};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -147,12 +147,11 @@ impl Renderer for AzureTerraform {
             };
             let mut wrote = false;
             let mut icmp_noted = false;
-            let dsts = &cloud.ends[fi].1;
-            for d in dsts.iter().filter(|d| cloud.parties[d.party].grouped) {
+            for (party, addrs) in targets(&cloud, &cloud.ends[fi].1) {
                 if p.dst.any || !p.writable() {
                     break;
                 }
-                let ds = Split::of(&d.addrs);
+                let ds = Split::of(&addrs);
                 let mut fams: Vec<(Vec<String>, Vec<String>, &str)> = Vec::new();
                 let src4: Vec<String> = if p.src.any {
                     vec!["*".into()]
@@ -178,10 +177,8 @@ impl Renderer for AzureTerraform {
                         "ipv6",
                     ));
                 }
-                let nsg = &cloud.parties[d.party].ident;
-                let entry = nsgs
-                    .entry(d.party)
-                    .or_insert_with(|| (String::new(), FIRST));
+                let nsg = &cloud.parties[party].ident;
+                let entry = nsgs.entry(party).or_insert_with(|| (String::new(), FIRST));
                 if f.protocol == Protocol::Icmp && !fams.is_empty() && !icmp_noted {
                     icmp_noted = true;
                     if let Some(ty) = &f.icmp_type {
@@ -202,7 +199,7 @@ impl Renderer for AzureTerraform {
                             "rule count",
                             &format!(
                                 "the NSG of {} is full (priorities 100-4095 used)",
-                                cloud.parties[d.party].title
+                                cloud.parties[party].title
                             ),
                         );
                         tf::comments(&[c], &mut entry.0);
@@ -446,6 +443,44 @@ fn app_rules(t: &mut String, base: &str, apps: &[AppRule]) {
     }
     let _ = writeln!(t, "  }}");
     let _ = writeln!(t, "}}");
+}
+
+/// The NSGs a flow's rule goes into, each with the destination addresses
+/// it admits: every grouped destination, and every other group whose
+/// addresses overlap a destination. Azure applies a subnet's NSG and then
+/// the NIC's NSG to traffic arriving at a NIC (Microsoft Learn, "How
+/// network security groups filter network traffic", section Inbound
+/// traffic: https://learn.microsoft.com/en-us/azure/virtual-network/network-security-group-how-it-works),
+/// and each ends in a deny of all inbound: a flow to a host inside a
+/// network with an NSG of its own must be allowed by both, scoped to the
+/// addresses both cover.
+fn targets(cloud: &Cloud, dsts: &[End]) -> Vec<(usize, Vec<Addr>)> {
+    let mut out: Vec<(usize, Vec<Addr>)> = Vec::new();
+    let mut put = |party: usize, addrs: Vec<Addr>| {
+        let at = match out.iter().position(|(p, _)| *p == party) {
+            Some(i) => i,
+            None => {
+                out.push((party, Vec::new()));
+                out.len() - 1
+            }
+        };
+        for a in addrs {
+            if !out[at].1.contains(&a) {
+                out[at].1.push(a);
+            }
+        }
+    };
+    for d in dsts {
+        if cloud.parties[d.party].grouped {
+            put(d.party, d.addrs.clone());
+        }
+    }
+    for d in dsts {
+        for (g, both) in cloud.overlapping(d) {
+            put(g, both);
+        }
+    }
+    out
 }
 
 fn ranges(f: &portplan_model::Flow) -> Vec<String> {

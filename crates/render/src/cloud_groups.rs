@@ -123,6 +123,43 @@ impl Cloud {
         Cloud { parties, ends }
     }
 
+    /// The other grouped parties whose addresses overlap the end's ranges, each
+    /// with the addresses both hold: a host inside a network's range, or
+    /// the network around a host. An instance there is covered by that
+    /// party's group as well as by the end's own (Azure: the subnet's NSG
+    /// and the NIC's NSG), so a format where every group must admit the
+    /// traffic writes the flow into each of them.
+    pub fn overlapping(&self, e: &End) -> Vec<(usize, Vec<Addr>)> {
+        let mut out = Vec::new();
+        for g in self.grouped() {
+            if g == e.party {
+                continue;
+            }
+            let both = overlap(&self.parties[g].addrs, &ranges(&e.addrs));
+            if !both.is_empty() {
+                out.push((g, both));
+            }
+        }
+        out
+    }
+
+    /// The other grouped parties that lie wholly inside the end's
+    /// addresses: instances of a network that holds no group of its own
+    /// (one that only sends), which send its flows under their own group.
+    /// Only a range counts: `any` as a source is the parties outside the
+    /// deployment, not its instances.
+    pub fn inside(&self, e: &End) -> Vec<usize> {
+        let ranges = ranges(&e.addrs);
+        self.grouped()
+            .into_iter()
+            .filter(|&g| g != e.party)
+            .filter(|&g| {
+                let p = &self.parties[g];
+                !p.addrs.is_empty() && p.addrs.iter().all(|a| ranges.iter().any(|o| covers(o, a)))
+            })
+            .collect()
+    }
+
     /// The parties with a group, in order of title.
     pub fn grouped(&self) -> Vec<usize> {
         let mut v: Vec<usize> = (0..self.parties.len())
@@ -191,6 +228,37 @@ fn covers(outer: &Addr, inner: &Addr) -> bool {
         (Addr::Name(o), Addr::Name(i)) => o == i,
         _ => false,
     }
+}
+
+/// An end's address ranges: `any` and DNS names are parties outside the
+/// deployment, never its instances.
+fn ranges(addrs: &[Addr]) -> Vec<Addr> {
+    addrs
+        .iter()
+        .filter(|a| matches!(a, Addr::Net(_)))
+        .cloned()
+        .collect()
+}
+
+/// The addresses two lists both hold, as the narrower of each pair of
+/// nested networks (party addresses are networks or single addresses).
+fn overlap(a: &[Addr], b: &[Addr]) -> Vec<Addr> {
+    let mut out: Vec<Addr> = Vec::new();
+    for x in a {
+        for y in b {
+            let both = if covers(x, y) {
+                Some(y)
+            } else if covers(y, x) {
+                Some(x)
+            } else {
+                None
+            };
+            if let Some(z) = both.filter(|z| !out.contains(z)) {
+                out.push(z.clone());
+            }
+        }
+    }
+    out
 }
 
 type PartOf = (String, String, bool, Vec<Addr>, Vec<Addr>);

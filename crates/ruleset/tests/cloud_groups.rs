@@ -364,3 +364,142 @@ fn dns_names_get_a_stated_answer_in_each_cloud() {
         .iter()
         .any(|u| u.reason.contains("*.cdn.example.net") && u.reason.contains("no wildcards")));
 }
+
+/// A flow `src -> dst` on one TCP port, each side one named party.
+fn tcp(src: (&str, &str), dst: (&str, &str), port: u16) -> Flow {
+    let side = |(l, a): (&str, &str)| Side {
+        labels: vec![l.into()],
+        addrs: vec![a.parse::<Addr>().unwrap()],
+    };
+    Flow {
+        src: side(src),
+        dst: side(dst),
+        protocol: Protocol::Tcp,
+        ports: PortSet::from_ranges([PortRange {
+            low: port,
+            high: port,
+        }]),
+        icmp_type: None,
+        scope: Scope::Network,
+        required: true,
+        interface: None,
+        because: vec![Arc::new(Because {
+            product: "p".into(),
+            requirement: format!("r{port}"),
+            service: format!("tcp {port}"),
+            feature: None,
+            source: "t:1".into(),
+        })],
+        notes: vec![],
+    }
+}
+
+/// Parties inside others: db-1 is a host in the receiving network lan;
+/// app-9 is a single-address party (it sends, so it has a group) inside
+/// agents, a network that only sends.
+fn nested() -> (FlowSet, Vec<HostView>) {
+    let mon = ("mon-1", "10.9.0.5");
+    let set = FlowSet {
+        deployment: "nested".into(),
+        flows: vec![
+            tcp(mon, ("lan", "10.1.0.0/24"), 9100),
+            tcp(mon, ("db-1", "10.1.0.15"), 9104),
+            tcp(("agents", "10.2.0.0/16"), mon, 8220),
+            tcp(("app-9", "10.2.8.15/32"), mon, 9200),
+        ],
+        diagnostics: vec![],
+    };
+    let dir = [
+        ("mon-1", "10.9.0.5"),
+        ("lan", "10.1.0.0/24"),
+        ("db-1", "10.1.0.15"),
+        ("agents", "10.2.0.0/16"),
+        ("app-9", "10.2.8.15/32"),
+    ]
+    .iter()
+    .map(|(n, a)| HostView {
+        name: (*n).into(),
+        addrs: vec![a.parse().unwrap()],
+    })
+    .collect();
+    (set, dir)
+}
+
+/// Every cloud's output, read back, decides each query as given.
+fn decides(set: &FlowSet, dir: &[HostView], queries: &[(&str, bool)]) {
+    let m = Members::default();
+    for c in &CLOUDS {
+        let out = render_dir(c.format, set, None, dir);
+        let rs = read(c.format, &out.text);
+        assert!(rs.issues.is_empty(), "{}: {:?}", c.format, rs.issues);
+        for &(q, allowed) in queries {
+            let j = judged(&rs, &m, q, None);
+            assert_eq!(
+                j.verdict == Verdict::Allowed,
+                allowed,
+                "{}: {q}: {:#?}\n{}",
+                c.format,
+                j.parts,
+                out.text
+            );
+        }
+    }
+}
+
+/// Azure applies a subnet's NSG and the NIC's NSG both to traffic to the
+/// NIC, and the reader ANDs them: before the fix, the network's deny-all
+/// blocked the host's own flow and the host's deny-all blocked the
+/// network's flow to it. Each must pass both, and nothing more.
+#[test]
+fn a_host_inside_a_receiving_network_is_admitted_by_both_groups() {
+    let (set, dir) = nested();
+    decides(
+        &set,
+        &dir,
+        &[
+            ("tcp 10.9.0.5 -> 10.1.0.15:9104", true),
+            ("tcp 10.9.0.5 -> 10.1.0.15:9100", true),
+            ("tcp 10.9.0.5 -> 10.1.0.20:9100", true),
+            // The network's rule for the host is scoped to the host.
+            ("tcp 10.9.0.5 -> 10.1.0.20:9104", false),
+        ],
+    );
+    // Azure: the network's NSG admits the host's flow to the host only,
+    // and the host's NSG admits the network's flow to the host only.
+    let az = render_dir("azure-terraform", &set, None, &dir).text;
+    let in_nsg = |nsg: &str, port: &str, dst: &str| {
+        az.split("resource \"azurerm_network_security_rule\"")
+            .any(|r| {
+                r.contains(&format!("azurerm_network_security_group.{nsg}.name"))
+                    && r.contains(&format!("[\"{port}\"]"))
+                    && r.contains(&format!("destination_address_prefix  = \"{dst}\""))
+            })
+    };
+    assert!(in_nsg("lan", "9104", "10.1.0.15/32"), "{az}");
+    assert!(in_nsg("db_1", "9100", "10.1.0.15/32"), "{az}");
+}
+
+/// AWS: a network that only sends has no group; an instance inside it
+/// that holds a group of its own (its egress restricted to its rules) was
+/// blocked sending the network's flow. It must pass, on its port only.
+#[test]
+fn an_instance_inside_a_sending_network_sends_the_networks_flows() {
+    let (set, dir) = nested();
+    decides(
+        &set,
+        &dir,
+        &[
+            ("tcp 10.2.8.15 -> 10.9.0.5:8220", true),
+            ("tcp 10.2.8.15 -> 10.9.0.5:9200", true),
+            ("tcp 10.2.8.15 -> 10.9.0.5:8221", false),
+            ("tcp 10.2.0.1 -> 10.9.0.5:8220", true),
+        ],
+    );
+    let aws = render_dir("aws-terraform", &set, None, &dir).text;
+    assert!(
+        aws.contains(
+            "resource \"aws_vpc_security_group_egress_rule\" \"app_9_egress_to_mon_1_tcp_8220\""
+        ),
+        "{aws}"
+    );
+}
