@@ -204,3 +204,23 @@ fn outbound_is_open_unless_egress() {
     assert!(out.contains("-Direction Outbound"), "{out}");
     assert!(out.contains("DefaultOutboundAction Block"), "{out}");
 }
+
+/// A network named for `any` (the Internet) is no machine: a host firewall
+/// for it is refused, for every host format, with the reason, and nothing
+/// is written; a host inside the deployment is still written.
+#[test]
+fn a_host_firewall_for_any_is_refused() {
+    let dep = "examples/exchange-server.yaml";
+    for format in ["nftables", "iptables", "windows"] {
+        let (code, out, err) = run(&["plan", dep, "-f", format, "--for-host", "internet"]);
+        assert_ne!(code, 0, "{format}: {out}");
+        assert!(
+            err.contains("`internet` is `any`, the parties outside the deployment: a host firewall is written for a host or a network of hosts"),
+            "{format}: {err}"
+        );
+        assert!(out.is_empty(), "{format}: {out}");
+    }
+    let (code, out, err) = run(&["plan", dep, "-f", "nftables", "--for-host", "ex-edge-1"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("table inet portplan"), "{out}");
+}

@@ -1,10 +1,10 @@
 //! Host firewalls see the plan from one host: the flows it receives
 //! (input), the flows it sends (output), and its own loopback traffic.
 
-use crate::common;
+use crate::common::{self, Split};
 use crate::{HostView, RenderOptions, Unexpressed};
 use portplan_model::catalog::Scope;
-use portplan_model::{Flow, FlowSet, PortRange, Protocol, Side};
+use portplan_model::{Addr, Flow, FlowSet, PortRange, Protocol, Side};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Dir {
@@ -49,6 +49,53 @@ impl HostFlow<'_> {
             .cloned()
             .collect();
         common::broadcast_addrs(&near, true)
+    }
+
+    /// The host's own end of the flow when it is narrower than the host
+    /// view: a firewall written for a network is one ruleset shared by all
+    /// its machines, so a flow of one named host inside it must match that
+    /// host's addresses (`ip daddr`/`-d`/`-LocalAddress`) or every machine
+    /// of the network would accept it. `None` when the end is the whole
+    /// view (named as the host, `any`, or a network containing it), and for
+    /// a broadcast received, which `broadcast_in` addresses instead.
+    pub fn narrower(&self) -> Option<Split> {
+        let end = match self.dir {
+            Dir::In => &self.flow.dst,
+            Dir::Out => &self.flow.src,
+        };
+        if (self.flow.scope == Scope::Broadcast && self.dir == Dir::In)
+            || end.labels.contains(&self.host.name)
+            || end.addrs.contains(&Addr::Any)
+        {
+            return None;
+        }
+        let mut inside = Vec::new();
+        let mut covered = true;
+        for h in &self.host.addrs {
+            match h {
+                Addr::Net(hn) => {
+                    let whole = end
+                        .addrs
+                        .iter()
+                        .any(|e| matches!(e, Addr::Net(en) if en.contains(hn)));
+                    if whole {
+                        inside.push(h.clone());
+                        continue;
+                    }
+                    covered = false;
+                    inside.extend(
+                        end.addrs
+                            .iter()
+                            .filter(|e| matches!(e, Addr::Net(en) if hn.contains(en)))
+                            .cloned(),
+                    );
+                }
+                Addr::Name(_) if end.addrs.contains(h) => inside.push(h.clone()),
+                Addr::Name(_) => covered = false,
+                Addr::Any => return None,
+            }
+        }
+        (!covered).then(|| Split::of(&inside))
     }
 }
 

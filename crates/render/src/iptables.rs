@@ -292,6 +292,25 @@ fn rules(hf: &HostFlow, gaps: &mut Gaps, t: &mut String) {
             .iter()
             .map(|a| format!(" -d {a}/32"))
             .collect()
+    } else if let Some(own) = hf.narrower() {
+        // A flow of one host inside the network this firewall is for: only
+        // that host's addresses (the network's machines share this file).
+        let to_flag = match hf.dir {
+            Dir::In => "-d",
+            Dir::Out => "-s",
+        };
+        if own.v4.is_empty() {
+            let _ = writeln!(
+                t,
+                "# {}",
+                gaps.add(
+                    f,
+                    "IPv6 host end",
+                    "this flow's end on this network is IPv6 only: iptables is IPv4 only, write it for ip6tables"
+                )
+            );
+        }
+        own.v4.iter().map(|n| format!(" {to_flag} {n}")).collect()
     } else {
         vec![String::new()]
     };

@@ -291,6 +291,37 @@ fn rule(hf: &HostFlow, gaps: &mut Gaps, names: &mut BTreeSet<String>, out: &mut 
             );
         }
     }
+    // A flow of one host inside the network this firewall is for: only
+    // that host's addresses, per family (an IPv4-only host end drops the
+    // IPv6 rule, which could never match).
+    if let Some(own) = hf.narrower() {
+        let daddr = match hf.dir {
+            Dir::In => "daddr",
+            Dir::Out => "saddr",
+        };
+        let v4: Vec<String> = own.v4.iter().map(short4).collect();
+        let v6: Vec<String> = own.v6.iter().map(short6).collect();
+        let mine = |fam: &str| match fam {
+            "ip" if !v4.is_empty() => Some(format!("ip {daddr} {}", set_of(&v4))),
+            "ip6" if !v6.is_empty() => Some(format!("ip6 {daddr} {}", set_of(&v6))),
+            _ => None,
+        };
+        let mut scoped: Vec<(&str, String)> = Vec::new();
+        for (fam, m) in matches {
+            let fams: &[&str] = if fam.is_empty() {
+                &["ip", "ip6"]
+            } else {
+                &[fam]
+            };
+            for f in fams {
+                if let Some(own) = mine(f) {
+                    let sep = if m.is_empty() { "" } else { " " };
+                    scoped.push((f, format!("{m}{sep}{own}")));
+                }
+            }
+        }
+        matches = scoped;
+    }
     // A broadcast arrives addressed to the network's broadcast address, not
     // to the host's own: only that is opened, not unicast on the same ports.
     if f.scope == Scope::Broadcast && hf.dir == Dir::In {

@@ -309,6 +309,24 @@ fn rule(hf: &HostFlow, slug: &str, n: &mut usize, gaps: &mut Gaps, t: &mut Strin
             return;
         }
         format!(" -LocalAddress {}", ps_list(&b))
+    } else if let Some(own) = hf.narrower() {
+        // A flow of one host inside the network this firewall is for: only
+        // that host's addresses (the network's machines share these rules).
+        let mut l: Vec<String> = own.v4.iter().map(ToString::to_string).collect();
+        l.extend(own.v6.iter().map(ToString::to_string));
+        if l.is_empty() {
+            let _ = writeln!(
+                t,
+                "# {}",
+                gaps.add(
+                    f,
+                    "no address",
+                    "this flow's end on this host has no address"
+                )
+            );
+            return;
+        }
+        format!(" -LocalAddress {}", ps_list(&l))
     } else {
         String::new()
     };

@@ -396,7 +396,7 @@ fn prove_examples_with(format: &str, opts: &RenderOptions) {
                 .collect::<Vec<_>>(),
         );
         if per_host {
-            for name in hosts(&dep) {
+            for name in firewall_hosts(&dep) {
                 let hv = host_view(&dep, &name);
                 bad.extend(prove_with(
                     format,
@@ -485,7 +485,7 @@ fn management_path_is_open_on_every_host() {
     for format in ["nftables", "iptables", "windows"] {
         for ex in examples() {
             let (set, dep) = plan(&ex);
-            for name in hosts(&dep) {
+            for name in firewall_hosts(&dep) {
                 let hv = host_view(&dep, &name);
                 let text = render_with(format, &set, Some(&hv), &management_opts(false)).text;
                 let rs = read(format, &text);

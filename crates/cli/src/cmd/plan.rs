@@ -121,6 +121,18 @@ pub fn run(args: Args, g: &Global) -> Outcome {
             ))
         })?),
     };
+    // `any` is the parties outside the deployment: no machine applies a
+    // host firewall written for it.
+    if let Some((name, addrs)) = &host {
+        let host_format = formats
+            .iter()
+            .any(|f| portplan_render::renderer(f).is_some_and(|r| r.per_host()));
+        if host_format && addrs.contains(&portplan_model::Addr::Any) {
+            return Err(Failure::Message(format!(
+                "`{name}` is `any`, the parties outside the deployment: a host firewall is written for a host or a network of hosts"
+            )));
+        }
+    }
     // A host firewall is written for the host from every flow; other formats
     // keep only the flows that start or end at it.
     let filters = formats.iter().any(|f| {

@@ -58,6 +58,16 @@ pub fn hosts(dep: &Deployment) -> Vec<String> {
         .collect()
 }
 
+/// The names a host firewall can be written for: every host and network
+/// but one whose address is `any` (the parties outside the deployment,
+/// which `plan` refuses as a host: no machine applies such a file).
+pub fn firewall_hosts(dep: &Deployment) -> Vec<String> {
+    hosts(dep)
+        .into_iter()
+        .filter(|n| !host_view(dep, n).addrs.contains(&portplan_model::Addr::Any))
+        .collect()
+}
+
 pub fn host_view(dep: &Deployment, name: &str) -> HostView {
     let (name, addrs) = portplan_plan::host_view(dep, name).unwrap();
     HostView { name, addrs }
