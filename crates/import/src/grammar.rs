@@ -52,7 +52,9 @@ fn lex(s: &str) -> Vec<Tok<'_>> {
                 i += 1;
             }
             out.push(Tok::Word(&s[st..i]));
-        } else if c.is_ascii_whitespace() {
+        } else if c.is_ascii_whitespace() || c == b'`' {
+            // Backticks mark code in Markdown (`` `8500` ``): they say how
+            // a value is printed, not what it is.
             i += 1;
         } else {
             let ch = s[i..].chars().next().unwrap_or(' ');
@@ -356,6 +358,20 @@ pub fn parse(text: &str) -> Parsed {
                 continue;
             }
         }
+        // http_port = 3000, ListenPort=10051: a setting named for a port.
+        if let (Some(Tok::Word(w)), Some(Tok::P('=' | ':')), Some(Tok::Num(_))) =
+            (t.get(i), t.get(i + 1), t.get(i + 2))
+        {
+            if setting_names_port(w) && !used[i] {
+                if let Some((ports, alt, end)) = numlist(&t, i + 2) {
+                    let (ps, typos, end) = trailing_protocols(&t, end);
+                    push_ports(&mut out, ps, typos, ports, alt, false);
+                    used[i..end].iter_mut().for_each(|u| *u = true);
+                    i = end;
+                    continue;
+                }
+            }
+        }
         // host:port
         if let (Some(Tok::Word(h)), Some(Tok::P(':')), Some(Tok::Num(_))) =
             (t.get(i), t.get(i + 1), t.get(i + 2))
@@ -432,6 +448,21 @@ pub fn parse(text: &str) -> Parsed {
     });
     join_min_max(&t, &mut out);
     out
+}
+
+/// A configuration key that names a port: `http_port`, `ListenPort`,
+/// `grpc-port`, `port` itself excluded (the plain cue is read elsewhere).
+fn setting_names_port(w: &str) -> bool {
+    let l = w.to_ascii_lowercase();
+    l.len() > 4
+        && l.ends_with("port")
+        && !l.ends_with("report")
+        && !l.ends_with("support")
+        && !l.ends_with("import")
+        && !l.ends_with("export")
+        && !l.ends_with("transport")
+        && !l.ends_with("passport")
+        && !l.ends_with("airport")
 }
 
 /// Words that name the low and the high end of a range; `rtp_min` and

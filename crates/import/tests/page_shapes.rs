@@ -109,3 +109,20 @@ fn a_table_copied_one_cell_per_line_keeps_its_parties() {
     assert!(has(&fl, "admin-browser", "widget-server", "443"), "{fl:?}");
     assert_eq!(fl.len(), 3, "{fl:?}");
 }
+
+#[test]
+fn ports_in_backticks_and_settings_named_for_a_port_are_ports() {
+    let page = "# Agent ports\n\n| Name | Default port | Protocol |\n|---|---|---|\n| HTTP API | `8500` | TCP |\n| DNS | `8600` | TCP and UDP |\n\nThe web server reads `http_port = 3000` and `grpc-port: 9095` from its settings.\nIt sends a report = 5 times a day.\n";
+    let fl = flows(page);
+    for p in ["8500", "8600", "3000", "9095"] {
+        assert!(
+            fl.iter().any(|x| x.2.split(',').any(|q| q == p)),
+            "{p} missing: {fl:?}"
+        );
+    }
+    assert!(
+        !fl.iter().any(|x| x.2 == "5"),
+        "`report = 5` is no port: {fl:?}"
+    );
+    assert!(!fl.iter().any(|x| x.2.starts_with("param:")), "{fl:?}");
+}
