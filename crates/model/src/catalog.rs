@@ -504,6 +504,30 @@ impl Product {
     pub fn source(&self, id: &str) -> Option<&SourceDoc> {
         self.sources.iter().find(|s| s.id == id)
     }
+    /// How a requirement's ports read to a person: `443,8443`,
+    /// `gateway_port (default 5000)`, `25 or 465` for alternatives, the ICMP
+    /// type (or `-`) when it has none.
+    pub fn ports_text(&self, r: &Requirement) -> String {
+        if r.ports.is_empty() {
+            return match &r.icmp_type {
+                Some(t) => t.clone(),
+                None => "-".into(),
+            };
+        }
+        let parts: Vec<String> = r
+            .ports
+            .iter()
+            .map(|ps| match ps {
+                PortSpec::Fixed(range) => range.to_string(),
+                PortSpec::Param(name) => match self.parameter(name).and_then(|x| x.default) {
+                    Some(d) => format!("{name} (default {d})"),
+                    None => format!("{name} (no default)"),
+                },
+            })
+            .collect();
+        let sep = if r.alternatives { " or " } else { "," };
+        parts.join(sep)
+    }
     /// `file:line` of a citation, for people and CSV columns.
     pub fn cite(&self, c: &Citation) -> String {
         let file = self

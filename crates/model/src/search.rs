@@ -75,24 +75,13 @@ fn opens(p: &Product, r: &Requirement, port: u16) -> Option<String> {
     })
 }
 
-/// A requirement's ports as the catalog states them.
-fn ports_text(p: &Product, r: &Requirement) -> String {
-    let ps: Vec<String> = r
-        .ports
-        .iter()
-        .map(|ps| match ps {
-            PortSpec::Fixed(range) => range.to_string(),
-            PortSpec::Param(name) => match p.parameter(name).and_then(|x| x.default) {
-                Some(d) => format!("{name} (default {d})"),
-                None => name.clone(),
-            },
-        })
-        .collect();
+/// A requirement's protocols and ports as the catalog states them.
+fn flow_text(p: &Product, r: &Requirement) -> String {
     let protos: Vec<&str> = r.protocols().iter().map(|x| x.as_str()).collect();
-    if ps.is_empty() {
+    if r.ports.is_empty() {
         protos.join("/")
     } else {
-        format!("{} {}", protos.join("/"), ps.join(","))
+        format!("{} {}", protos.join("/"), p.ports_text(r))
     }
 }
 
@@ -241,7 +230,7 @@ pub fn search(cat: &Catalog, query: &str) -> Vec<Hit> {
                     "{} -> {}, {}",
                     r.from_roles().join(","),
                     r.to_roles().join(","),
-                    ports_text(p, r)
+                    flow_text(p, r)
                 )),
                 matched: m,
                 score: match (exact(&r.id), exact_port) {

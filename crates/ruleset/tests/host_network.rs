@@ -8,37 +8,14 @@
 mod common;
 
 use common::*;
-use portplan_model::catalog::Scope;
-use portplan_model::{Addr, Because, Flow, FlowSet, PortRange, PortSet, Protocol, Side};
+use portplan_model::{Addr, FlowSet, Side};
 use portplan_render::{HostView, RenderOptions};
 use portplan_ruleset::{Members, Verdict};
-use std::sync::Arc;
 
 fn side(name: &str, addr: &str) -> Side {
     Side {
         labels: vec![name.into()],
         addrs: vec![addr.parse::<Addr>().unwrap()],
-    }
-}
-
-fn flow(src: Side, dst: Side, port: u16, id: &str) -> Flow {
-    Flow {
-        src,
-        dst,
-        protocol: Protocol::Tcp,
-        ports: PortSet::from_ranges([PortRange::single(port)]),
-        icmp_type: None,
-        scope: Scope::Network,
-        required: true,
-        interface: None,
-        because: vec![Arc::new(Because {
-            product: "t".into(),
-            requirement: id.into(),
-            service: "test".into(),
-            feature: None,
-            source: "t:1".into(),
-        })],
-        notes: vec![],
     }
 }
 
@@ -52,9 +29,9 @@ fn plan() -> (FlowSet, HostView) {
     let set = FlowSet {
         deployment: "t".into(),
         flows: vec![
-            flow(monitor.clone(), servers.clone(), 9100, "node"),
-            flow(monitor, db.clone(), 9104, "exporter"),
-            flow(db, relay, 25, "mail"),
+            common::tcp_flow(monitor.clone(), servers.clone(), 9100, "node"),
+            common::tcp_flow(monitor, db.clone(), 9104, "exporter"),
+            common::tcp_flow(db, relay, 25, "mail"),
         ],
         diagnostics: vec![],
     };

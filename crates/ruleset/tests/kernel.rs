@@ -1006,27 +1006,6 @@ fn rendered_iptables_agrees_with_the_kernel() {
 
 // ---- what a host firewall keeps open: the management path, outbound ----
 
-fn one_flow(src: Side, dst: Side, port: u16, id: &str) -> Flow {
-    Flow {
-        src,
-        dst,
-        protocol: Protocol::Tcp,
-        ports: PortSet::from_ranges([PortRange::single(port)]),
-        icmp_type: None,
-        scope: Scope::Network,
-        required: true,
-        interface: None,
-        because: vec![Arc::new(Because {
-            product: "kernel".into(),
-            requirement: id.into(),
-            service: "test".into(),
-            feature: None,
-            source: "kernel:1".into(),
-        })],
-        notes: vec![],
-    }
-}
-
 /// Host `b` with a management network (10.99.0.10): SSH from it still
 /// connects once the generated rules are loaded, SSH from another address
 /// of the same LAN does not; an unplanned outbound connection succeeds by
@@ -1037,8 +1016,8 @@ fn management_and_egress(format: &str) {
     let set = FlowSet {
         deployment: "kernel".into(),
         flows: vec![
-            one_flow(party("a1", &["10.99.0.11"]), b.clone(), 30, "in"),
-            one_flow(b.clone(), party("a2", &["10.99.0.12"]), 31, "out"),
+            common::tcp_flow(party("a1", &["10.99.0.11"]), b.clone(), 30, "in"),
+            common::tcp_flow(b.clone(), party("a2", &["10.99.0.12"]), 31, "out"),
         ],
         diagnostics: vec![],
     };

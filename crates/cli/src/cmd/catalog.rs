@@ -219,34 +219,11 @@ fn reviewed(p: &Product) -> String {
     }
 }
 
-/// How a requirement's ports read to a person: `443,8443`, `gateway_port (default 5000)`.
-pub fn ports_text(p: &Product, r: &Requirement) -> String {
-    if r.ports.is_empty() {
-        return match &r.icmp_type {
-            Some(t) => t.clone(),
-            None => "-".into(),
-        };
-    }
-    let parts: Vec<String> = r
-        .ports
-        .iter()
-        .map(|ps| match ps {
-            PortSpec::Fixed(range) => range.to_string(),
-            PortSpec::Param(name) => match p.parameter(name).and_then(|x| x.default) {
-                Some(d) => format!("{name} (default {d})"),
-                None => format!("{name} (no default)"),
-            },
-        })
-        .collect();
-    let sep = if r.alternatives { " or " } else { "," };
-    parts.join(sep)
-}
-
 /// Ports for a terminal column: a long list (an OS-scan table) is cut, and
 /// says where the whole list is.
 fn short_ports(p: &Product, r: &Requirement) -> String {
     const WIDTH: usize = 48;
-    let full = ports_text(p, r);
+    let full = p.ports_text(r);
     if full.chars().count() <= WIDTH {
         return full;
     }
@@ -469,7 +446,7 @@ const MD_PORTS: usize = 16;
 /// `877 entries, 1-65389: 1, 3, 4, 6, 7, 9, 13, 17, … (all in --format json or csv)`.
 fn folded_ports(p: &Product, r: &Requirement) -> String {
     if r.ports.len() <= MD_PORTS {
-        return ports_text(p, r);
+        return p.ports_text(r);
     }
     let fixed = r.ports.iter().filter_map(|ps| match ps {
         PortSpec::Fixed(range) => Some(range),

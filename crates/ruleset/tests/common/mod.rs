@@ -352,3 +352,26 @@ pub fn exercise(format: &str, text: &str, m: &Members, host: Option<&Addrs>, flo
         }
     }
 }
+
+/// One planned TCP flow from `src` to `dst` on `port`, explained by
+/// requirement `test/ID`: for tests that build a plan by hand.
+pub fn tcp_flow(src: portplan_model::Side, dst: portplan_model::Side, port: u16, id: &str) -> Flow {
+    Flow {
+        src,
+        dst,
+        protocol: portplan_model::Protocol::Tcp,
+        ports: portplan_model::PortSet::from_ranges([portplan_model::PortRange::single(port)]),
+        icmp_type: None,
+        scope: Scope::Network,
+        required: true,
+        interface: None,
+        because: vec![std::sync::Arc::new(portplan_model::Because {
+            product: "test".into(),
+            requirement: id.into(),
+            service: "test".into(),
+            feature: None,
+            source: "test:1".into(),
+        })],
+        notes: vec![],
+    }
+}
