@@ -297,9 +297,30 @@ fn ends(
                 }
             }
         };
-        let from = side(p, seen, &f.talker, notes);
-        let to = side(p, seen, &f.listener, notes);
-        return (vec![from], vec![to]);
+        // `Self, Control plane`, `kube-apiserver, etcd`: one role each.
+        let mut many = |p: &mut Product, seen: &mut Seen, name: &Option<String>| -> Vec<String> {
+            let parts = name.as_deref().map(party_list).unwrap_or_default();
+            if parts.len() < 2 {
+                return vec![side(p, seen, name, notes)];
+            }
+            let mut ids = Vec::new();
+            for part in parts {
+                let id = side(p, seen, &Some(part), notes);
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+            ids
+        };
+        let from = many(p, seen, &f.talker);
+        // Who uses a port, without who holds it: the section's part holds it
+        // (a `Used By` column under a node's heading).
+        let to = if f.listener.is_none() && f.talker.is_some() {
+            vec![this.to_string()]
+        } else {
+            many(p, seen, &f.listener)
+        };
+        return (from, to);
     }
     let peers: Vec<String> = if !f.hosts.is_empty() {
         f.hosts
@@ -423,6 +444,22 @@ fn param_id(named: &str, service: &str) -> String {
         format!("port_{id}")
     } else {
         id
+    }
+}
+
+/// A party cell naming several parties (`kube-apiserver, etcd`, `Servers
+/// and clients`): their names, when each is short enough to be a name.
+fn party_list(cell: &str) -> Vec<String> {
+    let parts: Vec<String> = cell
+        .split([',', ';', '/'])
+        .flat_map(|p| p.split(" and "))
+        .map(|p| p.trim().trim_start_matches("and ").trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.len() > 1 && parts.iter().all(|p| p.split_whitespace().count() <= 4) {
+        parts
+    } else {
+        vec![cell.to_string()]
     }
 }
 

@@ -175,6 +175,9 @@ pub enum AnomalyKind {
     /// A table row whose cells do not sit under their headers (a sentence
     /// in a party column, a cell left out).
     ShiftedColumns,
+    /// Ports the page says a firewall drops or blocks: not drafted as
+    /// ports to open.
+    Blocked,
 }
 
 /// A doubtful spot of the page, with its line.

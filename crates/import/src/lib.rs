@@ -7,6 +7,7 @@
 //! context and finds anomalies; [`draft`] writes a `Product`; [`diff`]
 //! compares a page with a catalog entry.
 
+mod bound_rows;
 mod cell_lines;
 mod choices;
 pub mod diff;

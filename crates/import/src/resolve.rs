@@ -84,11 +84,14 @@ pub fn resolve(walk: Walk) -> (Vec<Vec<Finding>>, Vec<Anomaly>) {
         .into_par_iter()
         .zip(keep)
         .map(|(r, keep)| {
-            r.items
+            let mut part: Vec<Finding> = r
+                .items
                 .into_iter()
                 .zip(keep)
                 .filter_map(|(it, k)| k.then(|| it.finding()))
-                .collect()
+                .collect();
+            crate::bound_rows::join(&mut part);
+            part
         })
         .collect();
     anomalies.sort_by_key(|a| a.line);

@@ -26,6 +26,9 @@ enum Col {
     Listener,
     Talker,
     Direction,
+    /// Whether the port is open by default (`On by default`, `Default
+    /// status`): `No`/`Disabled` rows are features.
+    Default,
     Service,
     Description,
     Other,
@@ -35,7 +38,17 @@ fn column(h: &str) -> Col {
     let l = h.to_ascii_lowercase();
     if l.contains("listen") || l.contains("destination") || l == "to" {
         Col::Listener
-    } else if l.contains("talk") || l.contains("initiat") || l.contains("source") || l == "from" {
+    } else if l.contains("talk")
+        || l.contains("initiat")
+        || l.contains("source")
+        || l == "from"
+        // Who uses a listener is who connects to it (`Used By`, `Clients`).
+        || l.contains("used by")
+        || l.contains("accessed by")
+        || l.contains("consumer")
+        || l.contains("caller")
+        || l.starts_with("client")
+    {
         Col::Talker
     } else if l.contains("direction") {
         Col::Direction
@@ -45,6 +58,13 @@ fn column(h: &str) -> Col {
         || l.contains("notes")
     {
         Col::Description
+    } else if !l.contains("port")
+        && (l.contains("by default")
+            || l.contains("default status")
+            || l.contains("enabled")
+            || l == "default")
+    {
+        Col::Default
     } else if let Some(low) = bound_word(&l).filter(|_| l.contains("port")) {
         Col::Bound { low }
     } else if l.contains("port") || l.contains("protocol") {
@@ -81,7 +101,7 @@ fn column(h: &str) -> Col {
 
 /// Whether a header names the low (`min`, `start`, `first`) or the high
 /// (`max`, `end`, `last`) end of a range.
-fn bound_word(lower: &str) -> Option<bool> {
+pub(crate) fn bound_word(lower: &str) -> Option<bool> {
     const LOW: &[&str] = &[
         "min", "minimum", "start", "first", "low", "lowest", "begin", "from",
     ];
@@ -180,6 +200,9 @@ const HEADER_WORDS: &[&str] = &[
     "component",
     "process",
     "impact",
+    "default",
+    "status",
+    "enabled",
 ];
 
 fn looks_header(cells: &[String]) -> bool {
@@ -231,6 +254,9 @@ struct State {
     /// Direction of the list below a lead-in line (`Inbound (to the appliance):`)
     /// or of the section (a heading that says `Outbound`).
     list_dir: Dir,
+    /// The list below says what is dropped or blocked (`The following
+    /// traffic is dropped:`): its ports are not ports to open.
+    list_blocked: bool,
 }
 
 /// What the second pass does with one row, in page order.
@@ -264,6 +290,7 @@ pub fn walk(rows: &[Row]) -> Walk {
         heading_role: String::new(),
         heading_peer: None,
         list_dir: Dir::Unknown,
+        list_blocked: false,
     });
     // The product's own part as the headings name it, for an outbound
     // section whose heading names only the other side.
@@ -338,6 +365,7 @@ pub fn walk(rows: &[Row]) -> Walk {
             };
             s.heading_peer = peer;
             s.list_dir = dir;
+            s.list_blocked = false;
             s.heading = Some(text);
             s.header = None;
             s.table_protocol = None;
@@ -351,6 +379,9 @@ pub fn walk(rows: &[Row]) -> Walk {
         }
         if let Some(d) = line.lead_dir.filter(|d| *d != st.list_dir) {
             Arc::make_mut(&mut st).list_dir = d;
+        }
+        if let Some(b) = line.lead_blocks.filter(|b| *b != st.list_blocked) {
+            Arc::make_mut(&mut st).list_blocked = b;
         }
         jobs.push((Job::Items { row }, st.clone()));
     }
@@ -440,6 +471,8 @@ struct LineFacts {
     contexts: Vec<Context>,
     /// `Outbound (from the appliance):` sets the direction of the list below.
     lead_dir: Option<Dir>,
+    /// A lead-in line: whether the list below is of dropped traffic.
+    lead_blocks: Option<bool>,
 }
 
 /// What a heading says about the rows under it.
@@ -532,6 +565,7 @@ fn facts(rows: &[Row], idx: usize, skip: &dyn Fn(usize) -> bool) -> Option<Facts
                 }),
                 contexts: Vec::new(),
                 lead_dir: None,
+                lead_blocks: None,
             };
         }
         let contexts = sentences(&text)
@@ -546,6 +580,7 @@ fn facts(rows: &[Row], idx: usize, skip: &dyn Fn(usize) -> bool) -> Option<Facts
             heading: None,
             contexts,
             lead_dir,
+            lead_blocks: lead_in.then(|| says_blocked(&text)),
         }
     });
     Some(Facts {
@@ -784,11 +819,31 @@ pub(crate) fn conditions(f: &mut Finding, text: &str) {
             "loopback",
             "localhost",
             "broadcast",
+            "disabled",
+            "default",
         ],
     ) {
         return;
     }
     let lower = text.to_ascii_lowercase();
+    // `This service is disabled by default`: a feature someone turns on.
+    if [
+        "disabled by default",
+        "not enabled by default",
+        "off by default",
+    ]
+    .iter()
+    .any(|c| lower.contains(c))
+    {
+        f.required = Some(false);
+        if f.condition.is_none() {
+            f.condition = Some(if f.service.is_empty() {
+                "when enabled (off by default)".into()
+            } else {
+                format!("{} is enabled", f.service)
+            });
+        }
+    }
     if has_word(&lower, "optional") || has_word(&lower, "optionally") {
         f.required = Some(false);
     } else if f.required.is_none() && has_word(&lower, "required") && !lower.contains("required if")
@@ -970,8 +1025,18 @@ fn table_row(row: &Row, cells: &[String], st: &State, w: &mut Part) {
         }
         return;
     }
+    // The row's name: its service column; else a short purpose (`Purpose:
+    // Kubelet API`), which names the service better than a port or
+    // protocol cell does.
     let label_idx = (0..cells.len())
         .find(|&i| matches!(col(i), Col::Service))
+        .or_else(|| {
+            (0..cells.len()).find(|&i| {
+                col(i) == Col::Description
+                    && !cells[i].trim().is_empty()
+                    && !reads_as_sentence(&cells[i])
+            })
+        })
         .unwrap_or(0);
     let label = cells.get(label_idx).cloned().unwrap_or_default();
     let row_text = cells.join(" | ");
@@ -987,6 +1052,16 @@ fn table_row(row: &Row, cells: &[String], st: &State, w: &mut Part) {
         .filter(|d| !d.trim().is_empty());
     let (listener, talker, description, shifted) =
         unshift(row.line, listener, talker, description, w);
+    // `Self`, `localhost` among who uses a port: the node itself (loopback).
+    let (talker, by_itself) = match talker.as_deref().map(split_self) {
+        Some((rest, true)) => (rest, true),
+        _ => (talker, false),
+    };
+    let cell_of = |want: &Col| (0..cells.len()).find(|&i| col(i) == *want);
+    let column_dirs = cell_of(&Col::Direction)
+        .map(|i| directions(&cells[i]))
+        .unwrap_or((false, false));
+    let off_by_default = cell_of(&Col::Default).is_some_and(|i| says_off(&cells[i]));
     // Every item is read once; the row's view is the union of its items'.
     let cell_parses: Vec<Vec<Parsed>> = row
         .cells
@@ -1071,8 +1146,13 @@ fn table_row(row: &Row, cells: &[String], st: &State, w: &mut Part) {
                     .extend(st.table_protocol.or(st.page_protocol));
             }
             f.listener = listener.clone();
+            if shifted && f.listener.is_none() {
+                // The listener's cell is the one left out: unknown, not the
+                // section's part (an empty name drafts the generic peer).
+                f.listener = Some(String::new());
+            }
             f.talker = talker.clone();
-            f.dir = pick_dir(&[directions(it), label_dirs, heading_dirs]);
+            f.dir = pick_dir(&[column_dirs, directions(it), label_dirs, heading_dirs]);
             for h in &row_hosts {
                 if !f.hosts.contains(h) {
                     f.hosts.push(h.clone());
@@ -1083,6 +1163,22 @@ fn table_row(row: &Row, cells: &[String], st: &State, w: &mut Part) {
             // A listener bound to loopback (`localhost:9879`) stays loopback.
             if f.scope == Scope::Network {
                 f.scope = row_cond.scope;
+            }
+            if by_itself {
+                if f.talker.is_none() {
+                    f.scope = Scope::Loopback;
+                } else {
+                    f.notes.push(
+                        "REVIEW: the node itself uses this port too (a loopback flow besides this one)"
+                            .into(),
+                    );
+                }
+            }
+            if off_by_default {
+                f.required = Some(false);
+                if f.condition.is_none() {
+                    f.condition = Some(format!("{} is enabled", clean_label(&label)));
+                }
             }
             w.findings.push(f);
         }
@@ -1117,6 +1213,73 @@ fn table_row(row: &Row, cells: &[String], st: &State, w: &mut Part) {
             url_or_param_row(row.line, &label, &row_text, &row_parsed, st, w);
         }
     }
+}
+
+/// A sentence saying traffic is dropped, blocked or denied (and not that
+/// it must not be): `UDP traffic to ports 135 and 445 is dropped`.
+fn says_blocked(text: &str) -> bool {
+    // Verb forms only: `block` and `drop` are also nouns (`a port block`).
+    const BLOCKS: &[&str] = &[
+        "dropped",
+        "drops",
+        "blocked",
+        "denied",
+        "rejected",
+        "discarded",
+    ];
+    const BUT: &[&str] = &[
+        "not", "never", "unblock", "allow", "allowed", "allows", "open", "opened", "unless",
+        "except", "ensure", "make", "avoid", "prevent",
+    ];
+    crate::knowledge::any_word(text, BLOCKS)
+        && !crate::knowledge::any_word(text, BUT)
+        && !text.contains("n't")
+}
+
+/// Splits the self-references (`Self`, `localhost`, `itself`) out of a
+/// party list: `Self, Control plane` gives (`Control plane`, true).
+fn split_self(cell: &str) -> (Option<String>, bool) {
+    const SELF: &[&str] = &[
+        "self",
+        "itself",
+        "localhost",
+        "local host",
+        "the node itself",
+    ];
+    let mut rest = Vec::new();
+    let mut found = false;
+    for part in cell
+        .split([',', ';'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let l = part.to_ascii_lowercase();
+        let l = l.strip_prefix("and ").unwrap_or(&l);
+        if SELF.contains(&l) {
+            found = true;
+        } else {
+            rest.push(part);
+        }
+    }
+    let rest = (!rest.is_empty()).then(|| rest.join(", "));
+    (rest, found)
+}
+
+/// A `Default`/`On by default` cell saying the port is not open unless
+/// someone turns it on: `No`, `No*`, `Disabled`, `Off`, `Optional`.
+fn says_off(cell: &str) -> bool {
+    let l = cell
+        .trim()
+        .trim_end_matches(['*', '.', ')'])
+        .to_ascii_lowercase();
+    let first = l
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .find(|w| !w.is_empty())
+        .unwrap_or("");
+    matches!(
+        first,
+        "no" | "disabled" | "off" | "false" | "optional" | "opt"
+    )
 }
 
 fn has_url(t: &str) -> bool {
@@ -1258,6 +1421,17 @@ fn line_items(row: &Row, st: &State, w: &mut Part) {
                                 .into(),
                     });
                 }
+                continue;
+            }
+            if (row.bullet && st.list_blocked) || says_blocked(sentence) {
+                w.anomalies.push(Anomaly {
+                    line: row.line,
+                    kind: AnomalyKind::Blocked,
+                    text: sentence.to_string(),
+                    message: "the page says this traffic is dropped or blocked: not drafted as a \
+                              port to open"
+                        .into(),
+                });
                 continue;
             }
             let (i_in, i_out) = (d_in, d_out);

@@ -97,7 +97,7 @@ pub fn detect(src: &str) -> Format {
 pub fn rows(src: &str) -> (Format, Vec<Row>) {
     let format = detect(src);
     // Lines are cut into cells independently: on every core for a large page.
-    let rows = match format {
+    let rows: Vec<Row> = match format {
         Format::Html => html_lines(src)
             .into_par_iter()
             .with_min_len(crate::ROWS_PER_TASK)
@@ -118,7 +118,116 @@ pub fn rows(src: &str) -> (Format, Vec<Row>) {
             .map(|(i, l)| row(u32::try_from(i + 1).unwrap_or(u32::MAX), l))
             .collect(),
     };
+    let mut rows = rows;
+    if format != Format::Html {
+        blank_front_matter(&mut rows);
+    }
     (format, rows)
+}
+
+/// Page metadata is not content: YAML/TOML front matter between `---` (or
+/// `+++`) lines at the top (`weight: 40`, `title: ...`), and AsciiDoc
+/// attribute lines (`:page-layout: ...`). Their rows are blanked, keeping
+/// every other row's line number.
+fn blank_front_matter(rows: &mut [Row]) {
+    let fence = |r: &Row| {
+        let t = r.text_ref();
+        let t = t.trim();
+        t == "---" || t == "+++"
+    };
+    let first = rows.iter().position(|r| !r.is_blank());
+    if let Some(start) = first.filter(|&i| fence(&rows[i])) {
+        // A closing fence close to the top; a page that opens with a
+        // horizontal rule and no closing one keeps its rows.
+        if let Some(end) = rows
+            .iter()
+            .enumerate()
+            .skip(start + 1)
+            .take(200)
+            .find(|(_, r)| fence(r))
+            .map(|(i, _)| i)
+        {
+            for r in &mut rows[start..=end] {
+                r.cells.clear();
+                r.heading = false;
+                r.bullet = false;
+            }
+        }
+    }
+    for r in rows.iter_mut() {
+        if r.cells.len() == 1 && r.cells[0].len() == 1 && is_attribute_line(&r.cells[0][0]) {
+            r.cells.clear();
+            r.heading = false;
+        }
+    }
+}
+
+/// `:toc: left`, `:page-aliases: a.adoc`: an AsciiDoc document attribute.
+fn is_attribute_line(t: &str) -> bool {
+    let Some(rest) = t.strip_prefix(':') else {
+        return false;
+    };
+    let Some((name, _)) = rest.split_once(':') else {
+        return false;
+    };
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '!')
+}
+
+/// `ListenPort=10051`, `http_port = 3000`: a configuration setting, which a
+/// `#` before it comments out (its default), not a heading.
+fn is_setting(t: &str) -> bool {
+    let Some((key, _)) = t.split_once('=') else {
+        return false;
+    };
+    let key = key.trim();
+    !key.is_empty()
+        && key.starts_with(|c: char| c.is_ascii_alphabetic())
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+/// `Worker node(s) {#node}`: a heading's anchor is not part of its name.
+fn strip_anchor(h: &str) -> &str {
+    let t = h.trim_end();
+    match t.rfind("{#") {
+        Some(i) if t.ends_with('}') => t[..i].trim_end(),
+        _ => h,
+    }
+}
+
+/// `[Node exporter](https://github.com/...)` reads as `Node exporter`: a
+/// link's address is where the page points, not a party or a port.
+fn unlink(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains("](") {
+        return s.into();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(open) = rest.find('[') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find("](") else {
+            break;
+        };
+        let target = &after[close + 2..];
+        let Some(end) = target.find(')') else {
+            break;
+        };
+        if after[..close].contains('[') {
+            // `[[` or a nested bracket: keep the first `[` and go on.
+            out.push_str(&rest[..=open]);
+            rest = after;
+            continue;
+        }
+        out.push_str(&rest[..open]);
+        out.push_str(&after[..close]);
+        rest = &target[end + 1..];
+    }
+    out.push_str(rest);
+    out.into()
 }
 
 fn is_separator(t: &str) -> bool {
@@ -138,11 +247,27 @@ fn row(line: u32, raw: &str) -> Row {
         r.separator = true;
         return r;
     }
-    let mut body = raw.trim_end();
+    let unlinked = unlink(raw);
+    let mut body = unlinked.trim_end();
     let start = body.trim_start();
+    let asciidoc = start
+        .strip_prefix("==")
+        .map(|h| h.trim_start_matches('='))
+        .filter(|h| h.starts_with(' '));
     if let Some(h) = start.strip_prefix('#') {
+        let h = h.trim_start_matches('#');
+        if is_setting(h.trim()) {
+            // `# ListenPort=10051`: a commented default, read as the setting.
+            body = h;
+        } else {
+            r.heading = true;
+            body = strip_anchor(h);
+        }
+    } else if let Some(h) = asciidoc {
+        // AsciiDoc section titles (`== Ports`); a lone `=` is the document
+        // title, kept as text.
         r.heading = true;
-        body = h.trim_start_matches('#');
+        body = strip_anchor(h);
     } else if let Some(rest) = strip_bullet(start) {
         r.bullet = true;
         body = rest;
