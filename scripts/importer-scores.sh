@@ -2,7 +2,7 @@
 # The importer's score on pages it had not seen: the edits each catalog
 # review needed, by field, from docs/catalog-reviews/<product>.md (third line:
 # the numbers row), grouped by the importer version the draft came from
-# ("importer: v2" in the file; v1 otherwise). Prints a Markdown table with
+# ("importer: vN" in the file; v1 otherwise). Prints a Markdown table with
 # edits per final requirement, so products of different sizes compare.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +11,7 @@ awk '
     n = split($0, c, "|")
     v = "v1"
     file = FILENAME
-    while ((getline line < file) > 0) if (line ~ /importer: v2/) v = "v2"
+    while ((getline line < file) > 0) if (match(line, /importer: v[0-9]+/)) v = substr(line, RSTART + 10, RLENGTH - 10)
     close(file)
     gsub(/ /, "", c[2])
     printf "%s %s", v, c[2]
@@ -30,7 +30,12 @@ awk '
     printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.2f |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, edits / ($12 > 0 ? $12 : 1)
   }
   END {
-    for (v in seen) {
+    n = 0
+    for (v in seen) keys[++n] = v
+    # Versions in order (v1, v2, v3...): a few keys, a simple sort.
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (keys[j] < keys[i]) { t = keys[i]; keys[i] = keys[j]; keys[j] = t }
+    for (k = 1; k <= n; k++) {
+      v = keys[k]
       edits = 0; line = ""
       for (i = 3; i <= 10; i++) { edits += tot[v, i]; line = line " | " tot[v, i] }
       printf "| %s | **all** %s | %s | %s | %.2f |\n", v, line, tot[v, 11], tot[v, 12], edits / tot[v, 12]

@@ -4,31 +4,16 @@
 //! tables copied from a browser with one cell per line. Each test reads
 //! the draft as a reviewer would: roles, direction, ports, scope.
 
+mod common;
+
 use portplan_import::{import, Options};
-use portplan_model::{PortSpec, Scope};
+use portplan_model::Scope;
 
 /// (from, to, ports, scope) of every drafted requirement.
 fn flows(page: &str) -> Vec<(String, String, String, Scope)> {
-    let imp = import(page, &Options::default());
-    imp.draft
-        .requirements
-        .iter()
-        .map(|r| {
-            let ports: Vec<String> = r
-                .ports
-                .iter()
-                .map(|p| match p {
-                    PortSpec::Fixed(r) => r.to_string(),
-                    PortSpec::Param(n) => format!("param:{n}"),
-                })
-                .collect();
-            (
-                r.from_roles().join(","),
-                r.to_roles().join(","),
-                ports.join(","),
-                r.scope,
-            )
-        })
+    common::drafted(page)
+        .into_iter()
+        .map(|d| (d.from, d.to, d.ports, d.scope))
         .collect()
 }
 

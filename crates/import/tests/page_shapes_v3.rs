@@ -5,6 +5,8 @@
 //! configuration files and lists of traffic a firewall drops. Each test
 //! reads the draft as a reviewer would.
 
+mod common;
+
 use portplan_import::{import, AnomalyKind, Options};
 use portplan_model::{PortSpec, Scope};
 
@@ -12,28 +14,9 @@ use portplan_model::{PortSpec, Scope};
 type Row = (String, String, String, Scope, bool, Option<String>);
 
 fn flows(page: &str) -> Vec<Row> {
-    let imp = import(page, &Options::default());
-    imp.draft
-        .requirements
-        .iter()
-        .map(|r| {
-            let ports: Vec<String> = r
-                .ports
-                .iter()
-                .map(|p| match p {
-                    PortSpec::Fixed(r) => r.to_string(),
-                    PortSpec::Param(n) => format!("param:{n}"),
-                })
-                .collect();
-            (
-                r.from_roles().join(","),
-                r.to_roles().join(","),
-                ports.join(","),
-                r.scope,
-                r.required,
-                r.feature.clone(),
-            )
-        })
+    common::drafted(page)
+        .into_iter()
+        .map(|d| (d.from, d.to, d.ports, d.scope, d.required, d.feature))
         .collect()
 }
 

@@ -96,3 +96,40 @@ pub fn on_port(p: &Product, port: u16) -> &Requirement {
         })
         .unwrap_or_else(|| panic!("no requirement on port {port}: {:#?}", p.requirements))
 }
+
+/// A drafted requirement as a reviewer reads it.
+#[derive(Debug, Clone)]
+pub struct Drafted {
+    /// Roles joined by `,`.
+    pub from: String,
+    pub to: String,
+    /// Ports joined by `,`: `443`, `8000-8999`, `param:NAME`.
+    pub ports: String,
+    pub scope: portplan_model::Scope,
+    pub required: bool,
+    pub feature: Option<String>,
+}
+
+/// Every drafted requirement of a page, in order.
+pub fn drafted(page: &str) -> Vec<Drafted> {
+    draft(page)
+        .requirements
+        .iter()
+        .map(|r| Drafted {
+            from: r.from_roles().join(","),
+            to: r.to_roles().join(","),
+            ports: r
+                .ports
+                .iter()
+                .map(|p| match p {
+                    PortSpec::Fixed(r) => r.to_string(),
+                    PortSpec::Param(n) => format!("param:{n}"),
+                })
+                .collect::<Vec<_>>()
+                .join(","),
+            scope: r.scope,
+            required: r.required,
+            feature: r.feature.clone(),
+        })
+        .collect()
+}
