@@ -466,7 +466,8 @@ fn party_list(cell: &str) -> Vec<String> {
 /// `only required if email notifications will be sent` → `email-notifications`.
 fn feature_id(cond: &str) -> String {
     const SKIP: &[&str] = &[
-        "only", "required", "if", "when", "the", "a", "an", "is", "are", "you", "your",
+        "only", "required", "needed", "used", "for", "if", "when", "the", "a", "an", "is", "are",
+        "you", "your",
     ];
     const STOP: &[&str] = &[
         "is",

@@ -178,6 +178,9 @@ pub enum AnomalyKind {
     /// Ports the page says a firewall drops or blocks: not drafted as
     /// ports to open.
     Blocked,
+    /// A port in a code example, where the page states its ports in its
+    /// text too: not drafted.
+    Example,
 }
 
 /// A doubtful spot of the page, with its line.

@@ -269,6 +269,16 @@ fn port_word(t: Option<&Tok>) -> bool {
     is_word(t, &["port", "ports"])
 }
 
+/// Whether a text says `port`/`ports` in a word of its own, or names a
+/// setting for a port (`http_port`).
+pub fn says_port(text: &str) -> bool {
+    text.split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .any(|w| {
+            let l = w.to_ascii_lowercase();
+            l == "port" || l == "ports" || (l.len() > 4 && l.ends_with("port"))
+        })
+}
+
 /// Whether the word(s) just before `i` say "default".
 fn after_default(t: &[Tok], i: usize) -> bool {
     (i.saturating_sub(4)..i).any(|k| is_word(t.get(k), &["default"]))
@@ -412,7 +422,10 @@ pub fn parse(text: &str) -> Parsed {
         if matches!(t.get(i), Some(Tok::Num(_))) && !used[i] {
             if let Some((ports, alt, end)) = numlist(&t, i) {
                 let (ps, typos, end2) = trailing_protocols(&t, end);
-                let lead = i == 0 || (i == 1 && port_word(t.first()));
+                // `2 cores`, `512 MB`, `4 GB`: a leading number with a unit is
+                // a quantity, not a port.
+                let unit = matches!(t.get(end), Some(Tok::Word(w)) if is_unit(w));
+                let lead = (i == 0 || (i == 1 && port_word(t.first()))) && !unit;
                 let label_value = i >= 2
                     && matches!(t.get(i - 1), Some(Tok::P(':')))
                     && matches!(t.get(i - 2), Some(Tok::Word(_)))
@@ -475,6 +488,76 @@ fn bound_of(w: &str) -> Option<bool> {
         "max" | "maximum" | "highest" | "last" | "end" => Some(false),
         _ => None,
     }
+}
+
+/// Units of quantities that a sizing table or a sentence puts after a
+/// number (`2 cores`, `64 GB`, `500 nodes`, `30 seconds`).
+fn is_unit(w: &str) -> bool {
+    const UNITS: &[&str] = &[
+        "core",
+        "cores",
+        "cpu",
+        "cpus",
+        "vcpu",
+        "vcpus",
+        "kb",
+        "mb",
+        "gb",
+        "tb",
+        "kib",
+        "mib",
+        "gib",
+        "tib",
+        "kbps",
+        "mbps",
+        "gbps",
+        "ghz",
+        "mhz",
+        "node",
+        "nodes",
+        "server",
+        "servers",
+        "host",
+        "hosts",
+        "agent",
+        "agents",
+        "user",
+        "users",
+        "ms",
+        "s",
+        "sec",
+        "secs",
+        "second",
+        "seconds",
+        "min",
+        "mins",
+        "minute",
+        "minutes",
+        "hour",
+        "hours",
+        "day",
+        "days",
+        "year",
+        "years",
+        "percent",
+        "times",
+        "x",
+        "bit",
+        "bits",
+        "byte",
+        "bytes",
+        "disk",
+        "disks",
+        "instance",
+        "instances",
+        "replica",
+        "replicas",
+        "member",
+        "members",
+        "thread",
+        "threads",
+    ];
+    UNITS.iter().any(|u| w.eq_ignore_ascii_case(u))
 }
 
 /// "Minimum port 30000 and maximum port 39999", "port range: min 30000,

@@ -17,6 +17,7 @@ pub mod grammar;
 pub mod knowledge;
 mod records;
 pub mod resolve;
+mod restated;
 pub mod segment;
 pub mod text;
 
@@ -57,9 +58,19 @@ pub fn import(src: &str, opts: &Options) -> Import {
     let (format, rows) = text::rows(src);
     let rows = cell_lines::regroup(rows);
     let walk = segment::walk(&rows);
+    let layout = restated::Layout {
+        code: rows.iter().filter(|r| r.code).map(|r| r.line).collect(),
+        table: rows
+            .iter()
+            .filter(|r| r.cells.len() >= 2)
+            .flat_map(|r| std::iter::once(r.line).chain(r.cell_lines.iter().copied()))
+            .collect(),
+        headings: rows.iter().filter(|r| r.heading).map(|r| r.line).collect(),
+    };
     // Freeing the rows of a large page takes a while: not on the way.
     rayon::spawn(move || drop(rows));
-    let (parts, anomalies) = resolve::resolve(walk);
+    let (mut parts, mut anomalies) = resolve::resolve(walk);
+    restated::apply(&mut parts, &mut anomalies, &layout);
     let (findings, taken) = if opts.draft_only {
         (Vec::new(), parts)
     } else {

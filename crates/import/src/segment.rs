@@ -203,6 +203,18 @@ const HEADER_WORDS: &[&str] = &[
     "default",
     "status",
     "enabled",
+    // Sizing tables' headers: a header, so that the table reads as one
+    // with no port column.
+    "size",
+    "spec",
+    "minimum",
+    "recommended",
+    "cpu",
+    "vcpus",
+    "ram",
+    "memory",
+    "disk",
+    "nodes",
 ];
 
 fn looks_header(cells: &[String]) -> bool {
@@ -821,6 +833,7 @@ pub(crate) fn conditions(f: &mut Finding, text: &str) {
             "broadcast",
             "disabled",
             "default",
+            "only",
         ],
     ) {
         return;
@@ -850,13 +863,11 @@ pub(crate) fn conditions(f: &mut Finding, text: &str) {
     {
         f.required = Some(true);
     }
-    for cue in [
-        "only required if ",
-        "required only if ",
-        "only if ",
-        "if ",
-        "when ",
-    ] {
+    let cues = ["only required if ", "required only if ", "only if "]
+        .into_iter()
+        .chain(ONLY_FOR.iter().copied())
+        .chain(["if ", "when "]);
+    for cue in cues {
         if let Some(i) = find_word(&lower, cue) {
             let rest = &text[i..];
             let end = rest.find(['.', ';', ')', '|', ',']).unwrap_or(rest.len());
@@ -872,7 +883,7 @@ pub(crate) fn conditions(f: &mut Finding, text: &str) {
                 break;
             }
             if clause.split_whitespace().count() >= 2 {
-                if cue.starts_with("only") || cue.starts_with("required") {
+                if cue.contains("only") {
                     f.required = Some(false);
                 }
                 f.condition = Some(clause);
@@ -1001,13 +1012,21 @@ fn table_row(row: &Row, cells: &[String], st: &State, w: &mut Part) {
         return table_row(&row, &cells, &st, w);
     }
     let col = |i: usize| header.get(i).cloned().unwrap_or(Col::Other);
+    // A table whose header names no port or protocol column (hardware
+    // sizes, node counts): its numbers are quantities unless a cell says
+    // port by itself (`443/tcp`, `port 8080`).
+    let no_port_column = !header.is_empty()
+        && !header
+            .iter()
+            .any(|c| matches!(c, Col::Port { .. } | Col::Bound { .. }));
     // A row of numbers only (a port list laid out as a table).
-    let numeric = cells.iter().all(|c| {
-        let c = c.trim();
-        c.is_empty()
-            || c.chars()
-                .all(|ch| ch.is_ascii_digit() || matches!(ch, '-' | ',' | ' '))
-    });
+    let numeric = !no_port_column
+        && cells.iter().all(|c| {
+            let c = c.trim();
+            c.is_empty()
+                || c.chars()
+                    .all(|ch| ch.is_ascii_digit() || matches!(ch, '-' | ',' | ' '))
+        });
     if numeric {
         let mut f = Finding::new(row.line, &cells.join(" "));
         f.service = st.heading.clone().unwrap_or_else(|| "ports".into());
@@ -1111,6 +1130,15 @@ fn table_row(row: &Row, cells: &[String], st: &State, w: &mut Part) {
             if p.mentions.is_empty()
                 && !(port_col && p.unnumbered.is_some())
                 && !p.bare_protocols.iter().any(|b| !b.has_ports())
+            {
+                continue;
+            }
+            if no_port_column
+                && row_parsed.bare_protocols.is_empty()
+                && p.mentions
+                    .iter()
+                    .all(|m| m.protocols.is_empty() && m.host.is_none() && !m.is_default)
+                && !grammar::says_port(it)
             {
                 continue;
             }
@@ -1375,8 +1403,29 @@ fn item_label(item: &str) -> Option<String> {
 
 fn clean_label(l: &str) -> String {
     let l = l.split(" - ").next().unwrap_or(l).trim();
+    // `Required only for Flannel VXLAN`: the condition names the service.
+    let l = ONLY_FOR
+        .iter()
+        .find_map(|cue| {
+            l.get(..cue.len())
+                .filter(|h| h.eq_ignore_ascii_case(cue))
+                .map(|_| l[cue.len()..].trim())
+        })
+        .filter(|rest| !rest.is_empty())
+        .unwrap_or(l);
     l.chars().take(80).collect::<String>().trim().to_string()
 }
+
+/// Lead words of a condition that names what a port is for.
+const ONLY_FOR: &[&str] = &[
+    "required only for ",
+    "only required for ",
+    "needed only for ",
+    "only needed for ",
+    "used only for ",
+    "only used for ",
+    "only for ",
+];
 
 /// A line outside a table: bullet items or prose sentences.
 fn line_items(row: &Row, st: &State, w: &mut Part) {

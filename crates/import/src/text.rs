@@ -30,6 +30,9 @@ pub struct Row {
     pub separator: bool,
     /// The line each cell starts on, when a row spans lines (HTML).
     pub cell_lines: Vec<u32>,
+    /// Inside a code block (a Markdown fence, an AsciiDoc `----` block, an
+    /// indented reStructuredText literal block after `::`): an example.
+    pub code: bool,
 }
 
 impl Row {
@@ -121,8 +124,52 @@ pub fn rows(src: &str) -> (Format, Vec<Row>) {
     let mut rows = rows;
     if format != Format::Html {
         blank_front_matter(&mut rows);
+        mark_code(src, &mut rows);
     }
     (format, rows)
+}
+
+/// Marks the rows of code blocks: fenced (```` ``` ````, `~~~`), AsciiDoc
+/// listings (`----`), and reStructuredText literal blocks (a paragraph
+/// ending in `::` or a `.. code-block::` directive, then indented lines).
+/// One pass over the page's lines, which match the rows one to one.
+fn mark_code(src: &str, rows: &mut [Row]) {
+    let mut fence: Option<&str> = None;
+    // The indentation of the paragraph that opened a literal block.
+    let mut literal: Option<usize> = None;
+    for (line, r) in src.lines().zip(rows.iter_mut()) {
+        let t = line.trim();
+        let indent = line.len() - line.trim_start().len();
+        if let Some(f) = fence {
+            r.code = true;
+            if t.starts_with(f) {
+                fence = None;
+            }
+            continue;
+        }
+        if let Some(f) = ["```", "~~~", "----"]
+            .into_iter()
+            .find(|f| t.starts_with(f) && (*f != "----" || t.chars().all(|c| c == '-')))
+        {
+            fence = Some(f);
+            r.code = true;
+            literal = None;
+            continue;
+        }
+        if let Some(base) = literal {
+            if t.is_empty() {
+                continue;
+            }
+            if indent > base {
+                r.code = true;
+                continue;
+            }
+            literal = None;
+        }
+        if (t.ends_with("::") && !t.starts_with("..")) || t.starts_with(".. code") {
+            literal = Some(indent);
+        }
+    }
 }
 
 /// Page metadata is not content: YAML/TOML front matter between `---` (or
@@ -208,6 +255,7 @@ fn unlink(s: &str) -> std::borrow::Cow<'_, str> {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(open) = rest.find('[') {
+        let image = open > 0 && rest.as_bytes()[open - 1] == b'!';
         let after = &rest[open + 1..];
         let Some(close) = after.find("](") else {
             break;
@@ -222,8 +270,14 @@ fn unlink(s: &str) -> std::borrow::Cow<'_, str> {
             rest = after;
             continue;
         }
-        out.push_str(&rest[..open]);
-        out.push_str(&after[..close]);
+        if image {
+            // `![diagram of the ports](ports.png)`: a picture's alt text is
+            // not a statement of the page.
+            out.push_str(&rest[..open - 1]);
+        } else {
+            out.push_str(&rest[..open]);
+            out.push_str(&after[..close]);
+        }
         rest = &target[end + 1..];
     }
     out.push_str(rest);

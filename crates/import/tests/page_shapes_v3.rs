@@ -1,4 +1,4 @@
-//! Shapes the second round of catalog reviews found (issue 13, importer v3):
+//! Shapes the later rounds of catalog reviews found (issue 13, importers v3 and v4):
 //! a `Direction` column, a column of who uses a port (with `Self` for the
 //! node itself), an `On by default` column, page metadata (front matter,
 //! AsciiDoc attributes, heading anchors), links, commented defaults in
@@ -219,4 +219,102 @@ fn a_range_given_as_two_rows_is_one_range() {
     let page = "| Use | Port |\n|---|---|\n| First node | 7000 |\n| Second node | 7001 |\n";
     let ports: Vec<String> = flows(page).into_iter().map(|r| r.2).collect();
     assert_eq!(ports, vec!["7000", "7001"]);
+}
+
+// Importer v4: shapes from the reviews of k3s, etcd, salt, freeipa,
+// rabbitmq, redis and puppet (drafted with v3).
+
+#[test]
+fn sizing_tables_are_not_ports() {
+    let page = "## Hardware\n\n| Spec | Minimum | Recommended |\n|---|---|---|\n\
+        | CPU | 1 core | 2 cores |\n| RAM | 512 MB | 1 GB |\n\n\
+        ## Sizing\n\n| Size | Nodes | VCPUS | RAM |\n|---|---|---|---|\n\
+        | Small | Up to 10 | 2 | 4 GB |\n| Large | 500+ | 32 | 64 GB |\n\n\
+        ## Networking\n\n| Protocol | Port | Source | Destination | Description |\n|---|---|---|---|---|\n\
+        | TCP | 6443 | Agents | Servers | API server |\n";
+    let fl = flows(page);
+    let ports: Vec<&str> = fl.iter().map(|r| r.2.as_str()).collect();
+    assert_eq!(ports, vec!["6443"], "{fl:?}");
+}
+
+#[test]
+fn required_only_for_is_a_condition_naming_the_service() {
+    let page = "| Protocol | Port | Source | Destination | Description |\n|---|---|---|---|---|\n\
+        | UDP | 8472 | Nodes | Nodes | Required only for Flannel VXLAN |\n";
+    let imp = import(page, &Options::default());
+    let r = &imp.draft.requirements[0];
+    assert_eq!(r.service, "Flannel VXLAN");
+    assert!(!r.required);
+    assert_eq!(r.feature.as_deref(), Some("flannel-vxlan"));
+}
+
+#[test]
+fn ports_in_code_examples_are_set_aside_when_the_text_states_them() {
+    let page = "# Server\n\nThe server listens on TCP port 4505.\n\n\
+        ```bash\nfirewall-cmd --add-port=4505/tcp\nredis-cli -p 7000 cluster nodes\n```\n\n\
+        Example::\n\n    port 4506/tcp is opened by this rule\n\nBack to text.\n";
+    let fl = flows(page);
+    let ports: Vec<&str> = fl.iter().map(|r| r.2.as_str()).collect();
+    assert_eq!(ports, vec!["4505"], "{fl:?}");
+    let imp = import(page, &Options::default());
+    let examples: Vec<u32> = imp
+        .anomalies
+        .iter()
+        .filter(|a| a.kind == AnomalyKind::Example)
+        .map(|a| a.line)
+        .collect();
+    assert!(examples.contains(&6), "{:?}", imp.anomalies);
+    // A page that states its ports only in code keeps them (a reference
+    // of command-line flags).
+    let page = "# Flags\n\n```\n--listen-client-urls 'http://0.0.0.0:2379'\n```\n";
+    let fl = flows(page);
+    assert!(fl.iter().any(|r| r.2 == "2379"), "{fl:?}");
+}
+
+#[test]
+fn prose_restating_a_table_row_is_one_requirement() {
+    let page = "## Networking\n\n\
+        The agents must reach the servers on TCP port 6443.\n\n\
+        | Protocol | Port | Source | Destination | Description |\n|---|---|---|---|---|\n\
+        | TCP | 6443 | Agents | Servers | API server |\n\
+        | TCP | 10250 | Servers | Agents | Kubelet |\n\n\
+        ## Elsewhere\n\nAdmins use TCP port 6443 too.\n";
+    let imp = import(page, &Options::default());
+    let on = |p: u16| {
+        imp.draft
+            .requirements
+            .iter()
+            .filter(|r| {
+                r.ports
+                    .iter()
+                    .any(|x| matches!(x, PortSpec::Fixed(x) if x.low == p))
+            })
+            .count()
+    };
+    // The sentence under the same heading says the row again; the one in
+    // another section is a statement of its own.
+    assert_eq!(on(6443), 2, "{:#?}", imp.draft.requirements);
+    assert_eq!(on(10250), 1);
+    let row = imp
+        .draft
+        .requirements
+        .iter()
+        .find(|r| r.from_roles() == vec!["agents"])
+        .map(|r| r.notes.clone())
+        .unwrap_or_default();
+    assert!(row.iter().any(|n| n.contains("line 3")), "{row:?}");
+}
+
+#[test]
+fn image_alt_text_is_not_read() {
+    let page = "![Diagram: agents connect to port 8140 on the server](diagram.png)\n\n\
+        Agents connect to the server on TCP port 8140.\n";
+    let imp = import(page, &Options::default());
+    assert_eq!(
+        imp.draft.requirements.len(),
+        1,
+        "{:#?}",
+        imp.draft.requirements
+    );
+    assert_eq!(imp.draft.requirements[0].source.line, 3);
 }
