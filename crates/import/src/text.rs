@@ -79,7 +79,16 @@ pub fn detect(src: &str) -> Format {
         .to_ascii_lowercase();
     // A document, not a text with a few tags in it: it opens with a tag, or
     // says it is HTML. (A text page quoting `<td>` keeps its line structure.)
-    let opens_with_tag = lower_head.trim_start().starts_with('<');
+    // Comments before the content (a licence header in a Markdown file)
+    // say nothing of the format.
+    let mut start = lower_head.trim_start();
+    while let Some(rest) = start.strip_prefix("<!--") {
+        match rest.find("-->") {
+            Some(end) => start = rest[end + 3..].trim_start(),
+            None => break,
+        }
+    }
+    let opens_with_tag = start.starts_with('<');
     if opens_with_tag
         || ["<html", "<body", "<!doctype"]
             .iter()

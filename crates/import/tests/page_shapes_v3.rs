@@ -318,3 +318,20 @@ fn image_alt_text_is_not_read() {
     );
     assert_eq!(imp.draft.requirements[0].source.line, 3);
 }
+
+// Found by the review of zookeeper (drafted with v4): fixed after it, not
+// yet scored.
+
+#[test]
+fn a_licence_comment_does_not_make_markdown_html() {
+    let page = "<!--\nCopyright 2002-2004 The Example Foundation\n\nLicensed under the License, Version 2.0\n//-->\n\n# Admin guide\n\n## Ports\n\nClients connect to the server on TCP port 2181.\n\nServers talk to each other on TCP port 2888.\n";
+    let imp = import(page, &Options::default());
+    assert_eq!(imp.format, portplan_import::text::Format::Markdown);
+    let lines: Vec<u32> = imp
+        .draft
+        .requirements
+        .iter()
+        .map(|r| r.source.line)
+        .collect();
+    assert_eq!(lines, vec![11, 13], "{:#?}", imp.draft.requirements);
+}

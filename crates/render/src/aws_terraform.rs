@@ -210,6 +210,7 @@ impl Renderer for AwsTerraform {
                 unwritten.push(why);
             }
         }
+        fold_covered(&mut rules);
         let mut t = String::new();
         header(&mut t, set);
         let mut labels = Labels::default();
@@ -287,6 +288,53 @@ impl Renderer for AwsTerraform {
         domain_list(&mut t, set, &domains);
         common::gaps_footer(&mut t, &gaps, "#");
         Ok(gaps.finish(t))
+    }
+}
+
+/// A rule whose peer range lies inside another rule's of the same group,
+/// direction, protocol and ports permits nothing more: an instance is
+/// admitted by the union of its group's rules. Its flows are named on the
+/// wider rule instead (`internal clients` inside `any`, both to 443), so
+/// the file holds no rule that never decides anything.
+fn fold_covered(rules: &mut BTreeMap<Key, Serves>) {
+    let net = |p: &Peer| match p {
+        Peer::V4(c) | Peer::V6(c) => c.parse::<ipnet::IpNet>().ok(),
+        Peer::Group(_) => None,
+    };
+    // Peer ranges per (group, direction, protocol, ports): few per key.
+    let mut by_rule: BTreeMap<(usize, bool, String, Option<(i32, i32)>), Vec<(Key, ipnet::IpNet)>> =
+        BTreeMap::new();
+    for k in rules.keys() {
+        if let Some(n) = net(&k.2) {
+            by_rule
+                .entry((k.0, k.1, k.3.clone(), k.4))
+                .or_default()
+                .push((k.clone(), n));
+        }
+    }
+    for peers in by_rule.values() {
+        for (k, n) in peers {
+            // The widest range that holds this one.
+            let Some((wider, _)) = peers
+                .iter()
+                .filter(|(o, w)| o != k && w.contains(n) && w != n)
+                .min_by_key(|(_, w)| w.prefix_len())
+            else {
+                continue;
+            };
+            let Some(narrow) = rules.remove(k) else {
+                continue;
+            };
+            if let Some(w) = rules.get_mut(wider) {
+                w.reasons.extend(narrow.reasons);
+                for line in narrow.why {
+                    if !w.why.contains(&line) {
+                        w.why.push(line);
+                    }
+                }
+                w.names.extend(narrow.names);
+            }
+        }
     }
 }
 

@@ -30,6 +30,31 @@ impl HostFlow<'_> {
         }
     }
 
+    /// The other end's addresses, in the address families the host has: a
+    /// host with IPv4 addresses only never sends to (or hears from) the
+    /// peer's IPv6 addresses, so a rule for them would permit what the plan
+    /// never uses. Kept whole when the host's own family is unknown (a
+    /// name, `any`) or nothing of the host's families would be left.
+    pub fn peer_split(&self) -> Split {
+        let peer = Split::of(&self.peer().addrs);
+        let own = Split::of(&self.host.addrs);
+        if own.any || !own.names.is_empty() || peer.any || !peer.names.is_empty() {
+            return peer;
+        }
+        let mut kept = peer.clone();
+        if own.v6.is_empty() {
+            kept.v6.clear();
+        }
+        if own.v4.is_empty() {
+            kept.v4.clear();
+        }
+        if kept.v4.is_empty() && kept.v6.is_empty() {
+            peer
+        } else {
+            kept
+        }
+    }
+
     /// For a broadcast the host receives: the broadcast addresses it
     /// arrives at (those of the destination networks the host is in, and
     /// the limited broadcast when the destination is `any`).

@@ -111,7 +111,7 @@ impl Renderer for Iptables {
             if hf.dir == Dir::Out && !opts.egress {
                 open_out.push(hf.flow);
                 // Open or not, IPv6 is ip6tables' business, as inbound.
-                let peer = Split::of(&hf.peer().addrs);
+                let peer = hf.peer_split();
                 if !peer.v6.is_empty() && !peer.any {
                     let l: Vec<String> = peer.v6.iter().map(ToString::to_string).collect();
                     let _ = writeln!(
@@ -199,7 +199,7 @@ fn rules(hf: &HostFlow, gaps: &mut Gaps, t: &mut String) {
     for l in why_lines(f) {
         let _ = writeln!(t, "# {}", l);
     }
-    let peer = Split::of(&hf.peer().addrs);
+    let peer = hf.peer_split();
     let (chain, flag) = match hf.dir {
         Dir::In => ("INPUT", "-s"),
         Dir::Out => ("OUTPUT", "-d"),

@@ -233,7 +233,7 @@ fn rule(hf: &HostFlow, gaps: &mut Gaps, names: &mut BTreeSet<String>, out: &mut 
     for l in why_lines(f) {
         let _ = writeln!(out, "\t\t# {}", text_c(&l));
     }
-    let peer = Split::of(&hf.peer().addrs);
+    let peer = hf.peer_split();
     let saddr = match hf.dir {
         Dir::In => "saddr",
         Dir::Out => "daddr",

@@ -179,7 +179,7 @@ fn rule(hf: &HostFlow, slug: &str, n: &mut usize, gaps: &mut Gaps, t: &mut Strin
     for l in why_lines(f) {
         let _ = writeln!(t, "# {}", l);
     }
-    let peer = Split::of(&hf.peer().addrs);
+    let peer = hf.peer_split();
     // (remote addresses, ICMP family) per rule; `None` addresses is Any.
     let mut v4: Option<Vec<String>> = None;
     let mut v6: Option<Vec<String>> = None;

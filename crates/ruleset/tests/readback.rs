@@ -201,6 +201,40 @@ fn prove_with(
         // can say "anywhere but the deployment"); what it must reach:
         // the parties outside the deployment.
         all_spaces.extend(spaces_for(&portplan_ruleset::space::Addrs::every()));
+        // A side that merged the host into `any` (`office, remote clients`
+        // as `any`): the spaces above keep only the outside of `any`, but
+        // the host's own part is planned too, and the rules carrying it
+        // serve this flow.
+        if let Some(ha) = &h {
+            let own: Vec<_> = spaces_for(&portplan_ruleset::space::Addrs::every())
+                .into_iter()
+                .flat_map(|s| {
+                    let (mut out, mut inb) = (s.clone(), s);
+                    out.src = out.src.intersect(ha);
+                    inb.dst = inb.dst.intersect(ha);
+                    [out, inb]
+                })
+                .flat_map(|x| portplan_ruleset::eval::without_self(&x, ha))
+                .filter(|x| !x.is_empty())
+                .collect();
+            if !own.is_empty() {
+                let jo = judge(&c, &own, h.as_ref());
+                hits.extend(jo.hits.iter().copied());
+                let mut ids = f.reason_ids();
+                ids.sort();
+                if jo.verdict != Verdict::Allowed && !gaps.contains(&ids) {
+                    bad.push(format!(
+                        "{ctx}: {} -> {} {} {}: the host's own part is {}: {:?}",
+                        f.src.labels.join(","),
+                        f.dst.labels.join(","),
+                        f.protocol,
+                        f.ports,
+                        jo.verdict.as_str(),
+                        jo.parts
+                    ));
+                }
+            }
+        }
         let spaces = spaces_for(&outside);
         // No packet can make the flow (an IPv4-only end and an IPv6-only
         // end), or it is only the host talking to itself over loopback.
@@ -289,6 +323,7 @@ fn prove_with(
                 .collect()
         };
         let (p_in, p_out) = (part(Direction::In), part(Direction::Out));
+
         if dst_here && !ins.filters.is_empty() && !p_in.is_empty() {
             let j = judge(&c_in, &p_in, h.as_ref());
             if j.verdict != Verdict::Allowed {
@@ -490,7 +525,17 @@ fn management_path_is_open_on_every_host() {
                 let text = render_with(format, &set, Some(&hv), &management_opts(false)).text;
                 let rs = read(format, &text);
                 let c = Compiled::new(&rs, &Members::default());
-                let h = host_addrs(&hv);
+                // The admin address is IPv4: it reaches the host's IPv4
+                // addresses (a packet never goes from one family to the other).
+                let h = host_addrs(&HostView {
+                    name: hv.name.clone(),
+                    addrs: hv
+                        .addrs
+                        .iter()
+                        .filter(|a| !a.to_string().contains(':'))
+                        .cloned()
+                        .collect(),
+                });
                 let ssh = portplan_ruleset::space::Space {
                     proto: portplan_ruleset::space::Ranges::one(6),
                     src: admin.clone(),
