@@ -354,6 +354,8 @@ fn the_generated_playbook_proves_the_fleet_and_reports_the_dropped_port() {
         .env("ANSIBLE_NOCOLOR", "1");
     let code = run_bounded(cmd, RUN_LIMIT, &log);
     let ansible_log = std::fs::read_to_string(&log).unwrap_or_default();
+    // Shown with --nocapture: what a reader of the run would see.
+    eprintln!("{ansible_log}");
     // The last assertion of the playbook fails: a required path is filtered.
     assert_eq!(code, Some(2), "ansible-playbook exit:\n{ansible_log}");
     assert!(

@@ -388,7 +388,15 @@ fn no_result_why(src: &str, hosts: &[HostStatus]) -> String {
     let problems: Vec<String> = hosts
         .iter()
         .filter(|h| h.from.as_deref() == Some(src))
-        .flat_map(|h| h.problems.iter().map(move |p| format!("{}: {p}", h.host)))
+        .flat_map(|h| {
+            // The host's name is said once when it is the source itself.
+            let who = if h.host == src {
+                String::new()
+            } else {
+                format!("{}: ", h.host)
+            };
+            h.problems.iter().map(move |p| format!("{who}{p}"))
+        })
         .collect();
     if problems.is_empty() {
         format!("no result from {src} (its verify result was not among the files read)")

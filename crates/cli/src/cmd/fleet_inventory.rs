@@ -162,10 +162,12 @@ pub fn render(
                 Some(a) => {
                     vars.insert("ansible_host".into(), a.clone().into());
                 }
-                None => return Err(Failure::Message(format!(
+                None => {
+                    return Err(Failure::Message(format!(
                     "{} has no single address to reach it at: give --inventory with a host `{}`",
                     e.machine, e.machine
-                ))),
+                )))
+                }
             },
         }
         if let Some(f) = &e.from {

@@ -133,9 +133,14 @@ pub fn run(args: Args, g: &Global) -> Outcome {
             let h: Vec<&str> = h.iter().map(String::as_str).collect();
             t.push_str(&crate::out::table(&h, &rows, g.color));
             let (h, rows) = m.paths_table();
-            // Failures first: they are what a reader looks for.
+            // Required failures first, then optional ones: what a reader looks for.
             let mut rows = rows;
-            rows.sort_by_key(|r| r.get(5).map(|x| x == "pass").unwrap_or(true));
+            rows.sort_by_key(|r| {
+                (
+                    r.get(5).is_none_or(|x| x == "pass"),
+                    r.get(1).is_none_or(|x| x != "yes"),
+                )
+            });
             t.push('\n');
             t.push_str(&crate::out::table(&h, &rows, g.color));
             for (h, rows) in [m.gaps_table(), m.hosts_table()] {
