@@ -101,6 +101,7 @@ fn must(cmd: &mut Command) -> Output {
 struct Bed {
     tag: String,
     namespaces: Vec<String>,
+    /// sshd and port holders, killed on drop.
     sshd: Vec<Child>,
     tmp: tempfile::TempDir,
 }
@@ -110,9 +111,10 @@ impl Bed {
         format!("{}-{name}", self.tag)
     }
 
-    fn new() -> Bed {
+    /// `scenario` (one letter) keeps the beds of tests running at once apart.
+    fn new(scenario: &str) -> Bed {
         let id = std::process::id() % 100_000;
-        let tag = format!("ppfl{id}");
+        let tag = format!("ppfl{id}{scenario}");
         let mut bed = Bed {
             tag: tag.clone(),
             namespaces: Vec::new(),
@@ -245,6 +247,33 @@ impl Bed {
         assert!(c.wait().unwrap().success(), "nft rules did not load");
     }
 
+    /// A process (not portplan) listening on `addr:port` in host `name`.
+    fn hold_port(&mut self, name: &str, addr: &str, port: u16) {
+        let code = format!(
+            "import socket, time\ns = socket.socket()\ns.bind(('{addr}', {port}))\ns.listen(16)\nprint('ready', flush=True)\ntime.sleep(600)\n"
+        );
+        let mut child = Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &self.ns(name),
+                "/usr/bin/python3",
+                "-c",
+                &code,
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        use std::io::BufRead;
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "ready", "the port holder did not start");
+        self.sshd.push(child);
+    }
+
     /// The user's inventory: how the control node reaches each host.
     fn user_inventory(&self) -> PathBuf {
         let mut hosts = String::new();
@@ -314,14 +343,26 @@ fn run_bounded(mut cmd: Command, limit: Duration, log: &Path) -> Option<i32> {
     }
 }
 
-#[test]
-fn the_generated_playbook_proves_the_fleet_and_reports_the_dropped_port() {
-    let Some(playbook) = bed_possible() else {
-        return;
-    };
-    let mut bed = Bed::new();
-    bed.start_sshd();
-    bed.drop_on_fl3();
+/// A copy of the portplan binary without its debug sections: the same
+/// program, a sixth of the bytes for Ansible to copy to every host.
+fn shipped_binary(bed: &Bed) -> PathBuf {
+    let p = bed.path("portplan");
+    std::fs::copy(BIN, &p).unwrap();
+    let stripped = Command::new("strip")
+        .arg(&p)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if stripped {
+        p
+    } else {
+        PathBuf::from(BIN)
+    }
+}
+
+/// Writes the project with `portplan fleet` and runs it from the control
+/// namespace; the exit code of ansible-playbook, its output, the report.
+fn run_fleet(bed: &Bed, playbook: &Path) -> (Option<i32>, String, Value, PathBuf) {
     let inventory = bed.user_inventory();
     let project = bed.path("project");
     let o = must(
@@ -334,6 +375,8 @@ fn the_generated_playbook_proves_the_fleet_and_reports_the_dropped_port() {
             .arg(&project)
             .arg("--inventory")
             .arg(&inventory)
+            .arg("--binary")
+            .arg(shipped_binary(bed))
             .args(["--ttl", "5m", "--probe-timeout", "1s"]),
     );
     let said = String::from_utf8_lossy(&o.stdout);
@@ -342,7 +385,7 @@ fn the_generated_playbook_proves_the_fleet_and_reports_the_dropped_port() {
     let log = bed.path("ansible.log");
     let mut cmd = Command::new("ip");
     cmd.args(["netns", "exec", &bed.ns("ctl")])
-        .arg(&playbook)
+        .arg(playbook)
         .arg("-i")
         .arg(project.join("inventory.yml"))
         .arg(project.join("verify.yml"))
@@ -352,67 +395,16 @@ fn the_generated_playbook_proves_the_fleet_and_reports_the_dropped_port() {
         .env("ANSIBLE_SSH_ARGS", "-o ControlMaster=no")
         .env("ANSIBLE_HOME", bed.path("ansible-home"))
         .env("ANSIBLE_NOCOLOR", "1");
+    let t0 = Instant::now();
     let code = run_bounded(cmd, RUN_LIMIT, &log);
     let ansible_log = std::fs::read_to_string(&log).unwrap_or_default();
     // Shown with --nocapture: what a reader of the run would see.
-    eprintln!("{ansible_log}");
-    // The last assertion of the playbook fails: a required path is filtered.
-    assert_eq!(code, Some(2), "ansible-playbook exit:\n{ansible_log}");
-    assert!(
-        ansible_log.contains("not proven"),
-        "the run should end saying why:\n{ansible_log}"
-    );
-
+    eprintln!("{ansible_log}\nansible-playbook took {:?}", t0.elapsed());
     let report: Value = serde_json::from_str(
         &std::fs::read_to_string(project.join("report.json"))
             .unwrap_or_else(|e| panic!("no report.json ({e}):\n{ansible_log}")),
     )
     .unwrap();
-    let mut seen = Vec::new();
-    for r in report["results"].as_array().unwrap() {
-        let key = format!(
-            "{}->{}:{}/{}",
-            r["src"].as_str().unwrap(),
-            r["dst"].as_str().unwrap(),
-            r["protocol"].as_str().unwrap(),
-            r["port"]
-        );
-        let want = if key.ends_with("fl-3:tcp/7102") {
-            "filtered"
-        } else {
-            "verified"
-        };
-        assert_eq!(r["state"], want, "{key}: {r}\n{ansible_log}");
-        seen.push(key);
-    }
-    seen.sort();
-    let mut expected = Vec::new();
-    for (src, dst) in [("fl-1", "fl-2"), ("fl-1", "fl-3"), ("fl-2", "fl-3")] {
-        for p in ["tcp/7101", "tcp/7102", "udp/7103"] {
-            expected.push(format!("{src}->{dst}:{p}"));
-        }
-    }
-    expected.sort();
-    assert_eq!(seen, expected, "{ansible_log}");
-    assert_eq!(report["summary"]["required_failed"], 2);
-    assert_eq!(report["proven"], false);
-
-    // fl-4 has no sshd: its flows are not verified, because it is unreachable.
-    let gaps = report["not_verified"].as_array().unwrap();
-    assert_eq!(gaps.len(), 6, "{gaps:#?}");
-    for g in gaps {
-        assert_eq!(g["src"], "fl-4");
-        let why = g["why"].as_str().unwrap();
-        assert!(why.contains("unreachable"), "{why}");
-    }
-    let problems: Vec<&str> = report["hosts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|h| !h["problems"].as_array().unwrap().is_empty())
-        .map(|h| h["host"].as_str().unwrap())
-        .collect();
-    assert_eq!(problems, ["fl-4"], "{}", report["hosts"]);
 
     // Every responder stopped: no portplan process is left in the bed.
     for (name, _) in SSH_HOSTS {
@@ -426,6 +418,118 @@ fn the_generated_playbook_proves_the_fleet_and_reports_the_dropped_port() {
             );
         }
     }
+    // The secret is nowhere in what the run left: project, results, reports, log.
+    for f in walk(&project).into_iter().chain([log.clone()]) {
+        let text = std::fs::read(&f).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&text).contains(SECRET),
+            "the secret is in {}",
+            f.display()
+        );
+    }
+    (code, ansible_log, report, project)
+}
+
+/// "src->dst:proto/port" -> state, for every path of the report.
+fn states(report: &Value) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                format!(
+                    "{}->{}:{}/{}",
+                    r["src"].as_str().unwrap(),
+                    r["dst"].as_str().unwrap(),
+                    r["protocol"].as_str().unwrap(),
+                    r["port"]
+                ),
+                r["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The paths fleet.yaml plans between reachable hosts, each with the state
+/// the bed should give it: `verified` unless named in `except`.
+fn expected(except: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (src, dst) in [("fl-1", "fl-2"), ("fl-1", "fl-3"), ("fl-2", "fl-3")] {
+        for p in ["tcp/7101", "tcp/7102", "udp/7103"] {
+            let key = format!("{src}->{dst}:{p}");
+            let state = except
+                .iter()
+                .find(|(k, _)| key.ends_with(k))
+                .map(|(_, s)| *s)
+                .unwrap_or("verified");
+            out.push((key, state.to_string()));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn problems(report: &Value) -> Vec<(String, String)> {
+    report["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|h| {
+            h["problems"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| {
+                    (
+                        h["host"].as_str().unwrap().to_string(),
+                        p.as_str().unwrap().to_string(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+fn the_generated_playbook_proves_the_fleet_and_reports_the_dropped_port() {
+    let Some(playbook) = bed_possible() else {
+        return;
+    };
+    let mut bed = Bed::new("a");
+    bed.start_sshd();
+    bed.drop_on_fl3();
+    let (code, ansible_log, report, project) = run_fleet(&bed, &playbook);
+    // The last assertion of the playbook fails: a required path is filtered.
+    assert_eq!(code, Some(2), "ansible-playbook exit:\n{ansible_log}");
+    assert!(
+        ansible_log.contains("not proven"),
+        "the run should end saying why:\n{ansible_log}"
+    );
+    assert_eq!(
+        states(&report),
+        expected(&[("fl-3:tcp/7102", "filtered")]),
+        "{ansible_log}"
+    );
+    assert_eq!(report["summary"]["required_failed"], 2);
+    assert_eq!(report["proven"], false);
+
+    // fl-4 has no sshd: its flows are not verified, because it is unreachable.
+    let gaps = report["not_verified"].as_array().unwrap();
+    assert_eq!(gaps.len(), 6, "{gaps:#?}");
+    for g in gaps {
+        assert_eq!(g["src"], "fl-4");
+        let why = g["why"].as_str().unwrap();
+        assert!(
+            why.contains("unreachable") && why.contains("Connection refused"),
+            "{why}"
+        );
+    }
+    let p = problems(&report);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].0, "fl-4");
 
     // The same merge from the command line: exit 1, the HTML has the matrix.
     let o = Command::new(BIN)
@@ -445,16 +549,42 @@ fn the_generated_playbook_proves_the_fleet_and_reports_the_dropped_port() {
     );
     let html = std::fs::read_to_string(project.join("report.html")).unwrap();
     assert!(html.contains("Sources × destinations") && html.contains("FAIL 1/3 (filtered 1)"));
+    let junit = std::fs::read_to_string(project.join("report.xml")).unwrap();
+    assert!(junit.contains("failures=\"2\""), "{junit}");
+}
 
-    // The secret is nowhere in what the run left: project, results, reports, log.
-    for f in walk(&project).into_iter().chain([log.clone()]) {
-        let text = std::fs::read(&f).unwrap_or_default();
-        assert!(
-            !String::from_utf8_lossy(&text).contains(SECRET),
-            "the secret is in {}",
-            f.display()
-        );
-    }
+/// A process of fl-2 holds TCP 7101 before the run: its responder cannot
+/// bind that port, says so, and the path shows what answers instead.
+#[test]
+fn a_port_held_by_another_process_is_reported_with_its_holder() {
+    let Some(playbook) = bed_possible() else {
+        return;
+    };
+    let mut bed = Bed::new("b");
+    bed.start_sshd();
+    bed.hold_port("fl-2", "10.214.0.12", 7101);
+    let (code, ansible_log, report, _) = run_fleet(&bed, &playbook);
+    assert_eq!(code, Some(2), "ansible-playbook exit:\n{ansible_log}");
+    assert_eq!(
+        states(&report),
+        expected(&[("fl-2:tcp/7101", "impostor")]),
+        "{ansible_log}"
+    );
+    let p = problems(&report);
+    let fl2: Vec<&str> = p
+        .iter()
+        .filter(|(h, _)| h == "fl-2")
+        .map(|(_, w)| w.as_str())
+        .collect();
+    assert_eq!(fl2.len(), 1, "{p:?}");
+    assert!(
+        fl2[0].contains("skipped tcp/7101") && fl2[0].contains("python3"),
+        "the cause names the port and its holder: {}",
+        fl2[0]
+    );
+    assert!(p
+        .iter()
+        .any(|(h, w)| h == "fl-4" && w.contains("unreachable")));
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
