@@ -37,7 +37,7 @@ fn verify_json(src: &str, sha: &str, rows: &[Row]) -> Value {
         "run": {
             "sources": [src], "machine": src,
             "deployment": {"name": "fleet-bed", "file": "fleet.yaml", "sha256": sha},
-            "started_unix": 1, "finished_unix": 2
+            "started_unix_ms": 1000, "finished_unix_ms": 2000
         }
     })
 }

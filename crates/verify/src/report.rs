@@ -57,11 +57,12 @@ pub struct RunMeta {
     pub machine: String,
     #[serde(default)]
     pub deployment: Option<DeploymentId>,
-    /// Unix seconds at the start and the end of the run.
+    /// Unix time in milliseconds at the start and the end of the probes
+    /// (what the fleet benchmark subtracts from the whole run).
     #[serde(default)]
-    pub started_unix: u64,
+    pub started_unix_ms: u64,
     #[serde(default)]
-    pub finished_unix: u64,
+    pub finished_unix_ms: u64,
 }
 
 /// A deployment file as a run saw it: results from different versions of
@@ -85,6 +86,14 @@ impl DeploymentId {
             sha256,
         }
     }
+}
+
+/// Milliseconds since the Unix epoch (0 if the clock is before it).
+pub fn now_unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or_default()
 }
 
 /// This machine's host name (empty when it cannot be read).

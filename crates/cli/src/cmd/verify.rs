@@ -7,7 +7,7 @@ use super::{Failure, Global, Outcome};
 use portplan_model::load::Parsed;
 use portplan_model::{Catalog, Deployment, FlowSet};
 use portplan_verify::flows::{self, Host};
-use portplan_verify::report::{machine_name, DeploymentId, Report, RunMeta};
+use portplan_verify::report::{machine_name, now_unix_ms, DeploymentId, Report, RunMeta};
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
@@ -127,7 +127,7 @@ pub fn run(args: Args, g: &Global) -> Outcome {
         );
     }
     let targets = checks.iter().map(|c| c.target.clone()).collect();
-    let started_unix = portplan_verify::token::now_secs();
+    let started_unix_ms = now_unix_ms();
     let probed = run_probes(targets, cfg)?;
     let title = format!(
         "portplan verify {} --from {}{}",
@@ -150,8 +150,8 @@ pub fn run(args: Args, g: &Global) -> Outcome {
         sources: names.iter().map(|s| s.to_string()).collect(),
         machine: machine_name(),
         deployment: Some(DeploymentId::of(&dep.value.name, &dep.file, &bytes)),
-        started_unix,
-        finished_unix: portplan_verify::token::now_secs(),
+        started_unix_ms,
+        finished_unix_ms: now_unix_ms(),
     });
     print(&report, &args.opts, g)
 }
