@@ -92,21 +92,16 @@ fn all_good(dir: &Path) -> (PathBuf, PathBuf) {
     )
 }
 
+/// fl-1's result: fl-2:7101 verified, and `second`.
+fn fl1_with(dir: &Path, second: Row) -> PathBuf {
+    let first = ("fl-2", FL2, "tcp", 7101, "verified", true, true);
+    write(dir, "a.json", &verify_json("fl-1", "abc", &[first, second]))
+}
+
 #[test]
 fn two_hosts_merge_into_counts_states_and_a_matrix() {
     let d = tempfile::tempdir().unwrap();
-    let a = write(
-        d.path(),
-        "a.json",
-        &verify_json(
-            "fl-1",
-            "abc",
-            &[
-                ("fl-2", FL2, "tcp", 7101, "verified", true, true),
-                ("fl-2", FL2, "tcp", 7102, "closed", false, false),
-            ],
-        ),
-    );
+    let a = fl1_with(d.path(), ("fl-2", FL2, "tcp", 7102, "closed", false, false));
     let b = write(
         d.path(),
         "b.json",
@@ -328,17 +323,9 @@ fn html_is_one_file_with_the_matrix_and_hostile_names_escaped() {
 #[test]
 fn junit_and_markdown_say_the_same_counts() {
     let d = tempfile::tempdir().unwrap();
-    let a = write(
+    let a = fl1_with(
         d.path(),
-        "a.json",
-        &verify_json(
-            "fl-1",
-            "abc",
-            &[
-                ("fl-2", FL2, "tcp", 7101, "verified", true, true),
-                ("fl|2", FL2, "tcp", 7102, "filtered", false, true),
-            ],
-        ),
+        ("fl|2", FL2, "tcp", 7102, "filtered", false, true),
     );
     let (code, x, _) = report(&[&a], &["--format", "junit"]);
     assert_eq!(code, Some(1));
@@ -404,6 +391,31 @@ fn bad_or_foreign_files_are_errors_that_name_the_file_and_place() {
     assert_eq!(code, Some(2));
     assert!(
         err.contains("cannot read") && err.contains("missing.json"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_flow_no_probe_can_prove_is_listed_and_fails_only_under_strict() {
+    let d = tempfile::tempdir().unwrap();
+    let mut v = verify_json(
+        "fl-1",
+        "abc",
+        &[("fl-2", FL2, "tcp", 7101, "verified", true, true)],
+    );
+    v["not_probed"] = json!([{"flow": 1, "src": "fl-1", "dst": "lan", "protocol": "icmp",
+        "ports": "", "required": true, "reasons": [], "why": "ICMP is not probed"}]);
+    let f = write(d.path(), "a.json", &v);
+    let (code, out, _) = report(&[&f], &[]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("fl-1 -> lan") && out.contains("ICMP is not probed"),
+        "{out}"
+    );
+    let (code, _, err) = report(&[&f], &["--strict"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("--strict: 1 required flow cannot be probed"),
         "{err}"
     );
 }

@@ -164,7 +164,9 @@ pub enum Gap {
 pub struct NotVerified {
     pub src: String,
     pub dst: String,
-    pub protocol: Protocol,
+    /// None for a source that gave no result at all, when the deployment
+    /// is not given to say which flows it had.
+    pub protocol: Option<Protocol>,
     pub ports: String,
     pub required: bool,
     pub gap: Gap,
@@ -238,7 +240,7 @@ pub fn merge(inputs: Vec<(String, Input)>, expected: Option<&Expected>) -> Merge
                     file_gaps.push(NotVerified {
                         src: n.src,
                         dst: n.dst,
-                        protocol: n.protocol,
+                        protocol: Some(n.protocol),
                         ports: n.ports,
                         required: n.required,
                         gap: Gap::Unprobeable,
@@ -298,7 +300,7 @@ pub fn merge(inputs: Vec<(String, Input)>, expected: Option<&Expected>) -> Merge
                         not_verified.push(NotVerified {
                             src: c.src.clone(),
                             dst: c.dst.clone(),
-                            protocol: c.target.protocol,
+                            protocol: Some(c.target.protocol),
                             ports: format!("{} on {}", c.target.port, c.target.host),
                             required: c.required,
                             gap: Gap::NoResult,
@@ -309,7 +311,7 @@ pub fn merge(inputs: Vec<(String, Input)>, expected: Option<&Expected>) -> Merge
                 not_verified.extend(s.skipped.iter().map(|n| NotVerified {
                     src: n.src.clone(),
                     dst: n.dst.clone(),
-                    protocol: n.protocol,
+                    protocol: Some(n.protocol),
                     ports: n.ports.clone(),
                     required: n.required,
                     gap: Gap::Unprobeable,
@@ -328,7 +330,7 @@ pub fn merge(inputs: Vec<(String, Input)>, expected: Option<&Expected>) -> Merge
                         not_verified.push(NotVerified {
                             src: from.clone(),
                             dst: "(every destination)".into(),
-                            protocol: Protocol::Tcp,
+                            protocol: None,
                             ports: String::new(),
                             required: true,
                             gap: Gap::NoResult,

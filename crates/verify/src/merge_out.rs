@@ -2,7 +2,7 @@
 //! JUnit XML and Markdown. HTML is in `merge_html`.
 
 use crate::merge::{Gap, Merged};
-use crate::report::esc_xml;
+use crate::report::{esc_xml, gap_row};
 use std::fmt::Write;
 
 type Table = (Vec<&'static str>, Vec<Vec<String>>);
@@ -67,18 +67,7 @@ impl Merged {
         let rows = self
             .not_verified
             .iter()
-            .map(|n| {
-                vec![
-                    format!("{} -> {}", n.src, n.dst),
-                    yes_no(n.required),
-                    if n.ports.is_empty() {
-                        n.protocol.to_string()
-                    } else {
-                        format!("{}/{}", n.protocol, n.ports)
-                    },
-                    n.why.clone(),
-                ]
-            })
+            .map(|n| gap_row(&n.src, &n.dst, n.required, n.protocol, &n.ports, &n.why))
             .collect();
         (vec!["FLOW", "REQ", "PORTS", "NOT VERIFIED BECAUSE"], rows)
     }
@@ -191,12 +180,15 @@ impl Merged {
             x.push_str("</testcase>\n");
         }
         for n in &self.not_verified {
+            let name = match n.protocol {
+                Some(p) => format!("{p}/{}", n.ports),
+                None => "(all)".into(),
+            };
             let _ = writeln!(
                 x,
-                "    <testcase classname=\"{}\" name=\"{}/{}\"><skipped message=\"{}\"/></testcase>",
+                "    <testcase classname=\"{}\" name=\"{}\"><skipped message=\"{}\"/></testcase>",
                 esc_xml(&format!("{} -> {}", n.src, n.dst)),
-                n.protocol,
-                esc_xml(&n.ports),
+                esc_xml(&name),
                 esc_xml(&n.why)
             );
         }

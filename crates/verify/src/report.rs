@@ -276,16 +276,14 @@ impl Report {
             .not_probed
             .iter()
             .map(|n| {
-                vec![
-                    format!("{} -> {}", n.src, n.dst),
-                    if n.required { "yes" } else { "no" }.to_string(),
-                    if n.ports.is_empty() {
-                        n.protocol.to_string()
-                    } else {
-                        format!("{}/{}", n.protocol, n.ports)
-                    },
-                    n.why.clone(),
-                ]
+                gap_row(
+                    &n.src,
+                    &n.dst,
+                    n.required,
+                    Some(n.protocol),
+                    &n.ports,
+                    &n.why,
+                )
             })
             .collect();
         (vec!["FLOW", "REQ", "PORTS", "NOT PROBED BECAUSE"], rows)
@@ -383,6 +381,27 @@ impl Report {
         x.push_str("  </testsuite>\n</testsuites>\n");
         x
     }
+}
+
+/// A table row for a flow without a verdict: flow, required, ports, why.
+pub fn gap_row(
+    src: &str,
+    dst: &str,
+    required: bool,
+    protocol: Option<portplan_model::Protocol>,
+    ports: &str,
+    why: &str,
+) -> Vec<String> {
+    vec![
+        format!("{src} -> {dst}"),
+        if required { "yes" } else { "no" }.to_string(),
+        match protocol {
+            None => "(all)".to_string(),
+            Some(p) if ports.is_empty() => p.to_string(),
+            Some(p) => format!("{p}/{ports}"),
+        },
+        why.to_string(),
+    ]
 }
 
 /// XML (and HTML) attribute/text escaping.

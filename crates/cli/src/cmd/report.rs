@@ -26,6 +26,10 @@ pub struct Args {
     /// Write the report to FILE instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also fail (exit 1) when a required flow cannot be probed at all
+    /// (ICMP, a network as destination, loopback): it stays unproven.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -159,7 +163,18 @@ pub fn run(args: Args, g: &Global) -> Outcome {
     if args.format != Format::Table || args.output.is_some() {
         eprintln!("{}", m.summary());
     }
-    Ok(if m.proven() {
+    let unprobeable = m
+        .not_verified
+        .iter()
+        .filter(|n| n.required && n.gap == merge::Gap::Unprobeable)
+        .count();
+    if args.strict && unprobeable > 0 {
+        eprintln!(
+            "portplan: --strict: {unprobeable} required flow{} cannot be probed (listed as not verified)",
+            if unprobeable == 1 { "" } else { "s" }
+        );
+    }
+    Ok(if m.proven() && !(args.strict && unprobeable > 0) {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
