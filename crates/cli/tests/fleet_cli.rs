@@ -340,3 +340,15 @@ fn a_hostile_deployment_name_stays_in_its_comment() {
     assert_eq!(vars["portplan_installed"].as_bool(), Some(false));
     assert_eq!(hosts(&dir).len(), 4);
 }
+
+#[test]
+fn json_says_each_hosts_part_and_the_command() {
+    let d = tempfile::tempdir().unwrap();
+    let (code, out, err) = fleet(&fixture("fleet.yaml"), d.path(), &["-f", "json"]);
+    assert_eq!(code, Some(0), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["hosts"].as_array().unwrap().len(), 4);
+    assert_eq!(v["hosts"][2]["as"], "fl-3");
+    assert_eq!(v["secret_needed"], true);
+    assert!(v["command"].as_str().unwrap().ends_with("/verify.yml"));
+}

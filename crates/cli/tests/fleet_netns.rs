@@ -27,7 +27,7 @@ const SSH_HOSTS: [(&str, &str); 3] = [
     ("fl-3", "10.214.0.13"),
 ];
 /// The whole run (every Ansible step and probe) must end within this.
-const RUN_LIMIT: Duration = Duration::from_secs(300);
+const RUN_LIMIT: Duration = Duration::from_secs(600);
 
 fn fixture(p: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -98,7 +98,7 @@ impl Merged {
             }
             s.push_str("</tr>\n");
         }
-        s.push_str("</table>\n");
+        s.push_str("</table>\n<p>ok N: N paths proven. FAIL f/n (state k): f of n paths failed, by state. ? n: n flows not verified (see below).</p>\n");
     }
 }
 

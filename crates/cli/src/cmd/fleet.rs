@@ -46,6 +46,10 @@ pub struct Args {
     /// run on the hosts' system and architecture).
     #[arg(long, value_name = "FILE")]
     pub binary: Option<PathBuf>,
+    /// What is said once the project is written: a line of text, or JSON
+    /// (the folder, each inventory host's part, the command to run).
+    #[arg(long, short = 'f', value_enum, default_value_t = crate::out::TableOrJson::Table)]
+    pub format: crate::out::TableOrJson,
 }
 
 /// A deployment host or network that sends flows, or accepts them.
@@ -264,9 +268,27 @@ pub fn run(args: Args, g: &Global) -> Outcome {
     write(&dir.join("group_vars/all/portplan.yml"), &settings)?;
     let sources = entries.iter().filter(|e| e.from.is_some()).count();
     let targets = entries.iter().filter(|e| e.as_host.is_some()).count();
+    let command = format!(
+        "ansible-playbook -i {d}/inventory.yml {d}/verify.yml",
+        d = dir.display()
+    );
+    if args.format == crate::out::TableOrJson::Json {
+        let hosts: Vec<serde_json::Value> = entries
+            .iter()
+            .map(|e| serde_json::json!({ "host": e.name, "from": e.from, "as": e.as_host }))
+            .collect();
+        let v = serde_json::json!({
+            "output": dir.display().to_string(),
+            "hosts": hosts,
+            "secret_needed": !args.installed,
+            "command": command,
+        });
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        return Ok(ExitCode::SUCCESS);
+    }
     println!(
         "wrote {}: {} inventory host{} ({sources} verify from, {targets} respond as)\n\
-         run:  {}ansible-playbook -i {d}/inventory.yml {d}/verify.yml",
+         run:  {}{command}",
         dir.display(),
         entries.len(),
         if entries.len() == 1 { "" } else { "s" },
@@ -275,7 +297,6 @@ pub fn run(args: Args, g: &Global) -> Outcome {
         } else {
             "PORTPLAN_SECRET=... "
         },
-        d = dir.display()
     );
     Ok(ExitCode::SUCCESS)
 }
