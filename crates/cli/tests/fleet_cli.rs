@@ -80,6 +80,13 @@ fn tasks(v: &Value, out: &mut Vec<Value>) {
     }
 }
 
+/// Writes `text` to `dir/name`; the path.
+fn put(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
 fn text(v: &Value) -> String {
     serde_norway::to_string(v).unwrap()
 }
@@ -206,12 +213,11 @@ fn the_secret_never_reaches_a_command_line_and_responders_always_stop() {
 #[test]
 fn the_users_inventory_gives_connection_settings_and_must_hold_every_host() {
     let d = tempfile::tempdir().unwrap();
-    let inv = d.path().join("inv.yml");
-    std::fs::write(
-        &inv,
+    let inv = put(
+        d.path(),
+        "inv.yml",
         "all:\n  vars:\n    ansible_user: ops\n  children:\n    dc1:\n      vars:\n        ansible_port: 2222\n      hosts:\n        fl-1: { ansible_host: web1.dc1.example }\n        fl-2:\n        fl-3: { ansible_user: root }\n        fl-4:\n        unrelated:\n",
-    )
-    .unwrap();
+    );
     let dir = d.path().join("proj");
     let (code, _, err) = fleet(
         &fixture("fleet.yaml"),
@@ -263,12 +269,11 @@ fn the_users_inventory_gives_connection_settings_and_must_hold_every_host() {
 #[test]
 fn a_network_is_verified_from_its_representative_or_said_to_need_one() {
     let d = tempfile::tempdir().unwrap();
-    let dep = d.path().join("net.yaml");
-    std::fs::write(
-        &dep,
+    let dep = put(
+        d.path(),
+        "net.yaml",
         "name: net\nhosts:\n  fl-3: 10.214.0.13\n  fl-2: 10.214.0.12\nnetworks:\n  staff: 10.50.0.0/24\nproducts:\n  - product: fleetcheck\n    roles:\n      client: [staff, fl-2]\n      service: [fl-3]\n",
-    )
-    .unwrap();
+    );
     let dir = d.path().join("a");
     let (code, _, err) = fleet(&dep, &dir, &[]);
     assert_eq!(code, Some(0), "{err}");
