@@ -53,6 +53,10 @@ enum Command {
     Audit(cmd::audit::Args),
     /// Probe a deployment's flows from this host.
     Verify(cmd::verify::Args),
+    /// Write an Ansible project that proves a deployment's flows on every host.
+    Fleet(cmd::fleet::Args),
+    /// Merge many hosts' `verify --format json` results into one report.
+    Report(cmd::report::Args),
     /// Answer probes on every port this host must accept, before the product is installed.
     Respond(cmd::respond::Args),
     /// Ports bound on this host and their processes; conflicts with a deployment.
@@ -85,6 +89,8 @@ fn main() -> ExitCode {
         Command::Plan(a) => cmd::plan::run(a, &global),
         Command::Audit(a) => cmd::audit::run(a, &global),
         Command::Verify(a) => cmd::verify::run(a, &global),
+        Command::Fleet(a) => cmd::fleet::run(a, &global),
+        Command::Report(a) => cmd::report::run(a, &global),
         Command::Respond(a) => cmd::respond::run(a, &global),
         Command::Listeners(a) => cmd::listeners::run(a, &global),
         Command::Probe(a) => cmd::probe::run(a, &global),

@@ -233,6 +233,16 @@ fn before_install_the_responder_proves_each_state() {
         "closed/filtered required flows fail the run"
     );
     let m = states(&o);
+    // What `portplan report` needs to merge it with other hosts' results.
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["kind"], "portplan-verify");
+    assert_eq!(v["run"]["sources"], serde_json::json!(["agent-host"]));
+    assert_eq!(v["run"]["deployment"]["name"], "netns-bed");
+    assert_eq!(
+        v["run"]["deployment"]["sha256"].as_str().map(str::len),
+        Some(64)
+    );
+    assert!(v["run"]["finished_unix_ms"].as_u64() >= v["run"]["started_unix_ms"].as_u64());
     assert_state(&m, "tcp/7001 10.213.0.2", "verified", "token valid");
     assert_state(&m, "tcp/7020 10.213.0.2", "verified", "token valid");
     assert_state(&m, "tcp/7002 10.213.0.2", "closed", "TCP reset");

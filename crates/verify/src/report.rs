@@ -38,6 +38,69 @@ pub struct Report {
     /// What was expected to answer: a responder (before install, where only
     /// `verified` passes) or the services.
     pub expect: Expect,
+    /// Who ran it, on which deployment, when: what `portplan report` needs
+    /// to merge the results of many hosts (none for a bare probe).
+    pub run: Option<RunMeta>,
+}
+
+/// The kind a `verify` JSON result says it is, so `portplan report` can
+/// tell it from any other JSON file.
+pub const VERIFY_KIND: &str = "portplan-verify";
+
+/// Where and on what a verify run happened.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+pub struct RunMeta {
+    /// The deployment hosts (or networks) probed from.
+    pub sources: Vec<String>,
+    /// The machine's host name, as the kernel says it.
+    #[serde(default)]
+    pub machine: String,
+    #[serde(default)]
+    pub deployment: Option<DeploymentId>,
+    /// Unix time in milliseconds at the start and the end of the probes
+    /// (what the fleet benchmark subtracts from the whole run).
+    #[serde(default)]
+    pub started_unix_ms: u64,
+    #[serde(default)]
+    pub finished_unix_ms: u64,
+}
+
+/// A deployment file as a run saw it: results from different versions of
+/// one file should not be merged without saying so.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct DeploymentId {
+    pub name: String,
+    pub file: String,
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: String,
+}
+
+impl DeploymentId {
+    pub fn of(name: &str, file: &str, bytes: &[u8]) -> Self {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(bytes);
+        let sha256 = digest.iter().map(|b| format!("{b:02x}")).collect();
+        DeploymentId {
+            name: name.to_string(),
+            file: file.to_string(),
+            sha256,
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch (0 if the clock is before it).
+pub fn now_unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or_default()
+}
+
+/// This machine's host name (empty when it cannot be read).
+pub fn machine_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
 }
 
 impl Report {
@@ -66,6 +129,7 @@ impl Report {
             not_probed: Vec::new(),
             allow_open_filtered,
             expect,
+            run: None,
         }
     }
 
@@ -97,6 +161,7 @@ impl Report {
             not_probed,
             allow_open_filtered,
             expect,
+            run: None,
         }
     }
 
@@ -211,16 +276,14 @@ impl Report {
             .not_probed
             .iter()
             .map(|n| {
-                vec![
-                    format!("{} -> {}", n.src, n.dst),
-                    if n.required { "yes" } else { "no" }.to_string(),
-                    if n.ports.is_empty() {
-                        n.protocol.to_string()
-                    } else {
-                        format!("{}/{}", n.protocol, n.ports)
-                    },
-                    n.why.clone(),
-                ]
+                gap_row(
+                    &n.src,
+                    &n.dst,
+                    n.required,
+                    Some(n.protocol),
+                    &n.ports,
+                    &n.why,
+                )
             })
             .collect();
         (vec!["FLOW", "REQ", "PORTS", "NOT PROBED BECAUSE"], rows)
@@ -232,7 +295,7 @@ impl Report {
             .into_iter()
             .map(|(s, n)| (s.as_str(), n))
             .collect();
-        let v = serde_json::json!({
+        let mut v = serde_json::json!({
             "title": self.title,
             "summary": {
                 "paths": self.rows.len(),
@@ -245,6 +308,10 @@ impl Report {
             "results": self.rows,
             "not_probed": self.not_probed,
         });
+        if let Some(run) = &self.run {
+            v["kind"] = VERIFY_KIND.into();
+            v["run"] = serde_json::to_value(run).unwrap_or_default();
+        }
         let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
         s.push('\n');
         s
@@ -271,7 +338,7 @@ impl Report {
         let _ = writeln!(
             x,
             "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{time:.6}\">",
-            esc(&self.title)
+            esc_xml(&self.title)
         );
         for r in &self.rows {
             let p = &r.probed;
@@ -284,20 +351,20 @@ impl Report {
             let _ = write!(
                 x,
                 "    <testcase classname=\"{}\" name=\"{}\" time=\"{t:.6}\">",
-                esc(&class),
-                esc(&name)
+                esc_xml(&class),
+                esc_xml(&name)
             );
             let what = format!("{}: {}", p.finding.state, p.finding.evidence);
             if r.required && !r.passed {
                 let _ = write!(
                     x,
                     "<failure type=\"{}\" message=\"{}\"/>",
-                    esc(p.finding.state.as_str()),
-                    esc(&what)
+                    esc_xml(p.finding.state.as_str()),
+                    esc_xml(&what)
                 );
             } else {
                 let opt = if r.required { "" } else { " (optional flow)" };
-                let _ = write!(x, "<system-out>{}{}</system-out>", esc(&what), opt);
+                let _ = write!(x, "<system-out>{}{}</system-out>", esc_xml(&what), opt);
             }
             x.push_str("</testcase>\n");
         }
@@ -305,10 +372,10 @@ impl Report {
             let _ = writeln!(
                 x,
                 "    <testcase classname=\"{}\" name=\"{}/{}\"><skipped message=\"{}\"/></testcase>",
-                esc(&format!("{} -> {}", n.src, n.dst)),
+                esc_xml(&format!("{} -> {}", n.src, n.dst)),
                 n.protocol,
-                esc(&n.ports),
-                esc(&n.why)
+                esc_xml(&n.ports),
+                esc_xml(&n.why)
             );
         }
         x.push_str("  </testsuite>\n</testsuites>\n");
@@ -316,8 +383,29 @@ impl Report {
     }
 }
 
-/// XML attribute/text escaping.
-fn esc(s: &str) -> String {
+/// A table row for a flow without a verdict: flow, required, ports, why.
+pub fn gap_row(
+    src: &str,
+    dst: &str,
+    required: bool,
+    protocol: Option<portplan_model::Protocol>,
+    ports: &str,
+    why: &str,
+) -> Vec<String> {
+    vec![
+        format!("{src} -> {dst}"),
+        if required { "yes" } else { "no" }.to_string(),
+        match protocol {
+            None => "(all)".to_string(),
+            Some(p) if ports.is_empty() => p.to_string(),
+            Some(p) => format!("{p}/{ports}"),
+        },
+        why.to_string(),
+    ]
+}
+
+/// XML (and HTML) attribute/text escaping.
+pub fn esc_xml(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

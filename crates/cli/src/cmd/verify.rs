@@ -7,7 +7,7 @@ use super::{Failure, Global, Outcome};
 use portplan_model::load::Parsed;
 use portplan_model::{Catalog, Deployment, FlowSet};
 use portplan_verify::flows::{self, Host};
-use portplan_verify::report::Report;
+use portplan_verify::report::{machine_name, now_unix_ms, DeploymentId, Report, RunMeta};
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
@@ -127,6 +127,7 @@ pub fn run(args: Args, g: &Global) -> Outcome {
         );
     }
     let targets = checks.iter().map(|c| c.target.clone()).collect();
+    let started_unix_ms = now_unix_ms();
     let probed = run_probes(targets, cfg)?;
     let title = format!(
         "portplan verify {} --from {}{}",
@@ -134,7 +135,7 @@ pub fn run(args: Args, g: &Global) -> Outcome {
         names.join(","),
         if args.installed { " --installed" } else { "" }
     );
-    let report = Report::from_checks(
+    let mut report = Report::from_checks(
         title,
         checks,
         probed,
@@ -142,5 +143,15 @@ pub fn run(args: Args, g: &Global) -> Outcome {
         expect,
         args.opts.allow_open_filtered,
     );
+    // The file was read moments ago to plan; a failure to read it again
+    // leaves the hash empty rather than the run without a result.
+    let bytes = std::fs::read(&args.deployment).unwrap_or_default();
+    report.run = Some(RunMeta {
+        sources: names.iter().map(|s| s.to_string()).collect(),
+        machine: machine_name(),
+        deployment: Some(DeploymentId::of(&dep.value.name, &dep.file, &bytes)),
+        started_unix_ms,
+        finished_unix_ms: now_unix_ms(),
+    });
     print(&report, &args.opts, g)
 }
