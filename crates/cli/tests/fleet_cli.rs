@@ -219,11 +219,14 @@ fn the_users_inventory_gives_connection_settings_and_must_hold_every_host() {
         "all:\n  vars:\n    ansible_user: ops\n  children:\n    dc1:\n      vars:\n        ansible_port: 2222\n      hosts:\n        fl-1: { ansible_host: web1.dc1.example }\n        fl-2:\n        fl-3: { ansible_user: root }\n        fl-4:\n        unrelated:\n",
     );
     let dir = d.path().join("proj");
-    let (code, _, err) = fleet(
-        &fixture("fleet.yaml"),
-        &dir,
-        &["--inventory", inv.to_str().unwrap()],
-    );
+    let with_inventory = || {
+        fleet(
+            &fixture("fleet.yaml"),
+            &dir,
+            &["--inventory", inv.to_str().unwrap()],
+        )
+    };
+    let (code, _, err) = with_inventory();
     assert_eq!(code, Some(0), "{err}");
     let h = hosts(&dir);
     assert_eq!(h.len(), 4, "only the deployment's hosts: {h:?}");
@@ -242,11 +245,7 @@ fn the_users_inventory_gives_connection_settings_and_must_hold_every_host() {
     assert!(get(&h, "fl-2").get("ansible_host").is_none());
 
     std::fs::write(&inv, "all:\n  hosts:\n    fl-1:\n    fl-3:\n").unwrap();
-    let (code, _, err) = fleet(
-        &fixture("fleet.yaml"),
-        &dir,
-        &["--inventory", inv.to_str().unwrap()],
-    );
+    let (code, _, err) = with_inventory();
     assert_eq!(code, Some(2));
     assert!(
         err.contains("the inventory lacks hosts fl-2, fl-4"),
@@ -254,11 +253,7 @@ fn the_users_inventory_gives_connection_settings_and_must_hold_every_host() {
     );
 
     std::fs::write(&inv, "[web]\nfl-1\n").unwrap();
-    let (code, _, err) = fleet(
-        &fixture("fleet.yaml"),
-        &dir,
-        &["--inventory", inv.to_str().unwrap()],
-    );
+    let (code, _, err) = with_inventory();
     assert_eq!(code, Some(2));
     assert!(
         err.contains("inv.yml") && err.contains("ansible-inventory"),

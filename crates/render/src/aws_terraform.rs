@@ -302,8 +302,8 @@ fn fold_covered(rules: &mut BTreeMap<Key, Serves>) {
         Peer::Group(_) => None,
     };
     // Peer ranges per (group, direction, protocol, ports): few per key.
-    let mut by_rule: BTreeMap<(usize, bool, String, Option<(i32, i32)>), Vec<(Key, ipnet::IpNet)>> =
-        BTreeMap::new();
+    type Rule = (usize, bool, String, Option<(i32, i32)>);
+    let mut by_rule: BTreeMap<Rule, Vec<(Key, ipnet::IpNet)>> = BTreeMap::new();
     for k in rules.keys() {
         if let Some(n) = net(&k.2) {
             by_rule
