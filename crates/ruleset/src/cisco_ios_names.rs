@@ -328,7 +328,12 @@ pub struct Tok<'a> {
 
 /// The words of a line (Cisco configurations do not quote), with columns.
 pub fn toks(line: &str) -> Vec<Tok<'_>> {
-    let mut out = Vec::with_capacity(16);
+    toks_n(line, usize::MAX)
+}
+
+/// The first `max` words of a line, with the columns `toks` gives them.
+pub fn toks_n(line: &str, max: usize) -> Vec<Tok<'_>> {
+    let mut out = Vec::with_capacity(max.min(16));
     // (byte offset, 1-based column) of the word being read.
     let mut start: Option<(usize, usize)> = None;
     for (n, (i, c)) in line.char_indices().enumerate() {
@@ -338,6 +343,9 @@ pub fn toks(line: &str) -> Vec<Tok<'_>> {
                     s: &line[s..i],
                     col,
                 });
+                if out.len() >= max {
+                    return out;
+                }
             }
         } else if start.is_none() {
             start = Some((i, n + 1));
