@@ -80,9 +80,10 @@ struct Acl<'a> {
     line: usize,
     v6: bool,
     standard: bool,
-    /// Entry lines: line, text, words of the entry (after `access-list N`
-    /// for numbered lists).
-    entries: Vec<(usize, &'a str, Vec<Tok<'a>>)>,
+    /// Entry lines: line, text, and how many leading words are not the
+    /// entry's (2: `access-list N` of numbered lists). Words are split when
+    /// the entry is parsed, on every core.
+    entries: Vec<(usize, &'a str, usize)>,
 }
 
 /// An object group's member lines.
@@ -146,7 +147,7 @@ fn read(text: &str, file: &str) -> Result<Ruleset, Diagnostic> {
                             b.line,
                         );
                         for &(l, t) in &b.kids {
-                            acls[i].entries.push((l, t, cn::toks(t)));
+                            acls[i].entries.push((l, t, 0));
                         }
                     }
                     (Some("extended" | "standard"), _) => {
@@ -175,7 +176,7 @@ fn read(text: &str, file: &str) -> Result<Ruleset, Diagnostic> {
                 if w.len() == 3 {
                     let i = acl_of(&mut acls, &mut by_name, w[2].s, true, false, b.line);
                     for &(l, t) in &b.kids {
-                        acls[i].entries.push((l, t, cn::toks(t)));
+                        acls[i].entries.push((l, t, 0));
                     }
                 } else if !matches!(
                     word(2),
@@ -205,7 +206,7 @@ fn read(text: &str, file: &str) -> Result<Ruleset, Diagnostic> {
                     continue;
                 }
                 let i = acl_of(&mut acls, &mut by_name, n, false, standard, b.line);
-                acls[i].entries.push((b.line, b.text, w[2..].to_vec()));
+                acls[i].entries.push((b.line, b.text, 2));
             }
             (Some("object-group"), Some(kind)) => {
                 let Some(name) = word(2) else {
@@ -758,9 +759,19 @@ fn build_acl(set: &mut Ruleset, cx: &Cx, acl: &Acl) -> Result<usize, Diagnostic>
     let parsed: Vec<Result<(Option<Entry>, Raised), Diagnostic>> = acl
         .entries
         .par_iter()
-        .map(|(line, text, w)| {
+        .map(|&(line, text, skip)| {
             let mut raised = Raised::default();
-            entry(&mut raised, cx, acl, *line, text, w).map(|e| (e, raised))
+            // Most lines of a large ACL are remarks: their words after the
+            // first few are text, not worth splitting.
+            let head = cn::toks_n(text, skip + 4);
+            let all;
+            let w = if remark_head(head.get(skip..).unwrap_or(&[])) {
+                &head[skip..]
+            } else {
+                all = cn::toks(text);
+                all.get(skip..).unwrap_or(&[])
+            };
+            entry(&mut raised, cx, acl, line, text, w).map(|e| (e, raised))
         })
         .collect();
     let mut rules: Vec<(u64, Rule)> = Vec::new();
@@ -804,6 +815,19 @@ fn build_acl(set: &mut Ruleset, cx: &Cx, acl: &Acl) -> Result<usize, Diagnostic>
     }
     set.chains[c].rules = rules;
     Ok(c)
+}
+
+/// Whether an entry's first words (at least four, if it has them) make it
+/// a remark, as `entry` reads them: `remark`, `10 remark`, `sequence 10 remark`.
+fn remark_head(w: &[Tok]) -> bool {
+    let i = if w.first().is_some_and(|t| t.s.parse::<u64>().is_ok()) {
+        1
+    } else if w.first().map(|t| t.s) == Some("sequence") {
+        2
+    } else {
+        0
+    };
+    w.get(i).map(|t| t.s) == Some("remark")
 }
 
 /// Issue indices an entry hands out count from here until they are merged:
@@ -893,15 +917,16 @@ fn entry(
             "an ACL entry is expected: `permit`, `deny` or `remark`",
         ));
     };
+    // A remark before the rule is made: most lines of a large ACL are.
+    if verb.s == "remark" {
+        let rest = w.get(i + 1).map_or("", |t| &text[byte_of(text, t.col)..]);
+        return Ok(Some(Entry::Remark(rest.trim().to_string())));
+    }
     let mut r = Rule::new(line, text, Action::Next);
     let mut why: Vec<String> = Vec::new();
     let mut dynamic = None;
     let mut at_verb = i;
     match verb.s {
-        "remark" => {
-            let rest = w.get(i + 1).map_or("", |t| &text[byte_of(text, t.col)..]);
-            return Ok(Some(Entry::Remark(rest.trim().to_string())));
-        }
         "evaluate" => {
             r.action = Action::Accept;
             r.when.push(Cond::Never(format!(

@@ -89,7 +89,30 @@ pub(crate) struct Alt {
     pub sure: Option<Space>,
     /// Everything the rule may match (contains `sure`).
     pub envelope: Space,
-    pub why: Option<String>,
+    pub why: Option<Why>,
+}
+
+/// Why a rule side may match. Nearly every side of a large ruleset may
+/// match a DNS name, and its words are needed only where a verdict says
+/// so: the addresses are kept and described then, not at compile time.
+#[derive(Debug, Clone)]
+pub(crate) enum Why {
+    Text(String),
+    /// A DNS name's addresses are unknown and the side matches these.
+    Name(Box<Addrs>),
+}
+
+impl Why {
+    pub(crate) fn text(&self) -> String {
+        match self {
+            Why::Text(t) => t.clone(),
+            Why::Name(a) => format!(
+                "a DNS name's addresses are not known here and the rule matches {}: \
+                 give them with --member NAME=ADDRESS,...",
+                crate::model::cut(&a.describe(), 80)
+            ),
+        }
+    }
 }
 
 /// A ruleset compiled against the user's member map.
@@ -114,7 +137,7 @@ pub(crate) fn addr_side(
     m: &AddrMatch,
     fam: Families,
     members: &Members,
-) -> (Addrs, Addrs, Option<String>) {
+) -> (Addrs, Addrs, Option<Why>) {
     let (mut sure, mut maybe, mut why) = addr_term(m, fam, members);
     for a in &m.also {
         let (s2, m2, w2) = addr_side(a, fam, members);
@@ -131,7 +154,7 @@ pub(crate) fn addr_side(
     (sure, maybe, why)
 }
 
-fn addr_term(m: &AddrMatch, fam: Families, members: &Members) -> (Addrs, Addrs, Option<String>) {
+fn addr_term(m: &AddrMatch, fam: Families, members: &Members) -> (Addrs, Addrs, Option<Why>) {
     let mut sure = m.addrs.clone();
     // A DNS name the rule names stands for the addresses the user gave it
     // (`--member NAME=...`), as the same name in a flow does.
@@ -153,7 +176,7 @@ fn addr_term(m: &AddrMatch, fam: Families, members: &Members) -> (Addrs, Addrs, 
     let mut why = None;
     if !unresolved.is_empty() {
         maybe = Addrs::every().subtract(&sure);
-        why = Some(format!(
+        why = Some(Why::Text(format!(
             "the members of {} are not in the ruleset: give them with --member {}=ADDRESS,...",
             unresolved
                 .iter()
@@ -161,7 +184,7 @@ fn addr_term(m: &AddrMatch, fam: Families, members: &Members) -> (Addrs, Addrs, 
                 .collect::<Vec<_>>()
                 .join(", "),
             unresolved[0]
-        ));
+        )));
     } else {
         // A DNS name stands for addresses the ruleset cannot see: it is
         // surely matched by a side covering every address of the filter's
@@ -181,11 +204,7 @@ fn addr_term(m: &AddrMatch, fam: Families, members: &Members) -> (Addrs, Addrs, 
         {
             maybe.names = crate::space::Names::every().subtract(&sure.names);
             if !maybe.names.is_empty() {
-                why = Some(format!(
-                    "a DNS name's addresses are not known here and the rule matches {}: \
-                     give them with --member NAME=ADDRESS,...",
-                    crate::model::cut(&sure.describe(), 80)
-                ));
+                why = Some(Why::Name(Box::new(sure.clone())));
             }
         }
     }
@@ -407,7 +426,7 @@ impl<'a> Compiled<'a> {
             };
             let sure_box = boxed(sure.clone());
             let env_box = boxed(sure.union(&mb));
-            let why = why.unwrap_or_default();
+            let why = why.as_ref().map(Why::text).unwrap_or_default();
             let mut y2 = Vec::new();
             let mut m2 = Vec::new();
             for y in yes {
@@ -485,6 +504,7 @@ impl<'a> Compiled<'a> {
             },
             (dir, Some(m)) => {
                 let (sure, mut maybe, why) = addr_side(m, fam, &self.members);
+                let why = why.as_ref().map(Why::text);
                 // Members are hosts: a DNS name (an outside service) is one
                 // only where the filter names it.
                 maybe.names = crate::space::Names::none();
@@ -774,7 +794,7 @@ pub(crate) fn split(rule: &CRule, p: Space) -> (Vec<Space>, Vec<(Space, String)>
         let mut next = Vec::with_capacity(rest.len());
         for r in rest {
             if let Some(x) = r.intersect(&a.envelope) {
-                maybe.push((x, a.why.clone().unwrap_or_default()));
+                maybe.push((x, a.why.as_ref().map(Why::text).unwrap_or_default()));
                 next.extend(r.subtract(&a.envelope));
             } else {
                 next.push(r);

@@ -80,8 +80,10 @@ impl Intervals {
         }
     }
     fn finish(&mut self) {
+        // By start alone: lookups find by start, and what they find is
+        // sorted by rule afterwards (many rules share a start: one host).
         for c in &mut self.classes {
-            c.1.sort_unstable();
+            c.1.sort_unstable_by_key(|e| e.0);
         }
         self.wide.sort_unstable();
         self.wide.dedup();

@@ -52,6 +52,7 @@ pub use query::{
 };
 
 use portplan_model::Diagnostic;
+use rayon::prelude::*;
 
 /// One ruleset format.
 pub trait Reader: Sync {
@@ -104,8 +105,10 @@ pub fn reader(name: &str) -> Option<Box<dyn Reader>> {
 
 /// The format of `text`, or why it cannot be told.
 pub fn detect(text: &str) -> Result<&'static str, String> {
+    // Some readers look through the whole text (a Terraform resource may
+    // be anywhere): a large file's sniffs run on every core.
     let mut scores: Vec<(u8, &'static str)> = registry()
-        .iter()
+        .par_iter()
         .map(|r| (r.sniff(text), r.name()))
         .filter(|(s, _)| *s > 0)
         .collect();

@@ -114,15 +114,19 @@ pub fn table(r: &Report, color: bool) -> String {
     );
     t.push('\n');
     let legend = report::legend_of(r.deployment, r.flows.iter().map(|a| a.flow));
-    // Many flows share their sides: name each side once.
-    let mut named: std::collections::HashMap<&Side, String> = std::collections::HashMap::new();
-    for a in r.flows {
-        for s in [&a.flow.src, &a.flow.dst] {
-            named
-                .entry(s)
-                .or_insert_with(|| report::side_names(s, &legend));
-        }
-    }
+    // Many flows share their sides: name each side once, on every core.
+    let mut seen: std::collections::HashSet<&Side> = std::collections::HashSet::new();
+    let sides: Vec<&Side> = r
+        .flows
+        .iter()
+        .flat_map(|a| [&a.flow.src, &a.flow.dst])
+        .filter(|s| seen.insert(s))
+        .collect();
+    drop(seen);
+    let named: std::collections::HashMap<&Side, String> = sides
+        .par_iter()
+        .map(|s| (*s, report::side_names(s, &legend)))
+        .collect();
     let names = |s: &Side| named.get(s).cloned().unwrap_or_default();
     let rows: Vec<Vec<String>> = r
         .flows
