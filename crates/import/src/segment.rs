@@ -47,7 +47,7 @@ fn column(h: &str) -> Col {
         || l.contains("accessed by")
         || l.contains("consumer")
         || l.contains("caller")
-        || l.starts_with("client")
+        || (l.starts_with("client") && !l.contains("port"))
     {
         Col::Talker
     } else if l.contains("direction") {

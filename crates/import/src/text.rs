@@ -146,8 +146,14 @@ fn mark_code(src: &str, rows: &mut [Row]) {
     let mut fence: Option<&str> = None;
     // The indentation of the paragraph that opened a literal block.
     let mut literal: Option<usize> = None;
+    let mut prev = "";
     for (line, r) in src.lines().zip(rows.iter_mut()) {
         let t = line.trim();
+        // `----` under a line of text underlines a heading (Markdown's
+        // setext style); it opens a listing only after a blank line or a
+        // block attribute (`[source,yaml]`).
+        let after_break = prev.is_empty() || prev.starts_with('[');
+        prev = t;
         let indent = line.len() - line.trim_start().len();
         if let Some(f) = fence {
             r.code = true;
@@ -156,10 +162,9 @@ fn mark_code(src: &str, rows: &mut [Row]) {
             }
             continue;
         }
-        if let Some(f) = ["```", "~~~", "----"]
-            .into_iter()
-            .find(|f| t.starts_with(f) && (*f != "----" || t.chars().all(|c| c == '-')))
-        {
+        if let Some(f) = ["```", "~~~", "----"].into_iter().find(|f| {
+            t.starts_with(f) && (*f != "----" || (after_break && t.chars().all(|c| c == '-')))
+        }) {
             fence = Some(f);
             r.code = true;
             literal = None;
@@ -191,8 +196,28 @@ fn blank_front_matter(rows: &mut [Row]) {
         let t = t.trim();
         t == "---" || t == "+++"
     };
+    // Front matter is `key: value` lines: a page that opens with a rule
+    // and has another one further down is not blanked in between.
+    let yaml_key = |r: &Row| {
+        let t = r.text_ref();
+        t.split_once(':').is_some_and(|(k, _)| {
+            !k.is_empty()
+                && k.starts_with(|c: char| c.is_ascii_alphabetic())
+                && k.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        }) || t
+            .split_once('=')
+            .is_some_and(|(k, _)| is_setting(&format!("{}=", k.trim())))
+    };
     let first = rows.iter().position(|r| !r.is_blank());
-    if let Some(start) = first.filter(|&i| fence(&rows[i])) {
+    let opens = first.filter(|&i| {
+        fence(&rows[i])
+            && rows[i + 1..]
+                .iter()
+                .find(|r| !r.is_blank())
+                .is_some_and(yaml_key)
+    });
+    if let Some(start) = opens {
         // A closing fence close to the top; a page that opens with a
         // horizontal rule and no closing one keeps its rows.
         if let Some(end) = rows

@@ -335,3 +335,29 @@ fn a_licence_comment_does_not_make_markdown_html() {
         .collect();
     assert_eq!(lines, vec![11, 13], "{:#?}", imp.draft.requirements);
 }
+
+#[test]
+fn a_client_port_column_is_a_port_column_and_clients_a_party() {
+    let page =
+        "| Service | Client port | Clients |\n|---|---|---|\n| Broker | 9092 | Producers |\n";
+    let fl = flows(page);
+    let r = find(&fl, "9092");
+    assert_eq!(r.0, "producers", "{fl:?}");
+}
+
+#[test]
+fn rules_and_underlines_are_not_front_matter_or_code() {
+    // A page that opens with a rule, and a setext heading underlined with
+    // dashes: every port is read.
+    let page = "---\n\nThe console listens on TCP port 8443.\n\n---\n\nAgents\n------\n\nAgents connect on TCP port 8140.\n\nThe API listens on TCP port 8081.\n";
+    let fl = flows(page);
+    let ports: Vec<&str> = fl.iter().map(|r| r.2.as_str()).collect();
+    for p in ["8443", "8140", "8081"] {
+        assert!(ports.contains(&p), "{p}: {fl:?}");
+    }
+    // An AsciiDoc listing after a blank line is code.
+    let page =
+        "The server listens on TCP port 4505.\n\n[source,bash]\n----\nufw allow 4506/tcp\n----\n";
+    let ports: Vec<String> = flows(page).into_iter().map(|r| r.2).collect();
+    assert_eq!(ports, vec!["4505"]);
+}
