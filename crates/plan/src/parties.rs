@@ -37,6 +37,10 @@ impl Party {
 /// address when both are the same name; None when they are apart.
 fn common(a: &Addr, b: &Addr) -> Option<Addr> {
     match (a, b) {
+        // A side merged into `any` (`office, remote clients`) holds every
+        // named host it lists.
+        (Addr::Any, _) => Some(b.clone()),
+        (_, Addr::Any) => Some(a.clone()),
         (Addr::Net(x), Addr::Net(y)) if x.contains(y) => Some(b.clone()),
         (Addr::Net(x), Addr::Net(y)) if y.contains(x) => Some(a.clone()),
         (Addr::Net(_), Addr::Net(_)) => None,
