@@ -57,6 +57,8 @@ enum Command {
     Fleet(cmd::fleet::Args),
     /// Merge many hosts' `verify --format json` results into one report.
     Report(cmd::report::Args),
+    /// The catalog, plans, audits and verification reports in a browser, kept in SQLite or PostgreSQL.
+    Serve(cmd::serve::Args),
     /// Answer probes on every port this host must accept, before the product is installed.
     Respond(cmd::respond::Args),
     /// Ports bound on this host and their processes; conflicts with a deployment.
@@ -91,6 +93,7 @@ fn main() -> ExitCode {
         Command::Verify(a) => cmd::verify::run(a, &global),
         Command::Fleet(a) => cmd::fleet::run(a, &global),
         Command::Report(a) => cmd::report::run(a, &global),
+        Command::Serve(a) => cmd::serve::run(a, &global),
         Command::Respond(a) => cmd::respond::run(a, &global),
         Command::Listeners(a) => cmd::listeners::run(a, &global),
         Command::Probe(a) => cmd::probe::run(a, &global),

@@ -6,7 +6,7 @@ use portplan_model::{Addr, FlowSet, PortRange};
 mod cloud_groups;
 mod common;
 mod host;
-mod picture;
+pub mod picture;
 mod prepare;
 mod tf;
 

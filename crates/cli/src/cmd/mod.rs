@@ -17,6 +17,7 @@ pub mod probe;
 pub mod report;
 pub mod respond;
 pub mod respond_log;
+pub mod serve;
 pub mod verify;
 
 use portplan_model::{Catalog, Diagnostic};

@@ -1,0 +1,116 @@
+//! Verification reports (`portplan report -f json`) received per
+//! deployment, with what changed since the one before.
+
+use super::audits::json;
+use super::{text, DbError, Store};
+use serde::Serialize;
+
+pub struct NewReport<'a> {
+    pub deployment: &'a str,
+    pub author: &'a str,
+    pub source: &'a str,
+    pub summary: &'a serde_json::Value,
+    pub body: &'a serde_json::Value,
+    pub changes: &'a serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportRow {
+    pub id: String,
+    pub deployment: String,
+    pub received_at: String,
+    pub author: String,
+    pub source: String,
+    pub summary: serde_json::Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<serde_json::Value>,
+}
+
+const COLUMNS: &str = "id, deployment, received_at, author, source, summary, changes";
+
+impl Store {
+    pub async fn add_report(&self, r: NewReport<'_>) -> Result<ReportRow, DbError> {
+        let id = crate::new_id();
+        let now = crate::now();
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO reports (id, deployment, received_at, author, source, summary, body, changes) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&id)
+        .bind(r.deployment)
+        .bind(&now)
+        .bind(r.author)
+        .bind(r.source)
+        .bind(r.summary.to_string())
+        .bind(r.body.to_string())
+        .bind(r.changes.to_string())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(ReportRow {
+            id,
+            deployment: r.deployment.to_string(),
+            received_at: now,
+            author: r.author.to_string(),
+            source: r.source.to_string(),
+            summary: r.summary.clone(),
+            changes: Some(r.changes.clone()),
+            report: None,
+        })
+    }
+
+    /// A deployment's reports, newest first, without their bodies.
+    pub async fn reports(&self, deployment: &str) -> Result<Vec<ReportRow>, DbError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM reports WHERE deployment = $1 ORDER BY received_at DESC, id DESC"
+        ))
+        .bind(deployment)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|r| report_row(r, false)).collect()
+    }
+
+    /// The newest report's body, to compare a new one with.
+    pub async fn latest_report_body(
+        &self,
+        deployment: &str,
+    ) -> Result<Option<serde_json::Value>, DbError> {
+        let row = sqlx::query(
+            "SELECT body FROM reports WHERE deployment = $1 ORDER BY received_at DESC, id DESC LIMIT 1",
+        )
+        .bind(deployment)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| text(&r, "body").map(|s| json(&s))).transpose()
+    }
+
+    pub async fn report(&self, id: &str) -> Result<Option<ReportRow>, DbError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS}, body FROM reports WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(|r| report_row(r, true)).transpose()
+    }
+}
+
+fn report_row(r: &sqlx::any::AnyRow, with_body: bool) -> Result<ReportRow, DbError> {
+    Ok(ReportRow {
+        id: text(r, "id")?,
+        deployment: text(r, "deployment")?,
+        received_at: text(r, "received_at")?,
+        author: text(r, "author")?,
+        source: text(r, "source")?,
+        summary: json(&text(r, "summary")?),
+        changes: Some(json(&text(r, "changes")?)),
+        report: if with_body {
+            Some(json(&text(r, "body")?))
+        } else {
+            None
+        },
+    })
+}
