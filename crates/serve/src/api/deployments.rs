@@ -269,6 +269,19 @@ pub async fn update(
     }
 }
 
+pub async fn delete(
+    State(st): State<AppState>,
+    Extension(user): Extension<User>,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
+    if st.store.delete_deployment(&name).await? {
+        eprintln!("portplan serve: {} deleted deployment `{name}`", user.name);
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found(format!("no deployment named `{name}`")))
+    }
+}
+
 pub async fn versions(
     State(st): State<AppState>,
     Path(name): Path<String>,

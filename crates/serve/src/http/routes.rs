@@ -4,7 +4,7 @@
 use super::session;
 use super::AppState;
 use crate::api::{audits, catalog, deployments, plan, reports};
-use axum::routing::{get, post, MethodRouter};
+use axum::routing::{delete, get, post, MethodRouter};
 
 /// What the OpenAPI document says of a route.
 pub struct Doc {
@@ -93,6 +93,8 @@ pub fn table() -> Vec<Route> {
         route!(put "put" "/api/deployments/{name}", "deployments", "Save a new version on top of base_version",
             query: &[], body: Some((JSON, "{\"yaml\", \"base_version\", \"message\"?}")),
             responses: &[(200, "saved"), (404, "no such deployment"), (409, "someone saved after base_version"), (422, "the YAML does not parse")], produces: JSON, deployments::update),
+        route!(delete "delete" "/api/deployments/{name}", "deployments", "Remove a deployment with its versions, audits and reports",
+            query: &[], body: None, responses: &[(204, "removed"), (404, "no such deployment")], produces: JSON, deployments::delete),
         route!(get "get" "/api/deployments/{name}/versions", "deployments", "Who changed what, when (newest first)",
             query: &[], body: None, responses: FOUND, produces: JSON, deployments::versions),
         route!(get "get" "/api/deployments/{name}/plan", "plans", "The planned flows as rows, with the address legend",

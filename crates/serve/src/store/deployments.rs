@@ -206,6 +206,27 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Removes a deployment with its versions, audits and reports, in one
+    /// transaction; false when there was none.
+    pub async fn delete_deployment(&self, name: &str) -> Result<bool, DbError> {
+        let mut tx = self.pool().begin().await?;
+        for table in ["audits", "reports", "deployment_versions"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE deployment = $1"))
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let gone = sqlx::query("DELETE FROM deployments WHERE name = $1")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(gone > 0)
+    }
+}
+
 async fn insert_version(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     name: &str,
