@@ -14,6 +14,29 @@ pub struct Ran {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
+    /// (the path the child saw, the name the user sent), to put the names
+    /// back in what the child wrote (`names_in`).
+    renames: Vec<(String, String)>,
+}
+
+impl Ran {
+    /// Every string of `v` with the run's temporary paths replaced by the
+    /// names the user sent: a stored result must not name the server's
+    /// temporary folder (it leaks, and it is not the user's file).
+    pub fn names_in(&self, v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::String(s) => {
+                if s.contains("portplan-serve-") {
+                    for (from, to) in &self.renames {
+                        *s = s.replace(from.as_str(), to);
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| self.names_in(x)),
+            serde_json::Value::Object(m) => m.values_mut().for_each(|x| self.names_in(x)),
+            _ => {}
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -84,11 +107,18 @@ impl Engine {
             })?
             .map_err(|e| format!("cannot run {}: {e}", self.exe.display()))?;
         let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        let mut renames: Vec<(String, String)> = paths
+            .iter()
+            .zip(inputs)
+            .map(|(p, i)| (p.display().to_string(), i.name.to_string()))
+            .collect();
+        renames.push((format!("{}/", dir.path().display()), String::new()));
         Ok(Ran {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).to_string(),
             // The child saw the temporary folder; the user sent a name.
             stderr: unfold(&stderr, dir.path(), inputs),
+            renames,
         })
     }
 }
