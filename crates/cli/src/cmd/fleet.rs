@@ -46,6 +46,11 @@ pub struct Args {
     /// run on the hosts' system and architecture).
     #[arg(long, value_name = "FILE")]
     pub binary: Option<PathBuf>,
+    /// Send the merged report to a `portplan serve` at the end: the
+    /// deployment's page there (`http://HOST:8080/#/deployments/NAME`).
+    /// The control node's PORTPLAN_SERVE_TOKEN is its token.
+    #[arg(long, value_name = "URL")]
+    pub push: Option<String>,
     /// What is said once the project is written: a line of text, or JSON
     /// (the folder, each inventory host's part, the command to run).
     #[arg(long, short = 'f', value_enum, default_value_t = crate::out::TableOrJson::Table)]
@@ -155,6 +160,9 @@ fn absolute(p: &Path) -> Result<PathBuf, Failure> {
 }
 
 pub fn run(args: Args, g: &Global) -> Outcome {
+    if let Some(url) = &args.push {
+        super::report_push::target(url)?;
+    }
     let (roles, name) = roles(&args.deployment, g, args.installed)?;
     // The name goes into YAML comments: a line break would end the comment.
     let name: String = name
@@ -256,7 +264,10 @@ pub fn run(args: Args, g: &Global) -> Outcome {
          # Responders bind the planned ports: below 1024 that needs root.\n\
          portplan_become: false\n\
          # Where the per-host results land on this node.\n\
-         portplan_results: \"{{{{ playbook_dir }}}}/results\"\n",
+         portplan_results: \"{{{{ playbook_dir }}}}/results\"\n\
+         # A portplan serve page the report is pushed to (empty: none); its\n\
+         # token is PORTPLAN_SERVE_TOKEN in this node's environment.\n\
+         portplan_push: {push}\n",
         binary = yaml_str(&binary.display().to_string()),
         remote = yaml_str(args.remote_binary.as_deref().unwrap_or("")),
         control = yaml_str(&control.display().to_string()),
@@ -264,6 +275,7 @@ pub fn run(args: Args, g: &Global) -> Outcome {
         catalog = g.catalog_dir.is_some(),
         ttl = yaml_str(&format!("{}s", args.ttl.as_secs().max(1))),
         probe = yaml_str(&format!("{}ms", args.probe_timeout.as_millis().max(1))),
+        push = yaml_str(args.push.as_deref().unwrap_or("")),
     );
     write(&dir.join("group_vars/all/portplan.yml"), &settings)?;
     let sources = entries.iter().filter(|e| e.from.is_some()).count();

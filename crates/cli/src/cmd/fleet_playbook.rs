@@ -34,7 +34,9 @@ pub const PLAYBOOK: &str = r#"# Written by `portplan fleet`: proves a deployment
 # 4. always stops the responders and removes the folder, even when a step
 #    failed, and records what happened on each host in results/;
 # 5. merges everything into results/../report.html, report.json, report.xml
-#    (JUnit) and prints the table; the run fails when the flows are not proven.
+#    (JUnit), pushes it to a portplan serve when `portplan_push` is set
+#    (group_vars/all/portplan.yml), and prints the table; the run fails when
+#    the flows are not proven.
 #
 # A host that cannot be reached, a port another process holds, a responder
 # that cannot bind: each is recorded with its cause and shown in the report;
@@ -235,6 +237,18 @@ pub const PLAYBOOK: &str = r#"# Written by `portplan fleet`: proves a deployment
       register: pp_reports
       changed_when: true
       failed_when: pp_reports.rc not in [0, 1]
+
+    - name: Push the report to portplan serve
+      ansible.builtin.command:
+        argv: >-
+          {{ [portplan_control_binary] + pp_catalog_args
+             + ['report', portplan_results, '--deployment', playbook_dir ~ '/files/deployment.yaml',
+                '--format', 'json', '--output', playbook_dir ~ '/report.pushed.json',
+                '--push', portplan_push, '--push-source', 'portplan fleet'] }}
+      when: portplan_push | default('') | length > 0
+      register: pp_push
+      changed_when: true
+      failed_when: pp_push.rc not in [0, 1]
 
     - name: The report
       ansible.builtin.command:

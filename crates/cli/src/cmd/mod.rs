@@ -15,6 +15,7 @@ pub mod plan;
 pub mod port;
 pub mod probe;
 pub mod report;
+mod report_push;
 pub mod respond;
 pub mod respond_log;
 pub mod serve;

@@ -30,6 +30,19 @@ pub struct Args {
     /// (ICMP, a network as destination, loopback): it stays unproven.
     #[arg(long)]
     pub strict: bool,
+    /// Also send the report to a `portplan serve`: the deployment's page
+    /// there (`http://HOST:8080/#/deployments/NAME`). A server with tokens
+    /// needs PORTPLAN_SERVE_TOKEN.
+    #[arg(long, value_name = "URL")]
+    pub push: Option<String>,
+    /// Who sent it, as the server's history shows it.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "portplan report",
+        requires = "push"
+    )]
+    pub push_source: String,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -162,6 +175,17 @@ pub fn run(args: Args, g: &Global) -> Outcome {
     crate::out::emit(&text, args.output.as_deref())?;
     if args.format != Format::Table || args.output.is_some() {
         eprintln!("{}", m.summary());
+    }
+    if let Some(url) = &args.push {
+        let json = if args.format == Format::Json {
+            text
+        } else {
+            m.json()
+        };
+        eprintln!(
+            "portplan: {}",
+            super::report_push::push(url, &json, &args.push_source)?
+        );
     }
     let unprobeable = m
         .not_verified
