@@ -25,11 +25,9 @@ impl Ran {
     /// temporary folder (it leaks, and it is not the user's file).
     pub fn names_in(&self, v: &mut serde_json::Value) {
         match v {
-            serde_json::Value::String(s) => {
-                if s.contains("portplan-serve-") {
-                    for (from, to) in &self.renames {
-                        *s = s.replace(from.as_str(), to);
-                    }
+            serde_json::Value::String(s) if s.contains("portplan-serve-") => {
+                for (from, to) in &self.renames {
+                    *s = s.replace(from.as_str(), to);
                 }
             }
             serde_json::Value::Array(a) => a.iter_mut().for_each(|x| self.names_in(x)),
