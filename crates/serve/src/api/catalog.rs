@@ -68,12 +68,7 @@ pub async fn product(State(st): State<AppState>, Path(id): Path<String>) -> ApiR
 }
 
 fn unknown(st: &AppState, id: &str) -> ApiError {
-    let hint = portplan_model::diag::suggest(id, st.catalog.ids());
-    let mut msg = format!("no product `{id}` in the catalog");
-    if !hint.is_empty() {
-        msg.push_str(&format!(" (did you mean {}?)", hint.join(" or ")));
-    }
-    ApiError::not_found(msg)
+    ApiError::not_found(super::unknown_product(st, id))
 }
 
 #[derive(Deserialize)]
@@ -98,24 +93,14 @@ pub async fn export(
     if let Some(r) = q.role.as_deref().filter(|r| !r.is_empty()) {
         args.extend(["--role", r]);
     }
-    let ran = st
-        .engine
-        .run(&args, &[])
-        .await
-        .map_err(ApiError::unprocessable)?;
-    if ran.code != 0 {
-        return Err(super::engine_error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &ran.stderr,
-        ));
-    }
+    let text = super::job(&st, &args, StatusCode::UNPROCESSABLE_ENTITY).await?;
     let suffix = q
         .role
         .as_deref()
         .map(|r| format!("-{r}"))
         .unwrap_or_default();
     Ok(download(
-        ran.stdout,
+        text,
         if format == "csv" {
             "text/csv; charset=utf-8"
         } else {
@@ -145,15 +130,14 @@ pub(crate) fn download(text: String, media: &str, file: &str) -> Response {
 }
 
 pub async fn port(State(st): State<AppState>, Path(spec): Path<String>) -> ApiResult<Json<Value>> {
-    let ran = st
-        .engine
-        .run(&["port", spec.as_str(), "-f", "json"], &[])
-        .await
-        .map_err(ApiError::unprocessable)?;
-    if ran.code != 0 {
-        return Err(super::engine_error(StatusCode::BAD_REQUEST, &ran.stderr).at("port"));
-    }
-    let v: Value = serde_json::from_str(&ran.stdout).map_err(|e| {
+    let out = super::job(
+        &st,
+        &["port", spec.as_str(), "-f", "json"],
+        StatusCode::BAD_REQUEST,
+    )
+    .await
+    .map_err(|e| e.at("port"))?;
+    let v: Value = serde_json::from_str(&out).map_err(|e| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("`portplan port` wrote no JSON: {e}"),

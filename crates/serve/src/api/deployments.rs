@@ -29,34 +29,16 @@ pub async fn skeleton(
     if products.is_empty() {
         return Err(ApiError::bad("name at least one product (products=ID,ID)").at("products"));
     }
-    for p in &products {
-        if st.catalog.get(p).is_none() {
-            let meant = portplan_model::diag::suggest(p, st.catalog.ids());
-            let mut msg = format!("no product `{p}` in the catalog");
-            if !meant.is_empty() {
-                msg.push_str(&format!(" (did you mean {}?)", meant.join(" or ")));
-            }
-            return Err(ApiError::bad(msg).at("products"));
-        }
+    if let Some(p) = products.iter().find(|p| st.catalog.get(p).is_none()) {
+        return Err(ApiError::bad(super::unknown_product(&st, p)).at("products"));
     }
     let mut args = vec!["new"];
     args.extend(products.iter().copied());
     for f in comma_list(&q.with) {
         args.extend(["--with", f]);
     }
-    let ran = st
-        .engine
-        .run(&args, &[])
-        .await
-        .map_err(ApiError::unprocessable)?;
-    if ran.code != 0 {
-        return Err(super::engine_error(StatusCode::BAD_REQUEST, &ran.stderr));
-    }
-    Ok((
-        [(header::CONTENT_TYPE, "text/yaml; charset=utf-8")],
-        ran.stdout,
-    )
-        .into_response())
+    let yaml = super::job(&st, &args, StatusCode::BAD_REQUEST).await?;
+    Ok(([(header::CONTENT_TYPE, "text/yaml; charset=utf-8")], yaml).into_response())
 }
 
 fn comma_list(s: &str) -> Vec<&str> {

@@ -39,6 +39,34 @@ pub(crate) fn parse(file: &str, yaml: &str) -> Result<Parsed<Deployment>, ApiErr
     })
 }
 
+/// Runs a job that needs no input file; what it printed when it exited 0,
+/// else its message as an error with `status`.
+pub(crate) async fn job(
+    st: &AppState,
+    args: &[&str],
+    status: axum::http::StatusCode,
+) -> ApiResult<String> {
+    let ran = st
+        .engine
+        .run(args, &[])
+        .await
+        .map_err(ApiError::unprocessable)?;
+    if ran.code != 0 {
+        return Err(engine_error(status, &ran.stderr));
+    }
+    Ok(ran.stdout)
+}
+
+/// `no product X in the catalog (did you mean Y?)`.
+pub(crate) fn unknown_product(st: &AppState, id: &str) -> String {
+    let meant = portplan_model::diag::suggest(id, st.catalog.ids());
+    let mut msg = format!("no product `{id}` in the catalog");
+    if !meant.is_empty() {
+        msg.push_str(&format!(" (did you mean {}?)", meant.join(" or ")));
+    }
+    msg
+}
+
 /// The engine's answer as an API error: its message (the command's stderr)
 /// and where it points.
 pub(crate) fn engine_error(status: axum::http::StatusCode, stderr: &str) -> ApiError {
