@@ -90,7 +90,15 @@ pub async fn create(
         .map_err(ApiError::unprocessable)?;
     // 0: every required flow allowed; 1: some blocked (an answer); 2: bad input.
     if ran.code != 0 && ran.code != 1 {
-        return Err(engine_error(StatusCode::UNPROCESSABLE_ENTITY, &ran.stderr));
+        // Unlocated, it is about `--as` or the ruleset as a whole (a format
+        // not recognised): say which, as the contract promises a `where`.
+        let e = engine_error(StatusCode::UNPROCESSABLE_ENTITY, &ran.stderr);
+        let place = if e.error.starts_with("--as ") {
+            "as"
+        } else {
+            file.as_str()
+        };
+        return Err(e.or_at(place));
     }
     let result: Value = serde_json::from_str(&ran.stdout).map_err(|e| {
         ApiError::new(

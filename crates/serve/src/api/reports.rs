@@ -65,7 +65,8 @@ pub async fn create(
             .await
             .map_err(ApiError::unprocessable)?;
         if ran.code != 0 && ran.code != 1 {
-            return Err(engine_error(StatusCode::UNPROCESSABLE_ENTITY, &ran.stderr));
+            // Not a shape the command knows: the upload as a whole.
+            return Err(engine_error(StatusCode::UNPROCESSABLE_ENTITY, &ran.stderr).or_at("report"));
         }
         serde_json::from_str(&ran.stdout).map_err(|e| {
             ApiError::new(

@@ -39,6 +39,13 @@ impl ApiError {
         self.place = Some(place.into());
         self
     }
+    /// `at`, unless the message located itself already.
+    pub fn or_at(mut self, place: impl Into<String>) -> ApiError {
+        if self.place.is_none() {
+            self.place = Some(place.into());
+        }
+        self
+    }
     pub fn with_diagnostics(mut self, ds: Vec<Diagnostic>) -> ApiError {
         if self.place.is_none() {
             self.place = ds.iter().find(|d| d.is_error()).map(place_of);

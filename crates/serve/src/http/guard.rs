@@ -65,6 +65,17 @@ pub async fn guard(State(st): State<AppState>, mut req: Request, next: Next) -> 
             return secure(e.into_response());
         }
     }
+    // Refused before the body is read: a client that waits for 100-continue
+    // (curl does for big bodies) hears why instead of uploading, and none is
+    // cut off mid-send by a server that stopped reading.
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > st.opts.max_upload) {
+        let over = StatusCode::PAYLOAD_TOO_LARGE.into_response();
+        return secure(json_limit(over, st.opts.max_upload));
+    }
     let user = match (by_token, by_session) {
         (Some(n), _) | (None, Some(n)) => User {
             name: n,
@@ -77,7 +88,8 @@ pub async fn guard(State(st): State<AppState>, mut req: Request, next: Next) -> 
     };
     req.extensions_mut().insert(user);
     let resp = next.run(req).await;
-    secure(json_limit(resp, st.opts.max_upload))
+    let resp = json_limit(resp, st.opts.max_upload);
+    secure(json_rejection(&path, resp).await)
 }
 
 /// The Host header names this server: a loopback server answers only to
@@ -167,6 +179,43 @@ fn json_limit(resp: Response, limit: usize) -> Response {
         .into_response();
     }
     resp
+}
+
+/// axum refuses a body that is not the JSON a handler takes, a wrong
+/// content type, a bad query or method in plain text; the API's errors are
+/// JSON (`{"error"}`), so clients can show them the same way.
+async fn json_rejection(path: &str, resp: Response) -> Response {
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !path.starts_with("/api/")
+        || is_json
+        || !(status.is_client_error() || status.is_server_error())
+    {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    // Rejection texts are a line; past the cap the status's name stands in.
+    let text = axum::body::to_bytes(body, 16 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let text = if text.is_empty() {
+        status.canonical_reason().unwrap_or("refused").to_string()
+    } else {
+        text
+    };
+    let mut out = ApiError::new(status, text).into_response();
+    // Keep what the refusal said in headers (Allow of a 405).
+    for (k, v) in &parts.headers {
+        if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
+            out.headers_mut().append(k.clone(), v.clone());
+        }
+    }
+    out
 }
 
 /// Headers that keep a page from being framed, sniffed, or running scripts

@@ -121,13 +121,9 @@ impl Store {
     ) -> Result<DeploymentRow, Conflict> {
         let now = crate::now();
         let mut tx = self.pool().begin().await?;
-        let taken = sqlx::query("SELECT name FROM deployments WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if taken.is_some() {
-            return Err(Conflict::Exists);
-        }
+        // Write first, no read before: a SQLite transaction that read and
+        // then writes after another save fails with "database is locked"
+        // instead of waiting. A taken name fails on the key.
         let inserted = sqlx::query(
             "INSERT INTO deployments (name, latest, created_at, created_by, updated_at, updated_by) \
              VALUES ($1, 1, $2, $3, $2, $3)",
@@ -137,7 +133,6 @@ impl Store {
         .bind(author)
         .execute(&mut *tx)
         .await;
-        // Two creates of one name at once: the loser's insert fails on the key.
         if let Err(e) = inserted {
             return Err(if is_unique_violation(&e) {
                 Conflict::Exists
