@@ -77,7 +77,7 @@ EOF
   port=$(free_port)
   echo "$port" >"$dir/port"
   as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k '$dir' -c fsync=off -c max_connections=200" \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k '$dir' -c fsync=off -c max_connections=300" \
     start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
   # pg_ctl -w waited for start-up; pg_isready says it takes connections.
   local i

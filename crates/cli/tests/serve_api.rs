@@ -265,6 +265,13 @@ fn deployments_are_versioned_and_stale_saves_refused() {
             (Some(1), Some(1))
         );
 
+        // A base past the latest is refused as such, not as someone's save.
+        let ahead = json!({"yaml": v2b, "base_version": 7});
+        let r = s.change("PUT", "/api/deployments/sdm", &ahead.to_string());
+        let e = r.expect(409).json();
+        assert_eq!(e["current_version"], 2);
+        assert!(e["error"].as_str().unwrap().contains("no version 7"), "{e}");
+
         // A missing deployment, and a YAML that is not a deployment.
         let missing = json!({"yaml": v1, "base_version": 1});
         s.change("PUT", "/api/deployments/nope", &missing.to_string())

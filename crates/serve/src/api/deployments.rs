@@ -239,10 +239,18 @@ pub async fn update(
         Err(Conflict::Missing) => Err(ApiError::not_found(format!("no deployment named `{name}`"))),
         Err(Conflict::Stale { current }) => Err(ApiError::new(
             StatusCode::CONFLICT,
-            format!(
-                "someone saved version {current} after the version {} this edit started from: reload it, then apply your change again",
-                u.base_version
-            ),
+            // A base past the latest is not someone else's save.
+            if u.base_version > current {
+                format!(
+                    "there is no version {} to save on: the latest is {current}; reload it, then apply your change again",
+                    u.base_version
+                )
+            } else {
+                format!(
+                    "someone saved version {current} after the version {} this edit started from: reload it, then apply your change again",
+                    u.base_version
+                )
+            },
         )
         .at("base_version")
         .with(json!({ "current_version": current }))),
