@@ -858,6 +858,15 @@ fn tokens_sign_in_scripts_and_pages() {
             .map(|v| v["author"].as_str().unwrap())
             .collect();
         assert_eq!(authors, vec!["token", "token"]);
+        // A POST from the page too: a new deployment, recorded as `token`.
+        let body = json!({"name": "sdm2", "yaml": repo_file(STRONGDM)}).to_string();
+        let made = s.send(
+            "POST",
+            "/api/deployments",
+            &[("Cookie", &cookies), ct, ("X-CSRF-Token", CSRF)],
+            Some(&body),
+        );
+        assert_eq!(made.expect(201).json()["created_by"], "token");
         // A forged session (another name, the same shape) is no session.
         let forged = session.replacen("pp_session=token", "pp_session=admin", 1);
         s.send("GET", "/api/deployments", &[("Cookie", &forged)], None)
