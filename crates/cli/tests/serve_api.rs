@@ -533,26 +533,14 @@ fn audits_judge_an_uploaded_ruleset() {
 /// the relay's two resource paths, the database's in `db_state`.
 fn verify_json(s: &Server, db_state: &str) -> Value {
     let sha = s.get("/api/deployments/sdm").json()["sha256"].clone();
-    let row = |dst: &str, addr: &str, port: u16, state: &str| {
-        json!({
-            "flow": 0, "src": "sdm-relay-1", "dst": dst, "required": true,
-            "reasons": ["strongdm: relay-resource"], "passed": state == "verified",
-            "host": addr, "protocol": "tcp", "port": port, "address": addr,
-            "state": state, "evidence": format!("{state} evidence"), "rtt_ms": 0.3
-        })
-    };
-    json!({
-        "kind": "portplan-verify",
-        "title": "portplan verify strongdm.yaml --from sdm-relay-1",
-        "summary": {"paths": 2, "expect": "responder"},
-        "results": [row("pg-1", "10.30.0.21", 5432, db_state), row("bastion-1", "10.30.0.40", 22, "verified")],
-        "not_probed": [],
-        "run": {
-            "sources": ["sdm-relay-1"], "machine": "sdm-relay-1",
-            "deployment": {"name": "strongdm-datacenter", "file": "strongdm.yaml", "sha256": sha},
-            "started_unix_ms": 1000, "finished_unix_ms": 2000
-        }
-    })
+    harness::verify_result(
+        "sdm-relay-1",
+        &sha,
+        &[
+            ("pg-1", "10.30.0.21", 5432, db_state),
+            ("bastion-1", "10.30.0.40", 22, "verified"),
+        ],
+    )
 }
 
 /// `portplan report -f json` over one verify result.
@@ -1046,6 +1034,7 @@ fn every_path_in_the_openapi_document_answers() {
                 .replace("{name}", "sdm")
                 .replace("{format}", "cisco-asa")
                 .replace("{port}", "443")
+                .replace("{protocol}", "tcp")
                 .replace(
                     "/api/audits/{id}",
                     &format!("/api/audits/{}", audit["id"].as_str().unwrap()),
@@ -1085,5 +1074,86 @@ fn every_path_in_the_openapi_document_answers() {
         }
         let r = s.get("/api/no-such-thing").expect(404).json();
         assert!(r["error"].as_str().unwrap().contains("no such API path"));
+    });
+}
+
+/// `report --push`: the merged report lands in the deployment's history,
+/// through the CSRF handshake on a token-less loopback server, and with
+/// PORTPLAN_SERVE_TOKEN (only) on a server that has tokens.
+#[test]
+fn report_push_adds_to_the_history() {
+    each_db(|db| {
+        let dir = tempfile::tempdir().unwrap();
+        let push = |s: &Server, state: &str, token: Option<&str>| {
+            let f = dir.path().join(format!("relay-{state}.json"));
+            let sha = json!("0");
+            let v =
+                harness::verify_result("sdm-relay-1", &sha, &[("pg-1", "10.30.0.21", 5432, state)]);
+            std::fs::write(&f, v.to_string()).unwrap();
+            let mut c = portplan();
+            c.arg("report")
+                .arg(&f)
+                .args(["--deployment", STRONGDM, "-f", "json", "-o"])
+                .arg(dir.path().join("out.json"))
+                .args(["--push", &format!("{}/#/deployments/sdm", s.base)])
+                .args(["--push-source", "ci job 7"])
+                .env_remove("PORTPLAN_SERVE_TOKEN");
+            if let Some(t) = token {
+                c.env("PORTPLAN_SERVE_TOKEN", t);
+            }
+            c.output().unwrap()
+        };
+
+        let s = with_strongdm(db);
+        for state in ["verified", "filtered"] {
+            let out = push(&s, state, None);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(matches!(out.status.code(), Some(0 | 1)), "{err}");
+            assert!(err.contains("pushed to"), "{err}");
+        }
+        let list = s.get("/api/deployments/sdm/reports").expect(200).json();
+        let reports = arr(&list["reports"]);
+        assert_eq!(reports.len(), 2);
+        assert_eq!(reports[0]["source"], "ci job 7");
+        let id = reports[0]["id"].as_str().unwrap();
+        let newest = s.get(&format!("/api/reports/{id}")).expect(200).json();
+        let changes = arr(&newest["changes"]);
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0]["before"], "verified");
+        assert_eq!(changes[0]["after"], "filtered");
+
+        // A server with tokens: refused without one, recorded under it with it.
+        let t = Launch::new(db).env("PORTPLAN_SERVE_TOKEN", TOKEN).start();
+        let body = json!({"name": "sdm", "yaml": repo_file(STRONGDM)}).to_string();
+        let bearer = format!("Bearer {TOKEN}");
+        t.send(
+            "POST",
+            "/api/deployments",
+            &[
+                ("Authorization", bearer.as_str()),
+                ("Content-Type", "application/json"),
+            ],
+            Some(&body),
+        )
+        .expect(201);
+        let out = push(&t, "verified", None);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("PORTPLAN_SERVE_TOKEN"));
+        let out = push(&t, "verified", Some(TOKEN));
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let list = t
+            .send(
+                "GET",
+                "/api/deployments/sdm/reports",
+                &[("Authorization", bearer.as_str())],
+                None,
+            )
+            .expect(200)
+            .json();
+        assert_eq!(arr(&list["reports"])[0]["author"], "token");
     });
 }

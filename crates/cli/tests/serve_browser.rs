@@ -9,10 +9,15 @@
 //! Without chromium/chromedriver the test says it is skipped, except under
 //! `CI=true` (`.ci/run` installs them), where it must run.
 
+// Shared with serve_api.rs, which uses all of it.
+#[allow(dead_code)]
+#[path = "common/serve.rs"]
+mod harness;
+
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
+use harness::{databases, in_ci, verify_result, Db, Launch};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -29,10 +34,6 @@ impl Drop for Kill {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
 }
 
 fn have_browser() -> bool {
@@ -52,31 +53,6 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free loopback port")
-}
-
-/// `portplan serve` on a free loopback port; its URL (first stdout line).
-fn start_server(db: &str) -> (Kill, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_portplan"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--db", db])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("portplan serve starts");
-    let out = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(out).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let kill = Kill(child);
-    let url = rx
-        .recv_timeout(WAIT)
-        .expect("serve prints its URL")
-        .trim()
-        .to_string();
-    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-    (kill, url)
 }
 
 fn start_driver() -> (Kill, u16) {
@@ -189,57 +165,15 @@ fn example(name: &str) -> String {
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
-/// One host's `verify -f json`, in the shape the command writes it.
-fn verify_json(relay_state: &str) -> Value {
-    let row = |dst: &str, addr: &str, port: u16, state: &str| {
-        json!({
-            "flow": 0, "src": "sdm-relay-1", "dst": dst, "required": true,
-            "reasons": ["strongdm: relay-gateway"], "passed": state == "open",
-            "host": addr, "protocol": "tcp", "port": port, "address": addr,
-            "state": state, "evidence": format!("{state} (test)"), "rtt_ms": 0.4
-        })
-    };
-    json!({
-        "kind": "portplan-verify",
-        "title": "portplan verify strongdm.yaml --from sdm-relay-1",
-        "summary": {"paths": 2, "expect": "responder"},
-        "results": [row("sdm-gw-1", "203.0.113.10", 5000, relay_state), row("pg-1", "10.30.0.21", 5432, "open")],
-        "not_probed": [],
-        "run": {
-            "sources": ["sdm-relay-1"], "machine": "sdm-relay-1",
-            "deployment": {"name": "sdm-lab", "file": "strongdm.yaml", "sha256": "0"},
-            "started_unix_ms": 1000, "finished_unix_ms": 2000
-        }
-    })
-}
-
-/// A database of its own on the PostgreSQL server the URL names.
-fn fresh_postgres(url: &str, tag: &str) -> String {
-    let name = format!("pp_browser_{tag}_{}", std::process::id());
-    let ok = Command::new("psql")
-        .args([url, "-v", "ON_ERROR_STOP=1", "-qc"])
-        .arg(format!(
-            "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name};"
-        ))
-        .status()
-        .expect("psql runs");
-    assert!(ok.success(), "cannot make database {name} on {url}");
-    match url.rsplit_once('/') {
-        Some((server, _)) => format!("{server}/{name}"),
-        None => panic!("PORTPLAN_TEST_POSTGRES has no database part: {url}"),
-    }
-}
-
-/// The walk, on one database.
-async fn walk(db_label: &str, db: &str) {
-    let (_server, url) = start_server(db);
+/// The walk, on one database's server.
+async fn walk(db: &Db, url: &str) {
     let (_driver, port) = start_driver();
     let tmp = tempfile::tempdir().expect("temp folder");
     let downloads = tmp.path().join("downloads");
     std::fs::create_dir_all(&downloads).expect("downloads folder");
     let c = browser(port, &tmp.path().join("profile"), &downloads).await;
-    let shots = shots_dir(db_label);
-    let result = steps(&c, &url, &shots, &downloads, tmp.path()).await;
+    let shots = shots_dir(db.name());
+    let result = steps(&c, url, &shots, &downloads, tmp.path()).await;
     // A failing step leaves its page in a screenshot for whoever reads CI.
     if result.is_err() {
         shot(&c, &shots, "failed").await;
@@ -430,8 +364,19 @@ async fn steps(
         // 6. Two verification reports; what changed between them.
         let first = tmp.join("verify-1.json");
         let second = tmp.join("verify-2.json");
-        std::fs::write(&first, verify_json("open").to_string()).expect("report 1");
-        std::fs::write(&second, verify_json("filtered").to_string()).expect("report 2");
+        let relay = |state| {
+            verify_result(
+                "sdm-relay-1",
+                &json!("0"),
+                &[
+                    ("sdm-gw-1", "203.0.113.10", 5000, state),
+                    ("pg-1", "10.30.0.21", 5432, "verified"),
+                ],
+            )
+            .to_string()
+        };
+        std::fs::write(&first, relay("verified")).expect("report 1");
+        std::fs::write(&second, relay("filtered")).expect("report 2");
         c.goto(&format!("{url}#/deployments/lab-1/reports"))
             .await
             .expect("reports page");
@@ -456,7 +401,7 @@ async fn steps(
         })
         .await;
         assert!(
-            changes.contains("5000") && changes.contains("open"),
+            changes.contains("5000") && changes.contains("verified"),
             "{changes}"
         );
         shot(c, shots, "06-reports-changes").await;
@@ -524,29 +469,24 @@ mod futures_like {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_user_walks_from_a_port_to_a_proven_deployment_on_sqlite() {
+#[test]
+fn a_user_walks_from_a_port_to_a_proven_deployment() {
     if !have_browser() {
         return;
     }
-    let dir = tempfile::tempdir().expect("temp folder");
-    let db = format!("sqlite:{}", dir.path().join("walk.db").display());
-    walk("sqlite", &db).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_user_walks_from_a_port_to_a_proven_deployment_on_postgres() {
-    if !have_browser() {
-        return;
+    // SQLite, and PostgreSQL when PORTPLAN_TEST_POSTGRES names a server
+    // (required under CI=true). The server (and its database) is made and
+    // dropped outside the async runtime the browser is driven from.
+    for db in databases() {
+        eprintln!("serve_browser: on {}", db.name());
+        let server = Launch::new(&db).start();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        rt.block_on(walk(&db, &format!("{}/", server.base)));
+        drop(rt);
+        drop(server);
     }
-    let Ok(url) = std::env::var("PORTPLAN_TEST_POSTGRES") else {
-        assert!(
-            !in_ci(),
-            "CI=true: PORTPLAN_TEST_POSTGRES must name the throwaway server"
-        );
-        eprintln!("serve_browser: PostgreSQL half skipped (no PORTPLAN_TEST_POSTGRES)");
-        return;
-    };
-    let db = fresh_postgres(&url, "walk");
-    walk("postgres", &db).await;
 }

@@ -78,6 +78,11 @@ pub fn push(url: &str, report_json: &str, source: &str) -> Result<String, Failur
                 .map_err(|e| fail(format!("cannot read the server's answer: {e}")))?;
             let session: serde_json::Value = serde_json::from_str(&text)
                 .map_err(|e| fail(format!("the server's /api/session is not portplan's: {e}")))?;
+            if session["auth"] == true {
+                return Err(fail(
+                    "the server needs a token: set PORTPLAN_SERVE_TOKEN".into(),
+                ));
+            }
             let csrf = session["csrf"].as_str().unwrap_or_default().to_string();
             req = req
                 .header("Cookie", format!("pp_csrf={csrf}"))
@@ -94,6 +99,12 @@ pub fn push(url: &str, report_json: &str, source: &str) -> Result<String, Failur
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or(serde_json::Value::Null);
+    if status == 401 {
+        let said = body["error"].as_str().unwrap_or("no explanation");
+        return Err(fail(format!(
+            "the server did not take the token in PORTPLAN_SERVE_TOKEN ({said})"
+        )));
+    }
     if status != 201 {
         let said = body["error"].as_str().unwrap_or("no explanation");
         return Err(fail(format!(

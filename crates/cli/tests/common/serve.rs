@@ -448,6 +448,34 @@ pub fn repo_file(rel: &str) -> String {
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
+/// One host's `verify -f json`, in the shape the command writes it:
+/// `rows` are (destination, address, tcp port, state); `verified` passes.
+pub fn verify_result(src: &str, sha256: &Value, rows: &[(&str, &str, u16, &str)]) -> Value {
+    let results: Vec<Value> = rows
+        .iter()
+        .map(|(dst, addr, port, state)| {
+            serde_json::json!({
+                "flow": 0, "src": src, "dst": dst, "required": true,
+                "reasons": ["strongdm: relay-resource"], "passed": *state == "verified",
+                "host": addr, "protocol": "tcp", "port": port, "address": addr,
+                "state": state, "evidence": format!("{state} evidence"), "rtt_ms": 0.3
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "kind": "portplan-verify",
+        "title": format!("portplan verify strongdm.yaml --from {src}"),
+        "summary": {"paths": rows.len(), "expect": "responder"},
+        "results": results,
+        "not_probed": [],
+        "run": {
+            "sources": [src], "machine": src,
+            "deployment": {"name": "strongdm-datacenter", "file": "strongdm.yaml", "sha256": sha256},
+            "started_unix_ms": 1000, "finished_unix_ms": 2000
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

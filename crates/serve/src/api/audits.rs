@@ -100,12 +100,13 @@ pub async fn create(
         };
         return Err(e.or_at(place));
     }
-    let result: Value = serde_json::from_str(&ran.stdout).map_err(|e| {
+    let mut result: Value = serde_json::from_str(&ran.stdout).map_err(|e| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("`portplan audit` wrote no JSON: {e}"),
         )
     })?;
+    ran.names_in(&mut result);
     let mut summary = result["summary"].clone();
     summary["format"] = result["rules"]["format"].clone();
     summary["not_understood"] = json!(result["rules"]["not_understood"]

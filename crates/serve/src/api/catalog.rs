@@ -129,7 +129,19 @@ pub(crate) fn download(text: String, media: &str, file: &str) -> Response {
         .into_response()
 }
 
-pub async fn port(State(st): State<AppState>, Path(spec): Path<String>) -> ApiResult<Json<Value>> {
+/// `/api/ports/1812/udp`: the same as `/api/ports/1812%2Fudp`.
+pub async fn port_protocol(
+    st: State<AppState>,
+    Path((port, protocol)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    lookup(st, format!("{port}/{protocol}")).await
+}
+
+pub async fn port(st: State<AppState>, Path(spec): Path<String>) -> ApiResult<Json<Value>> {
+    lookup(st, spec).await
+}
+
+async fn lookup(State(st): State<AppState>, spec: String) -> ApiResult<Json<Value>> {
     let out = super::job(
         &st,
         &["port", spec.as_str(), "-f", "json"],

@@ -68,12 +68,14 @@ pub async fn create(
             // Not a shape the command knows: the upload as a whole.
             return Err(engine_error(StatusCode::UNPROCESSABLE_ENTITY, &ran.stderr).or_at("report"));
         }
-        serde_json::from_str(&ran.stdout).map_err(|e| {
+        let mut merged: Value = serde_json::from_str(&ran.stdout).map_err(|e| {
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("`portplan report` wrote no JSON: {e}"),
             )
-        })?
+        })?;
+        ran.names_in(&mut merged);
+        merged
     };
     let mut summary = report["summary"].clone();
     summary["proven"] = report["proven"].clone();
@@ -173,6 +175,16 @@ pub async fn get_one(State(st): State<AppState>, Path(id): Path<String>) -> ApiR
         .report(&id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no report `{id}`")))?;
+    // Compared with the report before it in the history as it stands: two
+    // reports received at once each stored what was latest when they came.
+    let before = st
+        .store
+        .report_before(&r.deployment, &r.received_at, &r.id)
+        .await?;
+    let mut r = r;
+    if let Some(body) = &r.report {
+        r.changes = Some(changes(before.as_ref(), body));
+    }
     Ok(Json(serde_json::to_value(r).unwrap_or_default()))
 }
 

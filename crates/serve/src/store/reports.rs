@@ -87,6 +87,26 @@ impl Store {
         row.map(|r| text(&r, "body").map(|s| json(&s))).transpose()
     }
 
+    /// The body of the report received just before (`received_at`, `id`).
+    pub async fn report_before(
+        &self,
+        deployment: &str,
+        received_at: &str,
+        id: &str,
+    ) -> Result<Option<serde_json::Value>, DbError> {
+        let row = sqlx::query(
+            "SELECT body FROM reports WHERE deployment = $1 \
+             AND (received_at < $2 OR (received_at = $2 AND id < $3)) \
+             ORDER BY received_at DESC, id DESC LIMIT 1",
+        )
+        .bind(deployment)
+        .bind(received_at)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| text(&r, "body").map(|s| json(&s))).transpose()
+    }
+
     pub async fn report(&self, id: &str) -> Result<Option<ReportRow>, DbError> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS}, body FROM reports WHERE id = $1"
