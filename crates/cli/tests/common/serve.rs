@@ -373,6 +373,11 @@ impl Server {
         }
     }
 
+    /// What the server said on stderr so far (for a failing test's message).
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
     pub fn get(&self, path: &str) -> Resp {
         self.send("GET", path, &[], None)
     }
