@@ -3,6 +3,8 @@
 //! a server; CI always does) a fresh PostgreSQL database. The checks read
 //! the bodies: what the pages and scripts would show, not just statuses.
 
+// Shared with serve_browser.rs and serve_fuzz.rs, which use other parts.
+#[allow(dead_code)]
 #[path = "common/serve.rs"]
 mod harness;
 
