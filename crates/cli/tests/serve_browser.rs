@@ -361,7 +361,45 @@ async fn steps(
         nft_check(&file);
         shot(c, shots, "05-downloaded").await;
 
-        // 6. Two verification reports; what changed between them.
+        // 6. The downloaded file audited back as the gateway's ruleset:
+        // every flow it must accept is allowed, by a rule at a line.
+        c.goto(&format!("{url}#/deployments/lab-1/audit"))
+            .await
+            .expect("audit page");
+        find(c, "[data-test=audit-upload]")
+            .await
+            .send_keys(&file.display().to_string())
+            .await
+            .expect("ruleset chosen");
+        find(c, "[data-test=audit-as] option[value='sdm-gw-1']")
+            .await
+            .click()
+            .await
+            .expect("host chosen");
+        find(c, "[data-test=audit-submit]")
+            .await
+            .click()
+            .await
+            .expect("audit");
+        let summary = text_until(c, "[data-test=audit-summary]", "the verdicts' count", |t| {
+            t.contains("allowed")
+        })
+        .await;
+        assert!(
+            !summary.contains("blocked") || summary.contains("0 blocked"),
+            "{summary}"
+        );
+        let verdicts = text_until(c, "[data-test=verdicts]", "a rule's line", |t| {
+            t.contains("allowed") && t.contains(".nft:")
+        })
+        .await;
+        assert!(
+            verdicts.contains("5000"),
+            "the relay's flow is judged: {verdicts}"
+        );
+        shot(c, shots, "06-audit").await;
+
+        // 7. Two verification reports; what changed between them.
         let first = tmp.join("verify-1.json");
         let second = tmp.join("verify-2.json");
         let relay = |state| {
@@ -404,7 +442,7 @@ async fn steps(
             changes.contains("5000") && changes.contains("verified"),
             "{changes}"
         );
-        shot(c, shots, "06-reports-changes").await;
+        shot(c, shots, "07-reports-changes").await;
     })
     .await
 }
