@@ -43,6 +43,9 @@ pub struct Engine {
     catalog_dir: Option<PathBuf>,
     /// A job that takes longer is stopped (and said so).
     pub limit: Duration,
+    /// At most one job per core at a time; the others wait their turn, so
+    /// a burst of uploads cannot start hundreds of processes at once.
+    slots: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 /// A file to hand a child: its name (as the child reports it) and text.
@@ -53,16 +56,23 @@ pub struct Input<'a> {
 
 impl Engine {
     pub fn new(exe: PathBuf, catalog_dir: Option<PathBuf>) -> Engine {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Engine {
             exe,
             catalog_dir,
             limit: Duration::from_secs(120),
+            slots: std::sync::Arc::new(tokio::sync::Semaphore::new(cores)),
         }
     }
 
     /// Runs `portplan ARGS...`, where an argument `{0}`, `{1}`... is the path
     /// of input 0, 1... written into a fresh folder for this run.
     pub async fn run(&self, args: &[&str], inputs: &[Input<'_>]) -> Result<Ran, String> {
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|_| "the server is stopping".to_string())?;
         let dir = tempfile::Builder::new()
             .prefix("portplan-serve-")
             .tempdir()
