@@ -9,6 +9,7 @@
 //! prints and a crash in one job cannot take the server down.
 
 pub mod api;
+pub mod cpu;
 pub mod engine;
 pub mod http;
 pub mod store;

@@ -49,9 +49,10 @@ pub async fn search(
     let limit = q.limit.unwrap_or(200).clamp(1, 5000);
     // Search is CPU work over the whole catalog: off the async threads.
     let cat = st.catalog.clone();
-    let hits = tokio::task::spawn_blocking(move || portplan_model::search::search(&cat, &query))
-        .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let hits = st
+        .cpu
+        .run(move || portplan_model::search::search(&cat, &query))
+        .await?;
     let total = hits.len();
     let hits: Vec<_> = hits.into_iter().take(limit).collect();
     Ok(Json(

@@ -61,9 +61,7 @@ pub async fn check(
 ) -> ApiResult<Json<Value>> {
     let file = q.name.unwrap_or_else(|| "deployment.yaml".into());
     let cat = st.catalog.clone();
-    let v = tokio::task::spawn_blocking(move || findings(&cat, &file, &body))
-        .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let v = st.cpu.run(move || findings(&cat, &file, &body)).await?;
     Ok(Json(v))
 }
 

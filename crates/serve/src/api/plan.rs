@@ -6,11 +6,11 @@ use super::saved;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::AppState;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::HeaderValue;
 use axum::response::Response;
 use axum::Json;
 use portplan_model::load::Parsed;
-use portplan_model::{Catalog, Deployment, FlowSet};
+use portplan_model::{Deployment, FlowSet};
 use portplan_plan::report;
 use portplan_render::{HostView, Management, RenderOptions};
 use serde::Deserialize;
@@ -27,27 +27,24 @@ pub async fn health(State(st): State<AppState>) -> Json<Value> {
     }))
 }
 
-/// Plans on a blocking thread (planning is CPU work): merged, or as
-/// planned (one flow per requirement) for pictures.
-async fn planned(
-    cat: Arc<Catalog>,
-    dep: Arc<Parsed<Deployment>>,
-    merge: bool,
-) -> ApiResult<FlowSet> {
-    tokio::task::spawn_blocking(move || {
-        portplan_plan::plan_set(&cat, &dep, &portplan_plan::PlanOptions::default(), merge)
-    })
-    .await
-    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-    .map_err(|ds| {
-        let n = ds.iter().filter(|d| d.is_error()).count();
-        ApiError::unprocessable(format!(
-            "the deployment has {n} error{}: fix {} to plan it",
-            if n == 1 { "" } else { "s" },
-            if n == 1 { "it" } else { "them" }
-        ))
-        .with_diagnostics(ds)
-    })
+/// Plans as a CPU job (planning is CPU work): merged, or as planned (one
+/// flow per requirement) for pictures.
+async fn planned(st: &AppState, dep: Arc<Parsed<Deployment>>, merge: bool) -> ApiResult<FlowSet> {
+    let cat = st.catalog.clone();
+    st.cpu
+        .run(move || {
+            portplan_plan::plan_set(&cat, &dep, &portplan_plan::PlanOptions::default(), merge)
+        })
+        .await?
+        .map_err(|ds| {
+            let n = ds.iter().filter(|d| d.is_error()).count();
+            ApiError::unprocessable(format!(
+                "the deployment has {n} error{}: fix {} to plan it",
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "it" } else { "them" }
+            ))
+            .with_diagnostics(ds)
+        })
 }
 
 async fn load(
@@ -65,7 +62,7 @@ pub async fn plan(
     Query(q): Query<VersionQuery>,
 ) -> ApiResult<Json<Value>> {
     let (version, dep) = load(&st, &name, q.version).await?;
-    let set = planned(st.catalog.clone(), dep.clone(), true).await?;
+    let set = planned(&st, dep.clone(), true).await?;
     let legend = report::legend(&dep.value, &set);
     let flows: Vec<Value> = set
         .flows
@@ -119,7 +116,7 @@ pub async fn graph(
     let (version, dep) = load(&st, &name, q.version).await?;
     // As `-f mermaid` draws it: from the plan before merging, so each arrow
     // names only its own pair's requirements.
-    let set = planned(st.catalog.clone(), dep.clone(), false).await?;
+    let set = planned(&st, dep.clone(), false).await?;
     let opts = RenderOptions {
         directory: directory(&dep.value),
         ..RenderOptions::default()
@@ -196,7 +193,7 @@ pub async fn file(
     }
     // Pictures are drawn from the plan as planned; the rest from the merged one.
     let picture = matches!(format.as_str(), "mermaid" | "dot");
-    let set = planned(st.catalog.clone(), dep.clone(), !picture).await?;
+    let set = planned(&st, dep.clone(), !picture).await?;
     let set = match (&host, per_host, picture) {
         (Some((h, addrs)), false, false) => report::for_host(&set, h, addrs),
         _ => set,
@@ -213,13 +210,14 @@ pub async fn file(
         management,
     };
     let fmt = format.clone();
-    let done = tokio::task::spawn_blocking(move || match portplan_render::renderer(&fmt) {
-        Some(r) => r.render(&set, &opts),
-        None => Err(format!("no format `{fmt}`")),
-    })
-    .await
-    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-    .map_err(|e| ApiError::unprocessable(format!("cannot write {format}: {e}")))?;
+    let done = st
+        .cpu
+        .run(move || match portplan_render::renderer(&fmt) {
+            Some(r) => r.render(&set, &opts),
+            None => Err(format!("no format `{fmt}`")),
+        })
+        .await?
+        .map_err(|e| ApiError::unprocessable(format!("cannot write {format}: {e}")))?;
     let host_part = q
         .for_host
         .as_deref()

@@ -27,6 +27,8 @@ pub struct Inner {
     pub catalog: Arc<Catalog>,
     pub store: Store,
     pub engine: Engine,
+    /// CPU-bound jobs, at most one per core.
+    pub cpu: crate::cpu::CpuJobs,
     /// Signs session cookies; new at each start (sessions end with it).
     pub key: [u8; 32],
     pub addr: SocketAddr,
@@ -53,6 +55,7 @@ impl AppState {
             catalog,
             store,
             engine,
+            cpu: crate::cpu::CpuJobs::new(),
             key,
             addr,
         }))
