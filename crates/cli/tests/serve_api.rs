@@ -1159,3 +1159,45 @@ fn report_push_adds_to_the_history() {
         assert_eq!(arr(&list["reports"])[0]["author"], "token");
     });
 }
+
+/// Plans and pictures are kept per saved version: a new version, or a
+/// deployment deleted and made again under the same name (version 1 again),
+/// is planned from its own text, never answered with the old plan.
+#[test]
+fn a_kept_plan_belongs_to_its_version_text() {
+    each_db(|db| {
+        let s = with_strongdm(db);
+        let flows =
+            |s: &Server| arr(&s.get("/api/deployments/sdm/plan").expect(200).json()["flows"]).len();
+        let nodes = |s: &Server| {
+            arr(&s.get("/api/deployments/sdm/graph").expect(200).json()["nodes"]).len()
+        };
+        let (f1, n1) = (flows(&s), nodes(&s));
+        assert_eq!(
+            (flows(&s), nodes(&s)),
+            (f1, n1),
+            "asked again: the same answer"
+        );
+        // The bastion's overrides gone: port 22 flows are planned no more.
+        let yaml = repo_file(STRONGDM);
+        let fewer: String = yaml
+            .lines()
+            .filter(|l| !l.contains("target: bastion-1") && !l.contains("bastion-1: 10.30.0.40"))
+            .map(|l| l.replace("resource: [pg-1, bastion-1]", "resource: [pg-1]") + "\n")
+            .collect();
+        let body = json!({"yaml": fewer, "base_version": 1}).to_string();
+        s.change("PUT", "/api/deployments/sdm", &body).expect(200);
+        let (f2, n2) = (flows(&s), nodes(&s));
+        assert!(n2 < n1, "the bastion's box is gone ({n1} -> {n2})");
+        let v1 = arr(&s
+            .get("/api/deployments/sdm/plan?version=1")
+            .expect(200)
+            .json()["flows"])
+        .len();
+        assert_eq!(v1, f1, "version 1 keeps its own plan");
+        // Deleted, then made again from the smaller text: version 1 again.
+        s.change("DELETE", "/api/deployments/sdm", "").expect(204);
+        s.create("sdm", &fewer).expect(201);
+        assert_eq!((flows(&s), nodes(&s)), (f2, n2));
+    });
+}

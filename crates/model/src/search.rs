@@ -104,6 +104,63 @@ fn words_in(texts: &[&str], fields: &[(&str, &str)]) -> Option<Vec<String>> {
 /// requirement, its product's and roles' names too, so `ise radius` finds
 /// ISE's RADIUS requirements.
 pub fn search(cat: &Catalog, query: &str) -> Vec<Hit> {
+    search_with(cat, None, query)
+}
+
+/// Every requirement's searchable text, lowercased, made once for a
+/// catalog that answers many queries (`portplan serve`): a query then skips
+/// the requirements that lack one of its words without building their
+/// fields. Must be made from the same catalog it is used with.
+pub struct Haystacks(Vec<Vec<String>>);
+
+impl Haystacks {
+    pub fn new(cat: &Catalog) -> Haystacks {
+        Haystacks(
+            cat.products
+                .values()
+                .map(|p| {
+                    p.requirements
+                        .iter()
+                        .map(|r| requirement_fields(p, r).join("\n").to_ascii_lowercase())
+                        .collect()
+                })
+                .collect(),
+        )
+    }
+}
+
+/// The fields a requirement's text terms are looked for in, with names.
+fn requirement_fields(p: &Product, r: &Requirement) -> Vec<String> {
+    let role_names: String = r
+        .from_roles()
+        .iter()
+        .chain(r.to_roles().iter())
+        .filter_map(|id| p.role(id).map(|x| x.name.clone()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let protos: String = r
+        .protocols()
+        .iter()
+        .map(|x| x.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    vec![
+        r.id.clone(),
+        r.service.clone(),
+        r.description.clone().unwrap_or_default(),
+        r.from_roles().join(" "),
+        r.to_roles().join(" "),
+        role_names,
+        r.feature.clone().unwrap_or_default(),
+        protos,
+        p.product.clone(),
+        p.name.clone(),
+        p.vendor.clone(),
+    ]
+}
+
+/// `search`, with the catalog's haystacks when it has them.
+pub fn search_with(cat: &Catalog, hay: Option<&Haystacks>, query: &str) -> Vec<Hit> {
     let terms = terms(query);
     if terms.is_empty() {
         return Vec::new();
@@ -124,7 +181,7 @@ pub fn search(cat: &Catalog, query: &str) -> Vec<Hit> {
         .collect();
     let exact = |id: &str| texts.iter().any(|t| id.eq_ignore_ascii_case(t));
     let mut hits = Vec::new();
-    for p in cat.products.values() {
+    for (pi, p) in cat.products.values().enumerate() {
         let pfields = [
             ("product id", p.product.as_str()),
             ("product name", p.name.as_str()),
@@ -165,7 +222,16 @@ pub fn search(cat: &Catalog, query: &str) -> Vec<Hit> {
                 }
             }
         }
-        for r in &p.requirements {
+        for (ri, r) in p.requirements.iter().enumerate() {
+            // Words never span fields (they hold no whitespace; fields are
+            // joined by a newline), so this skips exactly the requirements
+            // `words_in` below would refuse.
+            let lacks_a_word = hay
+                .and_then(|h| h.0.get(pi)?.get(ri))
+                .is_some_and(|text| !texts.iter().all(|t| text.contains(t)));
+            if lacks_a_word {
+                continue;
+            }
             let mut port_hits = Vec::new();
             let ports_ok = ports.iter().all(|(port, proto)| {
                 let proto_ok = proto.is_none_or(|want| {
@@ -254,6 +320,29 @@ pub fn search(cat: &Catalog, query: &str) -> Vec<Hit> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn haystacks_find_what_the_fields_find() {
+        let cat = Catalog::load(None).expect("the built-in catalog loads");
+        let hay = Haystacks::new(&cat);
+        for q in [
+            "radius",
+            "ise radius",
+            "1812",
+            "1812/udp",
+            "gateway 443",
+            "ssh",
+            "tcp",
+            "Active Directory",
+            "replication 8443",
+            "no-such-word",
+            "kerberos udp/88",
+        ] {
+            let plain = serde_json::to_string(&search(&cat, q)).unwrap();
+            let fast = serde_json::to_string(&search_with(&cat, Some(&hay), q)).unwrap();
+            assert_eq!(plain, fast, "{q}");
+        }
+    }
 
     #[test]
     fn query_words_become_ports_protocols_and_text() {

@@ -1,6 +1,7 @@
 //! The API's handlers, one file per page of the site.
 
 pub mod audits;
+pub mod cache;
 pub mod catalog;
 pub mod deployments;
 pub mod plan;

@@ -5,8 +5,10 @@ use super::deployments::VersionQuery;
 use super::saved;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::AppState;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderValue;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::Json;
 use portplan_model::load::Parsed;
@@ -56,13 +58,52 @@ async fn load(
     Ok((v, Arc::new(parsed?)))
 }
 
+/// A version's answer from the cache, or made by `make` and kept.
+async fn cached<F, Fut>(
+    st: &AppState,
+    what: &'static str,
+    name: &str,
+    version: Option<i64>,
+    make: F,
+) -> ApiResult<Response>
+where
+    F: FnOnce(i64, Arc<Parsed<Deployment>>) -> Fut,
+    Fut: std::future::Future<Output = ApiResult<Value>>,
+{
+    let (v, yaml, parsed) = saved(st, name, version).await?;
+    let body = match st.answers.get(what, name, v, &yaml) {
+        Some(b) => b,
+        None => {
+            let value = make(v, Arc::new(parsed?)).await?;
+            let b =
+                Bytes::from(serde_json::to_vec(&value).map_err(|e| {
+                    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+                })?);
+            st.answers.put(what, name, v, &yaml, b.clone());
+            b
+        }
+    };
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
 pub async fn plan(
     State(st): State<AppState>,
     Path(name): Path<String>,
     Query(q): Query<VersionQuery>,
-) -> ApiResult<Json<Value>> {
-    let (version, dep) = load(&st, &name, q.version).await?;
-    let set = planned(&st, dep.clone(), true).await?;
+) -> ApiResult<Response> {
+    cached(&st, "plan", &name, q.version, |version, dep| {
+        plan_rows(&st, name.clone(), version, dep)
+    })
+    .await
+}
+
+async fn plan_rows(
+    st: &AppState,
+    name: String,
+    version: i64,
+    dep: Arc<Parsed<Deployment>>,
+) -> ApiResult<Value> {
+    let set = planned(st, dep.clone(), true).await?;
     let legend = report::legend(&dep.value, &set);
     let flows: Vec<Value> = set
         .flows
@@ -92,13 +133,13 @@ pub async fn plan(
         .iter()
         .map(|(n, a)| json!({"name": n, "addresses": a.iter().map(ToString::to_string).collect::<Vec<_>>()}))
         .collect();
-    Ok(Json(json!({
+    Ok(json!({
         "deployment": name,
         "version": version,
         "flows": flows,
         "legend": legend,
         "diagnostics": set.diagnostics,
-    })))
+    }))
 }
 
 fn directory(dep: &Deployment) -> Vec<HostView> {
@@ -112,11 +153,22 @@ pub async fn graph(
     State(st): State<AppState>,
     Path(name): Path<String>,
     Query(q): Query<VersionQuery>,
-) -> ApiResult<Json<Value>> {
-    let (version, dep) = load(&st, &name, q.version).await?;
+) -> ApiResult<Response> {
+    cached(&st, "graph", &name, q.version, |version, dep| {
+        picture(&st, name.clone(), version, dep)
+    })
+    .await
+}
+
+async fn picture(
+    st: &AppState,
+    name: String,
+    version: i64,
+    dep: Arc<Parsed<Deployment>>,
+) -> ApiResult<Value> {
     // As `-f mermaid` draws it: from the plan before merging, so each arrow
     // names only its own pair's requirements.
-    let set = planned(&st, dep.clone(), false).await?;
+    let set = planned(st, dep.clone(), false).await?;
     let opts = RenderOptions {
         directory: directory(&dep.value),
         ..RenderOptions::default()
@@ -142,12 +194,12 @@ pub async fn graph(
             }))
         })
         .collect();
-    Ok(Json(json!({
+    Ok(json!({
         "deployment": name,
         "version": version,
         "nodes": nodes,
         "edges": edges,
-    })))
+    }))
 }
 
 #[derive(Deserialize)]

@@ -29,6 +29,10 @@ pub struct Inner {
     pub engine: Engine,
     /// CPU-bound jobs, at most one per core.
     pub cpu: crate::cpu::CpuJobs,
+    /// The catalog's requirements as lowercased text, for fast search.
+    pub haystacks: Arc<portplan_model::search::Haystacks>,
+    /// Plans and pictures of saved versions.
+    pub answers: crate::api::cache::Answers,
     /// Signs session cookies; new at each start (sessions end with it).
     pub key: [u8; 32],
     pub addr: SocketAddr,
@@ -50,8 +54,11 @@ impl AppState {
             eprintln!("portplan serve: no OS randomness; browser sign-in is off");
         }
         let engine = Engine::new(opts.exe.clone(), opts.catalog_dir.clone());
+        let haystacks = Arc::new(portplan_model::search::Haystacks::new(&catalog));
         AppState(Arc::new(Inner {
             opts,
+            haystacks,
+            answers: crate::api::cache::Answers::default(),
             catalog,
             store,
             engine,
