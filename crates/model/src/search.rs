@@ -129,7 +129,23 @@ impl Haystacks {
     }
 }
 
-/// The fields a requirement's text terms are looked for in, with names.
+/// What each of `requirement_fields` is called in a hit's `matched`.
+const FIELD_NAMES: [&str; 11] = [
+    "requirement id",
+    "service",
+    "description",
+    "from",
+    "to",
+    "role names",
+    "feature",
+    "protocol",
+    "product id",
+    "product name",
+    "vendor",
+];
+
+/// The fields a requirement's text terms are looked for in (named by
+/// `FIELD_NAMES`), its product's last.
 fn requirement_fields(p: &Product, r: &Requirement) -> Vec<String> {
     let role_names: String = r
         .from_roles()
@@ -250,34 +266,12 @@ pub fn search_with(cat: &Catalog, hay: Option<&Haystacks>, query: &str) -> Vec<H
             if !ports_ok {
                 continue;
             }
-            let desc = r.description.as_deref().unwrap_or("");
-            let from = r.from_roles().join(" ");
-            let to = r.to_roles().join(" ");
-            let role_names: String = r
-                .from_roles()
+            let values = requirement_fields(p, r);
+            let fields: Vec<(&str, &str)> = FIELD_NAMES
                 .iter()
-                .chain(r.to_roles().iter())
-                .filter_map(|id| p.role(id).map(|x| x.name.clone()))
-                .collect::<Vec<_>>()
-                .join(" ");
-            let feature = r.feature.as_deref().unwrap_or("");
-            let protos: String = r
-                .protocols()
-                .iter()
-                .map(|x| x.as_str())
-                .collect::<Vec<_>>()
-                .join(" ");
-            let mut fields = vec![
-                ("requirement id", r.id.as_str()),
-                ("service", r.service.as_str()),
-                ("description", desc),
-                ("from", from.as_str()),
-                ("to", to.as_str()),
-                ("role names", role_names.as_str()),
-                ("feature", feature),
-                ("protocol", protos.as_str()),
-            ];
-            fields.extend(pfields);
+                .copied()
+                .zip(values.iter().map(String::as_str))
+                .collect();
             let Some(mut m) = words_in(&texts, &fields) else {
                 continue;
             };

@@ -190,14 +190,11 @@ impl Store {
         }
         insert_version(&mut tx, name, base + 1, yaml, author, message, &now).await?;
         tx.commit().await?;
-        let row = sqlx::query(
-            "SELECT name, latest, created_at, created_by, updated_at, updated_by \
-             FROM deployments WHERE name = $1",
-        )
-        .bind(name)
-        .fetch_one(self.pool())
-        .await?;
-        deployment_row(&row).map_err(Conflict::Db)
+        match self.deployment(name).await {
+            Ok(Some(row)) => Ok(row),
+            Ok(None) => Err(Conflict::Missing),
+            Err(e) => Err(Conflict::Db(e)),
+        }
     }
 }
 
