@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod eval;
+mod find;
 mod index;
 pub mod model;
 pub mod query;
