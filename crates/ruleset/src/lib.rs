@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod eval;
+pub mod fast_hash;
 mod find;
 mod index;
 pub mod model;
