@@ -10,6 +10,7 @@ use portplan_model::catalog::{Condition, ParameterKind, PortSpec, Product, Requi
 use portplan_model::diag::{unknown, Diagnostic};
 use portplan_model::load::Parsed;
 use portplan_model::{Addr, Because, Deployment, Flow, Override, PortSet, Protocol, Side};
+use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Planner switches the CLI exposes.
@@ -50,6 +51,18 @@ pub struct Expanded {
     pub diagnostics: Vec<Diagnostic>,
     pub listeners: Vec<Listener>,
     pub claims: Vec<Claim>,
+    /// The deployment's named hosts and networks, resolved (for the
+    /// management check, which needs them too).
+    pub names: Names,
+}
+
+/// What one product use adds: its flows, findings, listeners and claims.
+#[derive(Default)]
+struct Part {
+    flows: Vec<Flow>,
+    diagnostics: Vec<Diagnostic>,
+    listeners: Vec<Listener>,
+    claims: Vec<Claim>,
 }
 
 pub fn expand(
@@ -57,67 +70,97 @@ pub fn expand(
     dep: &Parsed<Deployment>,
     opts: &PlanOptions,
 ) -> Expanded {
-    let mut out = Expanded {
-        flows: Vec::new(),
-        diagnostics: Vec::new(),
-        listeners: Vec::new(),
-        claims: Vec::new(),
-    };
-    let names = Names::build(dep, &mut out.diagnostics);
+    let mut diagnostics = Vec::new();
+    let names = Names::build(dep, &mut diagnostics);
     if dep.value.products.is_empty() {
-        out.diagnostics.push(
+        diagnostics.push(
             dep.error_at("/products", "the deployment lists no product")
                 .hint("add `- product: ID` entries; `portplan catalog list` shows the ids"),
         );
     }
-    for (ui, u) in dep.value.products.iter().enumerate() {
-        let base = format!("/products/{ui}");
-        let p = match cat.get(&u.product) {
-            Some(p) => p,
-            None => {
-                let (m, h) = unknown("product", &u.product, cat.ids());
-                // Checked as the product it most likely means when every
-                // role the entry places is one of that product's: then its
-                // other findings are real, not the typo's echo.
-                let fix = portplan_model::diag::did_you_mean(&u.product, cat.ids())
-                    .and_then(|id| cat.get(&id))
-                    .filter(|p| u.roles.keys().all(|r| p.role(r).is_some()));
-                let fixed = fix.map(|p| p.product.clone());
-                out.diagnostics.push(
-                    dep.error_at(&format!("{base}/product"), m)
-                        .hint(folded(h, &fixed)),
-                );
-                match fix {
-                    Some(p) => p,
-                    None => continue,
-                }
-            }
-        };
-        let s = settings(dep, &base, p, u, &mut out.diagnostics);
-        let roles = place_roles(dep, &names, &base, p, u, &mut out);
-        let overrides = check_overrides(dep, &names, &base, p, &u.overrides, &mut out.diagnostics);
-        let mut ctx = ProductCtx {
-            dep,
-            names: &names,
-            base: &base,
-            p,
-            s: &s,
-            roles: &roles,
-            overrides: &overrides,
-            keep_optional: u.optional && !opts.no_optional,
-            unplaced: BTreeMap::new(),
-            missing: BTreeSet::new(),
-            missing_params: BTreeMap::new(),
-            planned: BTreeSet::new(),
-            matched: BTreeSet::new(),
-            used: BTreeSet::new(),
-        };
-        for r in &p.requirements {
-            ctx.requirement(r, &mut out);
-        }
-        ctx.finish(&mut out.diagnostics);
-        ctx.unused_parameters(u, &mut out.diagnostics);
+    // Product uses expand independently of one another (a deployment of
+    // hundreds of sites lists thousands): on every core, each into its own
+    // part, the parts joined in the deployment's order, so flows and
+    // findings come out as they would one use after the other.
+    let parts: Vec<Part> = dep
+        .value
+        .products
+        .par_iter()
+        .enumerate()
+        .map(|(ui, u)| product_use(cat, dep, opts, &names, ui, u))
+        .collect();
+    let mut out = Expanded {
+        flows: Vec::with_capacity(parts.iter().map(|p| p.flows.len()).sum()),
+        diagnostics,
+        listeners: Vec::with_capacity(parts.iter().map(|p| p.listeners.len()).sum()),
+        claims: Vec::with_capacity(parts.iter().map(|p| p.claims.len()).sum()),
+        names,
+    };
+    for p in parts {
+        out.flows.extend(p.flows);
+        out.diagnostics.extend(p.diagnostics);
+        out.listeners.extend(p.listeners);
+        out.claims.extend(p.claims);
     }
+    out
+}
+
+/// One product use of the deployment (`/products/ui`).
+fn product_use(
+    cat: &portplan_model::Catalog,
+    dep: &Parsed<Deployment>,
+    opts: &PlanOptions,
+    names: &Names,
+    ui: usize,
+    u: &portplan_model::ProductUse,
+) -> Part {
+    let mut out = Part::default();
+    let base = format!("/products/{ui}");
+    let p = match cat.get(&u.product) {
+        Some(p) => p,
+        None => {
+            let (m, h) = unknown("product", &u.product, cat.ids());
+            // Checked as the product it most likely means when every
+            // role the entry places is one of that product's: then its
+            // other findings are real, not the typo's echo.
+            let fix = portplan_model::diag::did_you_mean(&u.product, cat.ids())
+                .and_then(|id| cat.get(&id))
+                .filter(|p| u.roles.keys().all(|r| p.role(r).is_some()));
+            let fixed = fix.map(|p| p.product.clone());
+            out.diagnostics.push(
+                dep.error_at(&format!("{base}/product"), m)
+                    .hint(folded(h, &fixed)),
+            );
+            match fix {
+                Some(p) => p,
+                None => return out,
+            }
+        }
+    };
+    let s = settings(dep, &base, p, u, &mut out.diagnostics);
+    let roles = place_roles(dep, names, &base, p, u, &mut out);
+    let overrides = check_overrides(dep, names, &base, p, &u.overrides, &mut out.diagnostics);
+    let mut ctx = ProductCtx {
+        dep,
+        names,
+        base: &base,
+        p,
+        s: &s,
+        roles: &roles,
+        overrides: &overrides,
+        keep_optional: u.optional && !opts.no_optional,
+        unplaced: BTreeMap::new(),
+        missing: BTreeSet::new(),
+        missing_params: BTreeMap::new(),
+        planned: BTreeSet::new(),
+        matched: BTreeSet::new(),
+        used: BTreeSet::new(),
+    };
+    for r in &p.requirements {
+        ctx.requirement(r, &mut out);
+    }
+    ctx.finish(&mut out.diagnostics);
+    ctx.unused_parameters(u, &mut out.diagnostics);
     out
 }
 
@@ -129,7 +172,7 @@ fn place_roles(
     base: &str,
     p: &Product,
     u: &portplan_model::ProductUse,
-    out: &mut Expanded,
+    out: &mut Part,
 ) -> BTreeMap<String, Vec<Entry>> {
     let mut roles: BTreeMap<String, Vec<Entry>> = BTreeMap::new();
     for (written, v) in &u.roles {
@@ -403,7 +446,7 @@ impl ProductCtx<'_> {
         (all, listening, missing)
     }
 
-    fn requirement(&mut self, r: &Requirement, out: &mut Expanded) {
+    fn requirement(&mut self, r: &Requirement, out: &mut Part) {
         if let Some(f) = &r.feature {
             if !self.s.features.contains(f) {
                 return;
@@ -633,7 +676,7 @@ impl ProductCtx<'_> {
         te: &Entry,
         listening: &PortSet,
         targets: &[Target],
-        out: &mut Expanded,
+        out: &mut Part,
     ) {
         // Only what a product installs on one machine can collide (see
         // conflicts.rs); nothing else needs recording.

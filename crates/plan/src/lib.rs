@@ -100,9 +100,20 @@ fn analyse(
 ) -> (Vec<Flow>, Vec<Diagnostic>) {
     let out = expand::expand(cat, dep, opts);
     let mut diags = out.diagnostics;
-    diags.extend(conflicts::listener_conflicts(dep, &out.listeners));
-    diags.extend(conflicts::overlapping_claims(dep, &out.claims));
-    diags.extend(management::management(dep, &resolve::Names::build(dep, &mut Vec::new())).1);
+    // The three checks read what expanding found, not one another: side by
+    // side, their findings added in the same order.
+    let ((listening, claimed), managed) = rayon::join(
+        || {
+            rayon::join(
+                || conflicts::listener_conflicts(dep, &out.listeners),
+                || conflicts::overlapping_claims(dep, &out.claims),
+            )
+        },
+        || management::management(dep, &out.names).1,
+    );
+    diags.extend(listening);
+    diags.extend(claimed);
+    diags.extend(managed);
     diag::sort(&mut diags);
     diags.dedup();
     (out.flows, diags)

@@ -487,10 +487,10 @@ fn same_class(a: &Action, b: &Action) -> bool {
 
 /// The reverse checks: `flows` are the planned flows' boxes the ruleset
 /// should carry; `hits` every rule their evaluation touched.
-pub fn reverse(
+pub fn reverse<S: std::hash::BuildHasher + Sync>(
     c: &Compiled,
     flows: &[Space],
-    hits: &HashSet<Hit>,
+    hits: &HashSet<Hit, S>,
     host: Option<&Addrs>,
 ) -> Reverse {
     let set = c.set;

@@ -49,7 +49,7 @@ impl Reader for AwsTerraform {
         let kinds = GROUP_TYPES.iter().chain(RULE_TYPES);
         let mut score = 0;
         for k in kinds {
-            if text.contains(&format!("resource \"{k}\"")) {
+            if crate::find::has(text, &format!("resource \"{k}\"")) {
                 score = 90;
             }
         }

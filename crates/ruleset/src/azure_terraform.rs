@@ -31,11 +31,10 @@ impl Reader for AzureTerraform {
         if text.starts_with("# portplan: Azure network security group") {
             return 95;
         }
-        if text.contains("\"azurerm_network_security_group\"")
-            || text.contains("\"azurerm_network_security_rule\"")
-        {
+        let has = |n: &str| crate::find::has(text, n);
+        if has("\"azurerm_network_security_group\"") || has("\"azurerm_network_security_rule\"") {
             90
-        } else if text.contains("azurerm_network_security") && text.contains("resource") {
+        } else if has("azurerm_network_security") && has("resource") {
             60
         } else {
             0

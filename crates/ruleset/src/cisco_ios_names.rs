@@ -440,20 +440,21 @@ pub fn blocks(text: &str) -> Vec<Block<'_>> {
         // `!` comments (IOS, ASA), `:` comments (ASA saved configurations).
         !t.is_empty() && !t.starts_with('!') && !t.starts_with('#') && !t.starts_with(':')
     };
-    let base = text
-        .lines()
-        .filter(|l| meaningful(l))
-        .map(indent)
-        .min()
-        .unwrap_or(0);
-    let mut out: Vec<Block> = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
-        if !meaningful(raw) {
-            continue;
+    // One pass over the text (a core firewall's configuration has
+    // hundreds of thousands of lines): the meaningful lines, then the
+    // indentation they share.
+    let mut kept: Vec<(usize, &str, usize)> = Vec::new();
+    for_lines(text, |i, l| {
+        if meaningful(l) {
+            kept.push((i, l, indent(l)));
         }
+    });
+    let base = kept.iter().map(|k| k.2).min().unwrap_or(0);
+    let mut out: Vec<Block> = Vec::new();
+    for (i, raw, ind) in kept {
         // The text keeps its indentation, so that columns are the file's.
         let t = raw.trim_end();
-        if indent(raw) > base {
+        if ind > base {
             if let Some(b) = out.last_mut() {
                 b.kids.push((i + 1, t));
                 continue;
@@ -466,6 +467,24 @@ pub fn blocks(text: &str) -> Vec<Block<'_>> {
         });
     }
     out
+}
+
+/// `text.lines().enumerate()`, each line handed to `f`, with the line
+/// ends found by a vectorised search: the same lines (a `\r` before a
+/// `\n` dropped, an unended last line as it is, no empty line after a
+/// final `\n`).
+fn for_lines<'a>(text: &'a str, mut f: impl FnMut(usize, &'a str)) {
+    let mut start = 0;
+    let mut n = 0;
+    for end in memchr::memchr_iter(b'\n', text.as_bytes()) {
+        let l = &text[start..end];
+        f(n, l.strip_suffix('\r').unwrap_or(l));
+        n += 1;
+        start = end + 1;
+    }
+    if start < text.len() {
+        f(n, &text[start..]);
+    }
 }
 
 pub fn at(file: &str, line: usize, column: usize, msg: impl Into<String>) -> Diagnostic {
@@ -593,5 +612,32 @@ mod ascii_tests {
         // Not ASCII: columns count characters, not bytes.
         let t = toks("caf\u{e9} permit");
         assert_eq!((t[1].s, t[1].col), ("permit", 6));
+    }
+}
+
+#[cfg(test)]
+mod line_tests {
+    use super::for_lines;
+
+    #[test]
+    fn for_lines_gives_str_lines() {
+        for t in [
+            "",
+            "\n",
+            "\n\n",
+            "a",
+            "a\n",
+            "a\r\nb",
+            "a\r\nb\r\n",
+            "a\rb\n",
+            "a\r",
+            "x\n\ny\r",
+            " \r\n\r\n",
+        ] {
+            let mut got = Vec::new();
+            for_lines(t, |i, l| got.push((i, l)));
+            let want: Vec<(usize, &str)> = t.lines().enumerate().collect();
+            assert_eq!(got, want, "{t:?}");
+        }
     }
 }

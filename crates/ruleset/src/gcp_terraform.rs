@@ -34,9 +34,9 @@ impl Reader for GcpTerraform {
         if t.starts_with('{') || t.starts_with('[') {
             return 0;
         }
-        if text.contains("# portplan: Google Cloud VPC firewall rules") {
+        if crate::find::has(text, "# portplan: Google Cloud VPC firewall rules") {
             95
-        } else if text.contains("resource \"google_compute_firewall\"") {
+        } else if crate::find::has(text, "resource \"google_compute_firewall\"") {
             90
         } else {
             0

@@ -6,6 +6,8 @@
 
 use crate::eval::CRule;
 use crate::space::{Addrs, Ranges, Space};
+use rayon::prelude::*;
+use smallvec::SmallVec;
 
 /// Chains shorter than this are scanned; the index would cost more.
 const SCAN_BELOW: usize = 48;
@@ -81,10 +83,20 @@ impl Intervals {
     }
     fn finish(&mut self) {
         // By start alone: lookups find by start, and what they find is
-        // sorted by rule afterwards (many rules share a start: one host).
+        // sorted by rule afterwards (many rules share a start: one host),
+        // so the order among equal starts does not matter, and a large
+        // class is sorted on every core.
         for c in &mut self.classes {
-            c.1.sort_unstable_by_key(|e| e.0);
+            if c.1.len() > 1 << 14 {
+                c.1.par_sort_unstable_by_key(|e| e.0);
+            } else {
+                c.1.sort_unstable_by_key(|e| e.0);
+            }
         }
+        // Every lookup binary-searches every class: a chain of host rules
+        // fills one class of seven, and the empty ones were most of the
+        // index's cost. (`add` is done: the widest class is not needed.)
+        self.classes.retain(|c| !c.1.is_empty());
         self.wide.sort_unstable();
         self.wide.dedup();
     }
@@ -103,6 +115,8 @@ impl Intervals {
     }
     fn lookup(&self, lo: u128, hi: u128, out: &mut Vec<u32>) {
         for w in self.windows(lo, hi) {
+            // Room for the window at once, not grown entry by entry.
+            out.reserve(w.len());
             for e in w {
                 if e.1 >= lo {
                     out.push(e.2);
@@ -121,8 +135,10 @@ impl AddrIndex {
         }
     }
     fn add(&mut self, rule: u32, sides: &[&Addrs]) {
-        let mut v4 = Vec::new();
-        let mut v6 = Vec::new();
+        // A rule has a span or two a side: kept inline, not allocated for
+        // each of a large chain's rules.
+        let mut v4: SmallVec<[(u128, u128); 4]> = SmallVec::new();
+        let mut v6: SmallVec<[(u128, u128); 4]> = SmallVec::new();
         let mut names = false;
         for a in sides {
             v4.extend(

@@ -8,6 +8,8 @@
 
 pub mod audit;
 pub mod eval;
+pub mod fast_hash;
+mod find;
 mod index;
 pub mod model;
 pub mod query;

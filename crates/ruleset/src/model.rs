@@ -49,10 +49,31 @@ impl Rule {
 /// Cut a text to at most `max` characters, on a character boundary.
 pub fn cut(s: &str, max: usize) -> String {
     // No more bytes than `max` is no more characters either.
-    if s.len() <= max || s.chars().count() <= max {
+    if s.len() <= max {
         return s.to_string();
     }
-    let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+    // Only the first `max` characters are walked, and the kept ones copied
+    // as one slice: a large ACL's rules each get a label cut from the
+    // remarks before them, a few hundred bytes to a few kilobytes. Where
+    // the first `max + 1` bytes are ASCII, they are that many characters.
+    if s.as_bytes()[..=max].is_ascii() {
+        let end = max.saturating_sub(1);
+        let mut t = String::with_capacity(end + '…'.len_utf8());
+        t.push_str(&s[..end]);
+        t.push('…');
+        return t;
+    }
+    let mut at = s.char_indices().map(|(i, _)| i);
+    let Some(end) = at.nth(max.saturating_sub(1)) else {
+        return s.to_string();
+    };
+    if max > 0 && at.next().is_none() {
+        // Exactly `max` characters.
+        return s.to_string();
+    }
+    let end = if max == 0 { 0 } else { end };
+    let mut t = String::with_capacity(end + '…'.len_utf8());
+    t.push_str(&s[..end]);
     t.push('…');
     t
 }
@@ -480,4 +501,41 @@ impl Ruleset {
 pub struct RuleAt {
     pub chain: usize,
     pub rule: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cut;
+
+    /// `cut` as it was: every character counted, the kept ones collected.
+    fn cut_by_chars(s: &str, max: usize) -> String {
+        if s.len() <= max || s.chars().count() <= max {
+            return s.to_string();
+        }
+        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+
+    #[test]
+    fn cut_keeps_what_counting_characters_kept() {
+        for s in [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abcd",
+            "abcdefgh",
+            "éé",
+            "ééé",
+            "aéb€c",
+            "€€€€€",
+            "abcdé",
+            "aé",
+        ] {
+            for max in 0..7 {
+                assert_eq!(cut(s, max), cut_by_chars(s, max), "{s:?} {max}");
+            }
+        }
+    }
 }

@@ -34,12 +34,13 @@ impl Reader for Windows {
         "PowerShell New-NetFirewallRule / Set-NetFirewallProfile scripts (Windows Firewall)"
     }
     fn sniff(&self, text: &str) -> u8 {
-        let t = text.to_ascii_lowercase();
-        if t.contains("new-netfirewallrule") {
+        // As if lowercased, without copying a large file to do so.
+        let has = |n: &str| crate::find::has_ignore_case(text, n);
+        if has("new-netfirewallrule") {
             90
-        } else if t.contains("set-netfirewallprofile") {
+        } else if has("set-netfirewallprofile") {
             80
-        } else if t.contains("netfirewallrule") {
+        } else if has("netfirewallrule") {
             70
         } else {
             0

@@ -9,13 +9,13 @@ use crate::one_of::OneOf;
 use crate::out;
 use portplan_model::catalog::Scope;
 use portplan_model::{Addr, Diagnostic, Location};
+use portplan_ruleset::fast_hash::{FastMap, FastSet};
 use portplan_ruleset::space::Addrs;
 use portplan_ruleset::{
     flow_spaces, host_flow_spaces, judge, parse_query, query, reverse, Compiled, Members, Ruleset,
     Verdict,
 };
 use rayon::prelude::*;
-use std::collections::HashSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -209,8 +209,8 @@ pub fn run(args: Args, g: &Global) -> Outcome {
         .collect();
     // An unmerged plan repeats boxes (one flow per requirement, several
     // requirements per port): each distinct box is judged once.
-    let mut seen: std::collections::HashMap<&Vec<portplan_ruleset::space::Space>, usize> =
-        std::collections::HashMap::with_capacity(spaces.len());
+    let mut seen: FastMap<&Vec<portplan_ruleset::space::Space>, usize> =
+        FastMap::with_capacity_and_hasher(spaces.len(), Default::default());
     let mut distinct: Vec<&Vec<portplan_ruleset::space::Space>> = Vec::new();
     let which: Vec<usize> = spaces
         .iter()
@@ -225,7 +225,7 @@ pub fn run(args: Args, g: &Global) -> Outcome {
         .par_iter()
         .map(|s| judge(&c, s, host_addrs.as_ref()))
         .collect();
-    let hits: HashSet<portplan_ruleset::Hit> = verdicts
+    let hits: FastSet<portplan_ruleset::Hit> = verdicts
         .iter()
         .flat_map(|j| j.hits.iter().copied())
         .collect();

@@ -115,7 +115,7 @@ pub fn table(r: &Report, color: bool) -> String {
     t.push('\n');
     let legend = report::legend_of(r.deployment, r.flows.iter().map(|a| a.flow));
     // Many flows share their sides: name each side once, on every core.
-    let mut seen: std::collections::HashSet<&Side> = std::collections::HashSet::new();
+    let mut seen: portplan_ruleset::fast_hash::FastSet<&Side> = Default::default();
     let sides: Vec<&Side> = r
         .flows
         .iter()
@@ -123,7 +123,7 @@ pub fn table(r: &Report, color: bool) -> String {
         .filter(|s| seen.insert(s))
         .collect();
     drop(seen);
-    let named: std::collections::HashMap<&Side, String> = sides
+    let named: portplan_ruleset::fast_hash::FastMap<&Side, String> = sides
         .par_iter()
         .map(|s| (*s, report::side_names(s, &legend)))
         .collect();

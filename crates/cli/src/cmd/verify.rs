@@ -40,8 +40,11 @@ pub fn planned_with(
     no_optional: bool,
     no_merge: bool,
 ) -> Result<(Catalog, Parsed<Deployment>, FlowSet), Failure> {
-    let cat = g.catalog()?;
-    let dep = portplan_plan::load_deployment(path)?;
+    // The catalog and the deployment are read side by side (a large
+    // deployment's YAML takes a while); a bad catalog is still said first.
+    let (cat, dep) = rayon::join(|| g.catalog(), || portplan_plan::load_deployment(path));
+    let cat = cat?;
+    let dep = dep?;
     let opts = portplan_plan::PlanOptions { no_optional };
     let flows =
         portplan_plan::plan_set(&cat, &dep, &opts, !no_merge).map_err(Failure::Diagnostics)?;
