@@ -82,7 +82,7 @@ a = runs["audit"]
 print(f"--- portplan audit (whole command, {len(a)} runs): median wall {statistics.median(w for w, _ in a):.3f}s, "
       f"peak RSS {max(k for _, k in a) / 1024:.0f} MB; ruleset file {int(sys.argv[2]) / 1e6:.1f} MB")
 p = runs["plan-only"][0]
-print(f"    of which planning the deployment (plan -f csv alone): {p[0]:.3f}s")
+print(f"    for scale, `plan --no-merge -f csv` of the same deployment (plans and writes the CSV ticket): {p[0]:.3f}s")
 for k in sorted((k for k in runs if k.startswith("mem-")), key=lambda k: int(k[4:])):
     w, kb = runs[k][0]
     print(f"    {k[4:]:>7} rules: {w:.3f}s, peak RSS {kb / 1024:.0f} MB")
