@@ -993,7 +993,8 @@ fn concurrent_creates_are_saved_or_refused_as_taken() {
         assert_eq!(codes.iter().filter(|c| **c == 409).count(), 7, "{r:?}");
         let vs = s.get("/api/deployments/same/versions").json();
         assert_eq!(arr(&vs["versions"]).len(), 1);
-        // Audits and reports of one deployment at once are all kept.
+        // Audits of one deployment at once are all kept (reports at once:
+        // reports_received_at_once_are_compared_one_after_another).
         let rules = gw1_rules(&s, "d0");
         let r = at_once(&s, |i| {
             (
@@ -1003,6 +1004,46 @@ fn concurrent_creates_are_saved_or_refused_as_taken() {
         });
         assert!(r.iter().all(|(c, _)| *c == 201), "{r:?}");
         assert_eq!(listed(&s, "/api/deployments/d0/audits", "audits"), 8);
+    });
+}
+
+#[test]
+fn reports_received_at_once_are_compared_one_after_another() {
+    each_db(|db| {
+        let s = with_strongdm(db);
+        let up = report_of(&verify_json(&s, "verified"));
+        let down = report_of(&verify_json(&s, "filtered"));
+        // Alternating states: each report changes the database's path, so
+        // a report compared with the wrong previous one shows it.
+        let r = at_once(&s, |i| {
+            let body = if i % 2 == 0 { &up } else { &down };
+            ("/api/deployments/sdm/reports".into(), body.clone())
+        });
+        assert!(r.iter().all(|(c, _)| *c == 201), "{r:?}");
+        let list = s.get("/api/deployments/sdm/reports").expect(200).json();
+        let rows = arr(&list["reports"]);
+        assert_eq!(rows.len(), 8);
+        // What the history lists (stored when each came) is what comparing
+        // each with the one before it in the history gives.
+        for row in rows {
+            let id = row["id"].as_str().unwrap();
+            let again = s.get(&format!("/api/reports/{id}")).expect(200).json();
+            assert_eq!(row["changes"], again["changes"], "report {id}");
+        }
+        assert_eq!(rows[7]["changes"], json!([]), "nothing before the first");
+        // Newest first: a report names the database's path when its state
+        // differs from the one received just before it, and nothing else.
+        let db_path = "sdm-relay-1 -> pg-1 tcp/5432 at 10.30.0.21";
+        for pair in rows.windows(2) {
+            let (newer, older) = (&pair[0], &pair[1]);
+            let older_state = older["summary"]["required_failed"] == 1;
+            let newer_state = newer["summary"]["required_failed"] == 1;
+            if older_state != newer_state {
+                assert_eq!(newer["changes"][0]["path"], db_path, "{newer}");
+            } else {
+                assert_eq!(newer["changes"], json!([]), "{newer}");
+            }
+        }
     });
 }
 

@@ -79,8 +79,6 @@ pub async fn create(
     };
     let mut summary = report["summary"].clone();
     summary["proven"] = report["proven"].clone();
-    let previous = st.store.latest_report_body(&name).await?;
-    let changes = changes(previous.as_ref(), &report);
     let source = q
         .source
         .as_deref()
@@ -94,14 +92,16 @@ pub async fn create(
         .unwrap_or_else(|| "upload".into());
     let row = st
         .store
-        .add_report(NewReport {
-            deployment: &name,
-            author: &user.name,
-            source: &source,
-            summary: &summary,
-            body: &report,
-            changes: &changes,
-        })
+        .add_report(
+            NewReport {
+                deployment: &name,
+                author: &user.name,
+                source: &source,
+                summary: &summary,
+                body: &report,
+            },
+            |previous| changes(previous, &report),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(row)).into_response())
 }
@@ -175,8 +175,8 @@ pub async fn get_one(State(st): State<AppState>, Path(id): Path<String>) -> ApiR
         .report(&id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no report `{id}`")))?;
-    // Compared with the report before it in the history as it stands: two
-    // reports received at once each stored what was latest when they came.
+    // Compared with the report before it in the history as it stands (the
+    // same as stored: reports are compared one at a time).
     let before = st
         .store
         .report_before(&r.deployment, &r.received_at, &r.id)

@@ -11,7 +11,6 @@ pub struct NewReport<'a> {
     pub source: &'a str,
     pub summary: &'a serde_json::Value,
     pub body: &'a serde_json::Value,
-    pub changes: &'a serde_json::Value,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -31,10 +30,33 @@ pub struct ReportRow {
 const COLUMNS: &str = "id, deployment, received_at, author, source, summary, changes";
 
 impl Store {
-    pub async fn add_report(&self, r: NewReport<'_>) -> Result<ReportRow, DbError> {
+    /// Keeps a report with `changes(previous body)`. The deployment's row
+    /// is locked first (a no-op update: a row lock in PostgreSQL, the write
+    /// lock in SQLite), so two reports received at once, even by two
+    /// servers sharing the database, are compared one after the other and
+    /// the second sees the first as its previous.
+    pub async fn add_report(
+        &self,
+        r: NewReport<'_>,
+        changes: impl FnOnce(Option<&serde_json::Value>) -> serde_json::Value,
+    ) -> Result<ReportRow, DbError> {
         let id = crate::new_id();
-        let now = crate::now();
         let mut tx = self.pool().begin().await?;
+        sqlx::query("UPDATE deployments SET latest = latest WHERE name = $1")
+            .bind(r.deployment)
+            .execute(&mut *tx)
+            .await?;
+        let previous = sqlx::query(
+            "SELECT body FROM reports WHERE deployment = $1 ORDER BY received_at DESC, id DESC LIMIT 1",
+        )
+        .bind(r.deployment)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|row| text(&row, "body").map(|s| json(&s)))
+        .transpose()?;
+        let changes = changes(previous.as_ref());
+        // Taken under the lock: the order of times is the order of comparing.
+        let now = crate::now();
         sqlx::query(
             "INSERT INTO reports (id, deployment, received_at, author, source, summary, body, changes) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -46,7 +68,7 @@ impl Store {
         .bind(r.source)
         .bind(r.summary.to_string())
         .bind(r.body.to_string())
-        .bind(r.changes.to_string())
+        .bind(changes.to_string())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -57,7 +79,7 @@ impl Store {
             author: r.author.to_string(),
             source: r.source.to_string(),
             summary: r.summary.clone(),
-            changes: Some(r.changes.clone()),
+            changes: Some(changes),
             report: None,
         })
     }
@@ -71,20 +93,6 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(|r| report_row(r, false)).collect()
-    }
-
-    /// The newest report's body, to compare a new one with.
-    pub async fn latest_report_body(
-        &self,
-        deployment: &str,
-    ) -> Result<Option<serde_json::Value>, DbError> {
-        let row = sqlx::query(
-            "SELECT body FROM reports WHERE deployment = $1 ORDER BY received_at DESC, id DESC LIMIT 1",
-        )
-        .bind(deployment)
-        .fetch_optional(self.pool())
-        .await?;
-        row.map(|r| text(&r, "body").map(|s| json(&s))).transpose()
     }
 
     /// The body of the report received just before (`received_at`, `id`).
