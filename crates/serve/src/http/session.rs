@@ -79,6 +79,44 @@ pub fn session_user(st: &AppState, value: &str) -> Option<String> {
     same(want.as_bytes(), sig.as_bytes()).then(|| name.to_string())
 }
 
+/// Whether the browser reached us over HTTPS: a TLS proxy in front says so
+/// (`X-Forwarded-Proto`, `Forwarded: proto=https`), or the page's origin
+/// does. Then cookies get `Secure`, so they never travel in clear text;
+/// a forged header only makes the sender's own cookies stricter.
+fn over_https(headers: &HeaderMap) -> bool {
+    let value = |name: header::HeaderName| {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::to_ascii_lowercase)
+            .collect::<Vec<_>>()
+    };
+    value(header::HeaderName::from_static("x-forwarded-proto"))
+        .iter()
+        .any(|v| v.split(',').next().is_some_and(|p| p.trim() == "https"))
+        || value(header::FORWARDED).iter().any(|v| {
+            v.split([';', ','])
+                .any(|kv| kv.trim().replace(' ', "") == "proto=https")
+        })
+        || value(header::ORIGIN)
+            .iter()
+            .any(|o| o.starts_with("https://"))
+}
+
+/// A `Set-Cookie` value: the page's own, never sent by scripts of other
+/// sites, `Secure` when the browser came over HTTPS.
+fn set_cookie(headers: &HeaderMap, name_value: &str, max_age: Option<i64>) -> String {
+    let mut c = format!("{name_value}; Path=/; HttpOnly; SameSite=Strict");
+    if let Some(secs) = max_age {
+        c.push_str(&format!("; Max-Age={secs}"));
+    }
+    if over_https(headers) {
+        c.push_str("; Secure");
+    }
+    c
+}
+
 fn random_hex() -> String {
     let mut b = [0u8; 16];
     let _ = getrandom::fill(&mut b);
@@ -103,8 +141,10 @@ pub async fn get_session(
         "csrf": csrf,
     });
     let mut resp = Json(body).into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "{CSRF_COOKIE}={csrf}; Path=/; HttpOnly; SameSite=Strict"
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(
+        &headers,
+        &format!("{CSRF_COOKIE}={csrf}"),
+        None,
     )) {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -117,7 +157,11 @@ pub struct Login {
 }
 
 /// `POST /api/login`: a token for a session cookie.
-pub async fn login(State(st): State<AppState>, Json(l): Json<Login>) -> ApiResult<Response> {
+pub async fn login(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Json(l): Json<Login>,
+) -> ApiResult<Response> {
     let Some(name) = token_user(&st, l.token.trim()) else {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -127,8 +171,10 @@ pub async fn login(State(st): State<AppState>, Json(l): Json<Login>) -> ApiResul
     let exp = time::OffsetDateTime::now_utc().unix_timestamp() + SESSION_SECS;
     let value = format!("{name}.{exp}.{}", mac(&st, &format!("{name}.{exp}")));
     let mut resp = Json(serde_json::json!({ "user": name })).into_response();
-    let v = HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={SESSION_SECS}"
+    let v = HeaderValue::from_str(&set_cookie(
+        &headers,
+        &format!("{SESSION_COOKIE}={value}"),
+        Some(SESSION_SECS),
     ))
     .map_err(|_| ApiError::bad("a token's user name must be plain text"))?;
     resp.headers_mut().append(header::SET_COOKIE, v);
@@ -136,11 +182,49 @@ pub async fn login(State(st): State<AppState>, Json(l): Json<Login>) -> ApiResul
 }
 
 /// `POST /api/logout`: the session cookie cleared.
-pub async fn logout() -> Response {
+pub async fn logout(headers: HeaderMap) -> Response {
     let mut resp = StatusCode::NO_CONTENT.into_response();
-    resp.headers_mut().append(
-        header::SET_COOKIE,
-        HeaderValue::from_static("pp_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
-    );
+    let gone = set_cookie(&headers, &format!("{SESSION_COOKIE}="), Some(0));
+    if let Ok(v) = HeaderValue::from_str(&gone) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn cookies_are_secure_when_the_browser_came_over_https() {
+        let plain = set_cookie(&with(&[]), "a=1", None);
+        assert_eq!(plain, "a=1; Path=/; HttpOnly; SameSite=Strict");
+        for h in [
+            with(&[("x-forwarded-proto", "https")]),
+            with(&[("x-forwarded-proto", "HTTPS, http")]),
+            with(&[("forwarded", "for=192.0.2.1;proto=https;by=proxy")]),
+            with(&[("origin", "https://portplan.example")]),
+        ] {
+            let c = set_cookie(&h, "a=1", Some(5));
+            assert_eq!(
+                c, "a=1; Path=/; HttpOnly; SameSite=Strict; Max-Age=5; Secure",
+                "{h:?}"
+            );
+        }
+        for h in [
+            with(&[("x-forwarded-proto", "http")]),
+            with(&[("forwarded", "proto=http")]),
+            with(&[("origin", "http://127.0.0.1:8080")]),
+        ] {
+            assert!(!set_cookie(&h, "a=1", None).contains("Secure"), "{h:?}");
+        }
+    }
 }
