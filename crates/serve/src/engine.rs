@@ -3,10 +3,15 @@
 //! what the command prints, with its exit code and its messages. Inputs go
 //! through files in a private temporary folder, never through a shell.
 
+use crate::http::error::ApiError;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::process::Command;
+
+/// Child jobs allowed to wait per core: each holds its upload (up to
+/// --max-upload) while it waits.
+const WAITING_PER_CORE: usize = 16;
 
 /// What a child run gave back.
 #[derive(Debug)]
@@ -44,8 +49,9 @@ pub struct Engine {
     /// A job that takes longer is stopped (and said so).
     pub limit: Duration,
     /// At most one job per core at a time; the others wait their turn, so
-    /// a burst of uploads cannot start hundreds of processes at once.
-    slots: std::sync::Arc<tokio::sync::Semaphore>,
+    /// a burst of uploads cannot start hundreds of processes at once, and
+    /// past `WAITING_PER_CORE` a core they are told to come back later.
+    slots: crate::cpu::Queue,
 }
 
 /// A file to hand a child: its name (as the child reports it) and text.
@@ -56,23 +62,27 @@ pub struct Input<'a> {
 
 impl Engine {
     pub fn new(exe: PathBuf, catalog_dir: Option<PathBuf>) -> Engine {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let cores = crate::cpu::cores();
         Engine {
             exe,
             catalog_dir,
             limit: Duration::from_secs(120),
-            slots: std::sync::Arc::new(tokio::sync::Semaphore::new(cores)),
+            slots: crate::cpu::Queue::bounded(cores, cores * WAITING_PER_CORE),
         }
     }
 
     /// Runs `portplan ARGS...`, where an argument `{0}`, `{1}`... is the path
     /// of input 0, 1... written into a fresh folder for this run.
-    pub async fn run(&self, args: &[&str], inputs: &[Input<'_>]) -> Result<Ran, String> {
-        let _slot = self
-            .slots
-            .acquire()
+    /// The server being too busy is a 503; anything else that keeps the
+    /// job from running, its message as a 422.
+    pub async fn run(&self, args: &[&str], inputs: &[Input<'_>]) -> Result<Ran, ApiError> {
+        let _slot = self.slots.enter().await?;
+        self.run_now(args, inputs)
             .await
-            .map_err(|_| "the server is stopping".to_string())?;
+            .map_err(ApiError::unprocessable)
+    }
+
+    async fn run_now(&self, args: &[&str], inputs: &[Input<'_>]) -> Result<Ran, String> {
         let dir = tempfile::Builder::new()
             .prefix("portplan-serve-")
             .tempdir()

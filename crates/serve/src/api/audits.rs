@@ -86,8 +86,7 @@ pub async fn create(
                 },
             ],
         )
-        .await
-        .map_err(ApiError::unprocessable)?;
+        .await?;
     // 0: every required flow allowed; 1: some blocked (an answer); 2: bad input.
     if ran.code != 0 && ran.code != 1 {
         // Unlocated, it is about `--as` or the ruleset as a whole (a format

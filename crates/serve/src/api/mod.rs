@@ -47,11 +47,7 @@ pub(crate) async fn job(
     args: &[&str],
     status: axum::http::StatusCode,
 ) -> ApiResult<String> {
-    let ran = st
-        .engine
-        .run(args, &[])
-        .await
-        .map_err(ApiError::unprocessable)?;
+    let ran = st.engine.run(args, &[]).await?;
     if ran.code != 0 {
         return Err(engine_error(status, &ran.stderr));
     }

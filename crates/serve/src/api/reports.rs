@@ -62,8 +62,7 @@ pub async fn create(
                     },
                 ],
             )
-            .await
-            .map_err(ApiError::unprocessable)?;
+            .await?;
         if ran.code != 0 && ran.code != 1 {
             // Not a shape the command knows: the upload as a whole.
             return Err(engine_error(StatusCode::UNPROCESSABLE_ENTITY, &ran.stderr).or_at("report"));

@@ -14,6 +14,8 @@ pub struct ApiError {
     pub diagnostics: Vec<Diagnostic>,
     /// More fields for the body (`current_version` of a conflict).
     pub extra: Option<serde_json::Value>,
+    /// Seconds to wait before asking again (the `Retry-After` header).
+    pub retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -24,6 +26,7 @@ impl ApiError {
             place: None,
             diagnostics: Vec::new(),
             extra: None,
+            retry_after: None,
         }
     }
     pub fn bad(error: impl Into<String>) -> ApiError {
@@ -51,6 +54,10 @@ impl ApiError {
             self.place = ds.iter().find(|d| d.is_error()).map(place_of);
         }
         self.diagnostics = ds;
+        self
+    }
+    pub fn retry_after(mut self, secs: u32) -> ApiError {
+        self.retry_after = Some(secs);
         self
     }
     pub fn with(mut self, extra: serde_json::Value) -> ApiError {
@@ -92,7 +99,12 @@ impl IntoResponse for ApiError {
                 body[k] = v;
             }
         }
-        (self.status, Json(body)).into_response()
+        let mut resp = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        resp
     }
 }
 

@@ -95,6 +95,14 @@ fn responses(list: &[(u16, &str)], produces: &str) -> Value {
     m.entry("401".to_string()).or_insert_with(|| {
         json!({"description": "sign-in needed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
     });
+    // Any request may meet a full queue or a database that does not answer.
+    m.entry("503".to_string()).or_insert_with(|| {
+        json!({
+            "description": "busy (too many requests waiting; come back after Retry-After seconds) or the database did not answer; nothing was changed",
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        })
+    });
     Value::Object(m)
 }
 
