@@ -159,9 +159,14 @@ mod tests {
         );
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn past_the_queue_bound_a_job_is_refused_and_told_when_to_retry() {
-        let jobs = CpuJobs::bounded(1, 2);
+    /// A job that holds the only core until `release` is sent; it has the
+    /// core when this returns.
+    async fn hold_the_only_core(
+        jobs: &CpuJobs,
+    ) -> (
+        mpsc::Sender<()>,
+        tokio::task::JoinHandle<Result<bool, ApiError>>,
+    ) {
         let (release, wait) = mpsc::channel::<()>();
         let first = tokio::spawn({
             let jobs = jobs.clone();
@@ -170,6 +175,13 @@ mod tests {
         while jobs.queue.permits.available_permits() > 0 {
             tokio::task::yield_now().await;
         }
+        (release, first)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn past_the_queue_bound_a_job_is_refused_and_told_when_to_retry() {
+        let jobs = CpuJobs::bounded(1, 2);
+        let (release, first) = hold_the_only_core(&jobs).await;
         let queued: Vec<_> = (0..2)
             .map(|i| {
                 let jobs = jobs.clone();
@@ -200,15 +212,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_job_whose_client_left_while_it_waited_never_runs() {
         let jobs = CpuJobs::with(1);
-        let (release, wait) = mpsc::channel::<()>();
-        let first = tokio::spawn({
-            let jobs = jobs.clone();
-            async move { jobs.run(move || wait.recv().is_ok()).await }
-        });
-        // The first job holds the only core once the second one queues.
-        while jobs.queue.permits.available_permits() > 0 {
-            tokio::task::yield_now().await;
-        }
+        let (release, first) = hold_the_only_core(&jobs).await;
         let ran = Arc::new(AtomicBool::new(false));
         let second = tokio::spawn({
             let (jobs, ran) = (jobs.clone(), ran.clone());
