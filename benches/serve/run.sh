@@ -9,7 +9,8 @@
 #   page    GET /  (the page)
 #   product GET /api/catalog/products/ID
 # and prints requests/s, p50/p99 latency and errors (socket errors and
-# non-2xx responses), with the machine's load before and after.
+# non-2xx responses), with the machine's load before and after. First, the
+# search index against a scan of every requirement on the same queries.
 #
 # usage: benches/serve/run.sh [PRODUCTS] [REQUIREMENTS]
 # env:   DURATION (20s), CONNECTIONS (200), THREADS (2), CARGO_TARGET_DIR,
@@ -48,6 +49,11 @@ python3 benches/serve/gen_catalog.py "$work/gen" "$products" "$reqs"
 cat=$work/gen/catalog
 "$pp" --catalog "$cat" catalog check "$cat"
 "$pp" --catalog "$cat" check "$work/gen/deployment.yaml" 2>/dev/null | tail -1
+# Search alone, in one process, on the same queries: the server's index
+# (search_top) against scanning every requirement (what `catalog search`
+# does for one query), same hits checked.
+cargo build -q --release -p portplan-model --example search_bench
+"${CARGO_TARGET_DIR:-target}/release/examples/search_bench" "$cat" "$work/gen/paths-search.txt"
 printf '/\n' >"$work/paths-page.txt"
 printf '/api/deployments/bench-serve/plan\n' >"$work/paths-plan.txt"
 

@@ -4,6 +4,7 @@
 //! end, so both find the same things.
 
 use crate::catalog::{PortSpec, Product, Requirement};
+use crate::ports::PortRange;
 use crate::store::Catalog;
 use serde::Serialize;
 
@@ -59,19 +60,29 @@ fn terms(query: &str) -> Vec<Term> {
         .collect()
 }
 
-/// The range of a requirement's ports that holds `port`, parameters at their default.
+/// The ports a port spec opens: its range, or a parameter's default (not
+/// the range it may be set to: a port a parameter may take is not one the
+/// catalog opens).
+fn open_range(p: &Product, ps: &PortSpec) -> Option<PortRange> {
+    match ps {
+        PortSpec::Fixed(range) => Some(*range),
+        PortSpec::Param(name) => p.parameter(name).and_then(|par| par.default),
+    }
+}
+
+/// The port spec of a requirement that holds `port` (no allocation: a
+/// port query may test every requirement).
+fn opening<'r>(p: &Product, r: &'r Requirement, port: u16) -> Option<&'r PortSpec> {
+    r.ports
+        .iter()
+        .find(|ps| open_range(p, ps).is_some_and(|x| x.contains(port)))
+}
+
+/// The range of a requirement's ports that holds `port`, as written.
 fn opens(p: &Product, r: &Requirement, port: u16) -> Option<String> {
-    r.ports.iter().find_map(|ps| match ps {
-        PortSpec::Fixed(range) if range.contains(port) => Some(range.to_string()),
-        PortSpec::Param(name) => {
-            let par = p.parameter(name)?;
-            // The default, not the allowed range: a port a parameter may be
-            // set to is not one the catalog opens.
-            par.default
-                .filter(|d| d.contains(port))
-                .map(|_| format!("{{{name}}}"))
-        }
-        _ => None,
+    opening(p, r, port).map(|ps| match ps {
+        PortSpec::Fixed(range) => range.to_string(),
+        PortSpec::Param(name) => format!("{{{name}}}"),
     })
 }
 
@@ -103,30 +114,264 @@ fn words_in(texts: &[&str], fields: &[(&str, &str)]) -> Option<Vec<String>> {
 /// role); text terms match ids, names, services, descriptions and, for a
 /// requirement, its product's and roles' names too, so `ise radius` finds
 /// ISE's RADIUS requirements.
+///
+/// One query scans every requirement's fields: cheaper than building the
+/// index (`Haystacks`) it would use once. A server answering many queries
+/// uses `search_top`, which finds the same hits (tested against this).
 pub fn search(cat: &Catalog, query: &str) -> Vec<Hit> {
-    search_with(cat, None, query)
+    let q = Query::new(query);
+    if q.is_empty() {
+        return Vec::new();
+    }
+    let mut hits = Vec::new();
+    for p in cat.products.values() {
+        q.product_and_role_hits(p, &mut hits);
+        hits.extend(
+            p.requirements
+                .iter()
+                .filter_map(|r| q.requirement_hit(p, r)),
+        );
+    }
+    hits.sort_by(|a, b| order(key(a), key(b)));
+    hits
 }
 
-/// Every requirement's searchable text, lowercased, made once for a
-/// catalog that answers many queries (`portplan serve`): a query then skips
-/// the requirements that lack one of its words without building their
-/// fields. Must be made from the same catalog it is used with.
-pub struct Haystacks(Vec<Vec<String>>);
+mod index;
+pub use index::Haystacks;
 
 impl Haystacks {
+    /// The catalog's requirements made searchable once, for a catalog
+    /// that answers many queries (`portplan serve`). Must be used with the
+    /// same catalog.
     pub fn new(cat: &Catalog) -> Haystacks {
-        Haystacks(
-            cat.products
-                .values()
-                .map(|p| {
-                    p.requirements
-                        .iter()
-                        .map(|r| requirement_fields(p, r).join("\n").to_ascii_lowercase())
-                        .collect()
-                })
-                .collect(),
+        Haystacks::build(
+            cat,
+            index::Parts {
+                fields: requirement_fields,
+                opens: |p, r| r.ports.iter().filter_map(|ps| open_range(p, ps)).collect(),
+            },
         )
     }
+}
+
+/// A query split into its text terms (lowercase) and its ports (with the
+/// protocol each names, if any).
+struct Query {
+    texts: Vec<String>,
+    ports: Vec<(u16, Option<String>)>,
+}
+
+impl Query {
+    fn new(query: &str) -> Query {
+        let mut q = Query {
+            texts: Vec::new(),
+            ports: Vec::new(),
+        };
+        for t in terms(query) {
+            match t {
+                Term::Text(s) => q.texts.push(s),
+                Term::Port(p, proto) => q.ports.push((p, proto)),
+            }
+        }
+        q
+    }
+
+    fn texts(&self) -> Vec<&str> {
+        self.texts.iter().map(String::as_str).collect()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.texts.is_empty() && self.ports.is_empty()
+    }
+
+    fn exact(&self, id: &str) -> bool {
+        self.texts.iter().any(|t| id.eq_ignore_ascii_case(t))
+    }
+
+    /// Whether the requirement opens every port of the query (with its
+    /// protocol, when one is named).
+    fn ports_open(&self, p: &Product, r: &Requirement) -> bool {
+        self.ports.iter().all(|(port, proto)| {
+            let proto_ok = proto.as_deref().is_none_or(|want| {
+                r.protocol
+                    .iter()
+                    .any(|x| x.as_str().eq_ignore_ascii_case(want))
+            });
+            proto_ok && opening(p, r, *port).is_some()
+        })
+    }
+
+    /// Exact id and port matches above words found in prose.
+    fn requirement_score(&self, r: &Requirement) -> u32 {
+        let exact_port = self.ports.iter().any(|(port, _)| {
+            r.ports
+                .iter()
+                .any(|ps| matches!(ps, PortSpec::Fixed(x) if x.low == *port && x.high == *port))
+        });
+        match (self.exact(&r.id), exact_port) {
+            (true, _) => 90,
+            (_, true) => 60,
+            _ => 20,
+        }
+    }
+
+    /// The hits of a product and its roles (none for a query with ports:
+    /// a port is no property of a product or a role).
+    fn product_and_role_hits(&self, p: &Product, hits: &mut Vec<Hit>) {
+        if !self.ports.is_empty() {
+            return;
+        }
+        let texts = self.texts();
+        let pfields = [
+            ("product id", p.product.as_str()),
+            ("product name", p.name.as_str()),
+            ("vendor", p.vendor.as_str()),
+        ];
+        if let Some(m) = words_in(&texts, &pfields) {
+            hits.push(Hit {
+                kind: HitKind::Product,
+                product: p.product.clone(),
+                id: p.product.clone(),
+                title: p.name.clone(),
+                detail: None,
+                matched: m,
+                score: if self.exact(&p.product) { 100 } else { 50 },
+            });
+        }
+        for r in &p.roles {
+            let desc = r.description.as_deref().unwrap_or("");
+            let ends = r.endpoints.join(" ");
+            let mut fields = vec![
+                ("role id", r.id.as_str()),
+                ("role name", r.name.as_str()),
+                ("role description", desc),
+                ("endpoints", ends.as_str()),
+            ];
+            fields.extend(pfields);
+            if let Some(m) = words_in(&texts, &fields) {
+                hits.push(Hit {
+                    kind: HitKind::Role,
+                    product: p.product.clone(),
+                    id: r.id.clone(),
+                    title: r.name.clone(),
+                    detail: None,
+                    matched: m,
+                    score: if self.exact(&r.id) { 80 } else { 30 },
+                });
+            }
+        }
+    }
+
+    /// The requirement's hit, when its fields hold every text term and it
+    /// opens every port.
+    fn requirement_hit(&self, p: &Product, r: &Requirement) -> Option<Hit> {
+        if !self.ports_open(p, r) {
+            return None;
+        }
+        let values = requirement_fields(p, r);
+        let fields: Vec<(&str, &str)> = FIELD_NAMES
+            .iter()
+            .copied()
+            .zip(values.iter().map(String::as_str))
+            .collect();
+        let mut matched = words_in(&self.texts(), &fields)?;
+        for (port, _) in &self.ports {
+            if let Some(how) = opens(p, r, *port) {
+                matched.push(format!("port {port} in {how}"));
+            }
+        }
+        Some(Hit {
+            kind: HitKind::Requirement,
+            product: p.product.clone(),
+            id: r.id.clone(),
+            title: r.service.clone(),
+            detail: Some(format!(
+                "{} -> {}, {}",
+                r.from_roles().join(","),
+                r.to_roles().join(","),
+                flow_text(p, r)
+            )),
+            matched,
+            score: self.requirement_score(r),
+        })
+    }
+}
+
+/// Hits in the order people read them: higher score, then products, roles,
+/// requirements, then by product and id.
+fn order(a: (u32, HitKind, &str, &str), b: (u32, HitKind, &str, &str)) -> std::cmp::Ordering {
+    b.0.cmp(&a.0)
+        .then(a.1.cmp(&b.1))
+        .then(a.2.cmp(b.2))
+        .then(a.3.cmp(b.3))
+}
+
+fn key(h: &Hit) -> (u32, HitKind, &str, &str) {
+    (h.score, h.kind, &h.product, &h.id)
+}
+
+/// `search` with the catalog's haystacks: how many hits there are, and the
+/// first `limit` of them. Only the requirements the word index names are
+/// looked at, and only the hits shown are written out.
+pub fn search_top(cat: &Catalog, hay: &Haystacks, query: &str, limit: usize) -> (usize, Vec<Hit>) {
+    let q = Query::new(query);
+    if q.is_empty() {
+        return (0, Vec::new());
+    }
+    let products: Vec<&Product> = cat.products.values().collect();
+    let mut made = Vec::new();
+    for p in &products {
+        q.product_and_role_hits(p, &mut made);
+    }
+    let texts = q.texts();
+    // Requirements that match, kept as their place until they are shown.
+    let mut found: Vec<(u32, &Product, &Requirement)> = Vec::new();
+    let ports: Vec<u16> = q.ports.iter().map(|(p, _)| *p).collect();
+    for g in hay.candidates(&texts, &ports) {
+        let text = hay.text(g);
+        if !texts.iter().all(|t| text.contains(t)) {
+            continue;
+        }
+        let (pi, ri) = hay.owner(g);
+        let Some((p, r)) = products
+            .get(pi)
+            .and_then(|p| Some((*p, p.requirements.get(ri)?)))
+        else {
+            continue;
+        };
+        if q.ports_open(p, r) {
+            found.push((q.requirement_score(r), p, r));
+        }
+    }
+    let total = made.len() + found.len();
+    made.sort_by(|a, b| order(key(a), key(b)));
+    found.sort_by(|a, b| {
+        order(
+            (a.0, HitKind::Requirement, &a.1.product, &a.2.id),
+            (b.0, HitKind::Requirement, &b.1.product, &b.2.id),
+        )
+    });
+    // Merge the two sorted lists, writing out requirement hits only as far
+    // as the limit reaches.
+    let mut out = Vec::with_capacity(limit.min(total));
+    let (mut made, mut found) = (made.into_iter().peekable(), found.into_iter().peekable());
+    while out.len() < limit {
+        let take_made = match (made.peek(), found.peek()) {
+            (Some(h), Some(f)) => {
+                order(key(h), (f.0, HitKind::Requirement, &f.1.product, &f.2.id)).is_le()
+            }
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        if take_made {
+            out.extend(made.next());
+        } else if let Some((_, p, r)) = found.next() {
+            // The text held every term, so its fields do: a hit.
+            out.extend(q.requirement_hit(p, r));
+        }
+    }
+    (total, out)
 }
 
 /// What each of `requirement_fields` is called in a hit's `matched`.
@@ -175,148 +420,28 @@ fn requirement_fields(p: &Product, r: &Requirement) -> Vec<String> {
     ]
 }
 
-/// `search`, with the catalog's haystacks when it has them.
-pub fn search_with(cat: &Catalog, hay: Option<&Haystacks>, query: &str) -> Vec<Hit> {
-    let terms = terms(query);
-    if terms.is_empty() {
-        return Vec::new();
-    }
-    let texts: Vec<&str> = terms
-        .iter()
-        .filter_map(|t| match t {
-            Term::Text(s) => Some(s.as_str()),
-            Term::Port(..) => None,
-        })
-        .collect();
-    let ports: Vec<(u16, Option<&str>)> = terms
-        .iter()
-        .filter_map(|t| match t {
-            Term::Port(p, proto) => Some((*p, proto.as_deref())),
-            Term::Text(_) => None,
-        })
-        .collect();
-    let exact = |id: &str| texts.iter().any(|t| id.eq_ignore_ascii_case(t));
-    let mut hits = Vec::new();
-    for (pi, p) in cat.products.values().enumerate() {
-        let pfields = [
-            ("product id", p.product.as_str()),
-            ("product name", p.name.as_str()),
-            ("vendor", p.vendor.as_str()),
-        ];
-        if ports.is_empty() {
-            if let Some(m) = words_in(&texts, &pfields) {
-                hits.push(Hit {
-                    kind: HitKind::Product,
-                    product: p.product.clone(),
-                    id: p.product.clone(),
-                    title: p.name.clone(),
-                    detail: None,
-                    matched: m,
-                    score: if exact(&p.product) { 100 } else { 50 },
-                });
-            }
-            for r in &p.roles {
-                let desc = r.description.as_deref().unwrap_or("");
-                let ends = r.endpoints.join(" ");
-                let mut fields = vec![
-                    ("role id", r.id.as_str()),
-                    ("role name", r.name.as_str()),
-                    ("role description", desc),
-                    ("endpoints", ends.as_str()),
-                ];
-                fields.extend(pfields);
-                if let Some(m) = words_in(&texts, &fields) {
-                    hits.push(Hit {
-                        kind: HitKind::Role,
-                        product: p.product.clone(),
-                        id: r.id.clone(),
-                        title: r.name.clone(),
-                        detail: None,
-                        matched: m,
-                        score: if exact(&r.id) { 80 } else { 30 },
-                    });
-                }
-            }
-        }
-        for (ri, r) in p.requirements.iter().enumerate() {
-            // Words never span fields (they hold no whitespace; fields are
-            // joined by a newline), so this skips exactly the requirements
-            // `words_in` below would refuse.
-            let lacks_a_word = hay
-                .and_then(|h| h.0.get(pi)?.get(ri))
-                .is_some_and(|text| !texts.iter().all(|t| text.contains(t)));
-            if lacks_a_word {
-                continue;
-            }
-            let mut port_hits = Vec::new();
-            let ports_ok = ports.iter().all(|(port, proto)| {
-                let proto_ok = proto.is_none_or(|want| {
-                    r.protocols()
-                        .iter()
-                        .any(|x| x.as_str().eq_ignore_ascii_case(want))
-                });
-                match opens(p, r, *port).filter(|_| proto_ok) {
-                    Some(how) => {
-                        port_hits.push(format!("port {port} in {how}"));
-                        true
-                    }
-                    None => false,
-                }
-            });
-            if !ports_ok {
-                continue;
-            }
-            let values = requirement_fields(p, r);
-            let fields: Vec<(&str, &str)> = FIELD_NAMES
-                .iter()
-                .copied()
-                .zip(values.iter().map(String::as_str))
-                .collect();
-            let Some(mut m) = words_in(&texts, &fields) else {
-                continue;
-            };
-            m.extend(port_hits);
-            let exact_port = ports.iter().any(|(port, _)| {
-                r.ports
-                    .iter()
-                    .any(|ps| matches!(ps, PortSpec::Fixed(x) if x.low == *port && x.high == *port))
-            });
-            hits.push(Hit {
-                kind: HitKind::Requirement,
-                product: p.product.clone(),
-                id: r.id.clone(),
-                title: r.service.clone(),
-                detail: Some(format!(
-                    "{} -> {}, {}",
-                    r.from_roles().join(","),
-                    r.to_roles().join(","),
-                    flow_text(p, r)
-                )),
-                matched: m,
-                score: match (exact(&r.id), exact_port) {
-                    (true, _) => 90,
-                    (_, true) => 60,
-                    _ => 20,
-                },
-            });
-        }
-    }
-    hits.sort_by(|a, b| {
-        b.score
-            .cmp(&a.score)
-            .then(a.kind.cmp(&b.kind))
-            .then(a.product.cmp(&b.product))
-            .then(a.id.cmp(&b.id))
-    });
-    hits
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn same(cat: &Catalog, hay: &Haystacks, q: &str) {
+        let plain = serde_json::to_string(&search(cat, q)).unwrap();
+        let (total, hits) = search_top(cat, hay, q, usize::MAX);
+        assert_eq!(plain, serde_json::to_string(&hits).unwrap(), "{q}");
+        assert_eq!(total, hits.len(), "{q}");
+        // A limit shows the first hits of the same list, and counts them all.
+        let (t3, first3) = search_top(cat, hay, q, 3);
+        assert_eq!(t3, total, "{q}");
+        let head: Vec<&Hit> = hits.iter().take(3).collect();
+        assert_eq!(
+            serde_json::to_string(&head).unwrap(),
+            serde_json::to_string(&first3).unwrap(),
+            "{q}"
+        );
+    }
+
     #[test]
-    fn haystacks_find_what_the_fields_find() {
+    fn the_index_finds_what_scanning_every_field_finds() {
         let cat = Catalog::load(None).expect("the built-in catalog loads");
         let hay = Haystacks::new(&cat);
         for q in [
@@ -331,11 +456,54 @@ mod tests {
             "replication 8443",
             "no-such-word",
             "kerberos udp/88",
+            // Pieces inside words, across punctuation, and without a piece.
+            "adius",
+            "sdm-gw",
+            "tcp/udp",
+            "->",
+            "/",
+            "strongdm",
+            "e",
+            "é",
         ] {
-            let plain = serde_json::to_string(&search(&cat, q)).unwrap();
-            let fast = serde_json::to_string(&search_with(&cat, Some(&hay), q)).unwrap();
-            assert_eq!(plain, fast, "{q}");
+            same(&cat, &hay, q);
         }
+        // Ports: single ones, inside ranges (dynamic RPC), a parameter's
+        // default, with a protocol and with words.
+        for port in [
+            1, 22, 53, 88, 123, 135, 389, 443, 445, 1024, 3268, 5000, 8080, 49152, 50000, 65535,
+        ] {
+            for q in [
+                format!("{port}"),
+                format!("{port}/tcp"),
+                format!("udp/{port}"),
+                format!("{port} 443"),
+                format!("{port} server"),
+            ] {
+                same(&cat, &hay, &q);
+            }
+        }
+    }
+
+    #[test]
+    fn every_slice_of_every_requirement_text_finds_the_same() {
+        // Queries cut from the catalog's own texts at every kind of place:
+        // whole words, word middles, spans over punctuation.
+        let cat = Catalog::load(None).expect("the built-in catalog loads");
+        let hay = Haystacks::new(&cat);
+        let mut n = 0;
+        for g in (0..hay.len() as u32).step_by(23) {
+            let text: Vec<char> = hay.text(g).chars().collect();
+            for (start, len) in [(0, 4), (3, 7), (11, 5), (20, 9), (7, 2)] {
+                let q: String = text.iter().skip(start).take(len).collect();
+                // A slice over a space is a query of two words.
+                if !q.trim().is_empty() {
+                    same(&cat, &hay, &q);
+                    n += 1;
+                }
+            }
+        }
+        assert!(n > 100, "only {n} queries");
     }
 
     #[test]

@@ -49,12 +49,10 @@ pub async fn search(
     let limit = q.limit.unwrap_or(200).clamp(1, 5000);
     // Search is CPU work over the whole catalog: off the async threads.
     let (cat, hay) = (st.catalog.clone(), st.haystacks.clone());
-    let hits = st
+    let (total, hits) = st
         .cpu
-        .run(move || portplan_model::search::search_with(&cat, Some(&hay), &query))
+        .run(move || portplan_model::search::search_top(&cat, &hay, &query, limit))
         .await?;
-    let total = hits.len();
-    let hits: Vec<_> = hits.into_iter().take(limit).collect();
     Ok(Json(
         json!({ "query": q.q.trim(), "total": total, "hits": hits }),
     ))
