@@ -3,6 +3,7 @@
 //! version, then served from memory. A version's text never changes; the
 //! key holds the text itself, so a deployment deleted and made again under
 //! the same name and version number cannot be answered with the old plan.
+//! A product's JSON depends on the catalog alone: made once per product.
 
 use axum::body::Bytes;
 use std::collections::HashMap;
@@ -32,5 +33,28 @@ impl Answers {
             }
             map.insert((what, name.to_string(), version, yaml.to_string()), body);
         }
+    }
+}
+
+/// Each product's JSON as `GET /api/catalog/products/{id}` answers it, made
+/// at its first request: the catalog is fixed for the server's life, so
+/// there is at most one entry per product.
+#[derive(Default)]
+pub struct Products(Mutex<HashMap<String, Bytes>>);
+
+impl Products {
+    pub fn get_or_make<E>(
+        &self,
+        id: &str,
+        make: impl FnOnce() -> Result<Bytes, E>,
+    ) -> Result<Bytes, E> {
+        if let Some(b) = self.0.lock().ok().and_then(|m| m.get(id).cloned()) {
+            return Ok(b);
+        }
+        let body = make()?;
+        if let Ok(mut m) = self.0.lock() {
+            m.insert(id.to_string(), body.clone());
+        }
+        Ok(body)
     }
 }

@@ -58,12 +58,17 @@ pub async fn search(
     ))
 }
 
-pub async fn product(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn product(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let p = st.catalog.get(&id).ok_or_else(|| unknown(&st, &id))?;
-    let mut v = serde_json::to_value(p)
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    v["origin"] = json!(st.catalog.origin.get(&id));
-    Ok(Json(v))
+    let body = st.products.get_or_make(&id, || {
+        let mut v = serde_json::to_value(p)
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+        v["origin"] = json!(st.catalog.origin.get(&id));
+        serde_json::to_vec(&v)
+            .map(axum::body::Bytes::from)
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+    })?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 fn unknown(st: &AppState, id: &str) -> ApiError {

@@ -33,6 +33,8 @@ pub struct Inner {
     pub haystacks: Arc<portplan_model::search::Haystacks>,
     /// Plans and pictures of saved versions.
     pub answers: crate::api::cache::Answers,
+    /// Products' JSON.
+    pub products: crate::api::cache::Products,
     /// Signs session cookies; new at each start (sessions end with it).
     pub key: [u8; 32],
     pub addr: SocketAddr,
@@ -59,6 +61,7 @@ impl AppState {
             opts,
             haystacks,
             answers: crate::api::cache::Answers::default(),
+            products: crate::api::cache::Products::default(),
             catalog,
             store,
             engine,
